@@ -1,0 +1,1 @@
+namespace RnnGen.Generator; internal static class Placeholder { }

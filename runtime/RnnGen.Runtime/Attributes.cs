@@ -1,0 +1,80 @@
+using System;
+
+namespace RnnGen;
+
+/// <summary>The non-linearity of an Elman RNN, PyTorch's <c>nonlinearity</c> argument.</summary>
+public enum Nonlinearity
+{
+    /// <summary><c>h' = tanh(W_ih x + b_ih + W_hh h + b_hh)</c> (PyTorch's default).</summary>
+    Tanh = 0,
+
+    /// <summary><c>h' = relu(W_ih x + b_ih + W_hh h + b_hh)</c>.</summary>
+    Relu = 1,
+}
+
+/// <summary>
+/// Generates a multi-layer Elman RNN with PyTorch's <c>torch.nn.RNN</c> semantics, sized at compile time.
+/// Apply it to a non-generic <c>partial class</c>; the RnnGen generator emits the kernels and the members
+/// <c>InputSize</c>, <c>HiddenSize</c>, <c>NumLayers</c>, <c>NumDirections</c>, <c>Parameters</c> and <c>Forward</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnnAttribute : Attribute
+{
+    /// <summary>Declares an RNN with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
+    public RnnAttribute(int inputSize, int hiddenSize)
+    {
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+    }
+
+    /// <summary>PyTorch's <c>input_size</c>.</summary>
+    public int InputSize { get; }
+
+    /// <summary>PyTorch's <c>hidden_size</c>.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>PyTorch's <c>num_layers</c> (default 1).</summary>
+    public int NumLayers { get; set; } = 1;
+
+    /// <summary>PyTorch's <c>nonlinearity</c> (default <see cref="RnnGen.Nonlinearity.Tanh"/>).</summary>
+    public Nonlinearity Nonlinearity { get; set; } = Nonlinearity.Tanh;
+
+    /// <summary>PyTorch's <c>bias</c> (default true).</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>PyTorch's <c>batch_first</c> (default false): input and output are (batch, seq, feature).</summary>
+    public bool BatchFirst { get; set; }
+
+    /// <summary>PyTorch's <c>dropout</c> between layers (default 0); applies in training only.</summary>
+    public double Dropout { get; set; }
+
+    /// <summary>PyTorch's <c>bidirectional</c> (default false).</summary>
+    public bool Bidirectional { get; set; }
+}
+
+/// <summary>
+/// Generates an Elman RNN cell with PyTorch's <c>torch.nn.RNNCell</c> semantics, sized at compile time.
+/// Apply it to a non-generic <c>partial class</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnnCellAttribute : Attribute
+{
+    /// <summary>Declares a cell with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
+    public RnnCellAttribute(int inputSize, int hiddenSize)
+    {
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+    }
+
+    /// <summary>PyTorch's <c>input_size</c>.</summary>
+    public int InputSize { get; }
+
+    /// <summary>PyTorch's <c>hidden_size</c>.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>PyTorch's <c>bias</c> (default true).</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>PyTorch's <c>nonlinearity</c> (default <see cref="RnnGen.Nonlinearity.Tanh"/>).</summary>
+    public Nonlinearity Nonlinearity { get; set; } = Nonlinearity.Tanh;
+}

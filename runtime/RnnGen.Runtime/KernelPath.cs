@@ -1,0 +1,68 @@
+using System;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace RnnGen;
+
+/// <summary>The instruction-set path a module's kernels run on.</summary>
+public enum KernelPath
+{
+    /// <summary>The runtime's generic kernels in scalar code (no SIMD hardware, or SIMD disabled).</summary>
+    Scalar = 0,
+
+    /// <summary>128-bit vectors: SSE on x86-64, NEON (AdvSimd) on ARM64.</summary>
+    Vector128 = 1,
+
+    /// <summary>256-bit vectors with fused multiply-add: AVX2 + FMA on x86-64.</summary>
+    Avx2 = 2,
+
+    /// <summary>512-bit vectors: AVX-512F on x86-64.</summary>
+    Avx512 = 3,
+}
+
+/// <summary>Chooses, once per process, which <see cref="KernelPath"/> every module runs.</summary>
+/// <remarks>
+/// The widest path the hardware supports is chosen: AVX-512F, then AVX2 with FMA, then 128-bit vectors,
+/// then scalar code. The runtime's switches narrow it as usual (<c>DOTNET_EnableAVX512=0</c>,
+/// <c>DOTNET_EnableAVX2=0</c>, <c>DOTNET_EnableHWIntrinsic=0</c>). The environment variable
+/// <c>RNNGEN_KERNEL_PATH</c> (<c>Avx512</c>, <c>Avx2</c>, <c>Vector128</c> or <c>Scalar</c>) forces a path; a
+/// path wider than the hardware then runs in the runtime's software emulation of those vectors: correct
+/// but slow, meant for testing a path on a machine that lacks it. Because the choice is a
+/// <c>static readonly</c> field, the JIT folds the dispatch and each process runs one straight path.
+/// </remarks>
+public static class Simd
+{
+    /// <summary>The name of the environment variable that forces a path.</summary>
+    public const string OverrideVariable = "RNNGEN_KERNEL_PATH";
+
+    /// <summary>The path every module runs in this process.</summary>
+    public static readonly KernelPath Path = Choose(Environment.GetEnvironmentVariable(OverrideVariable));
+
+    /// <summary>The widest path this hardware (as the runtime's switches leave it) runs natively.</summary>
+    public static KernelPath HardwarePath
+    {
+        get
+        {
+            if (Avx512F.IsSupported)
+                return KernelPath.Avx512;
+            if (Avx2.IsSupported && Fma.IsSupported)
+                return KernelPath.Avx2;
+            if (Vector128.IsHardwareAccelerated)
+                return KernelPath.Vector128;
+            return KernelPath.Scalar;
+        }
+    }
+
+    /// <summary>Whether <see cref="Path"/> runs in software emulation (forced wider than the hardware).</summary>
+    public static bool IsEmulated => Path > HardwarePath;
+
+    internal static KernelPath Choose(string? forced)
+    {
+        if (string.IsNullOrWhiteSpace(forced))
+            return HardwarePath;
+        if (Enum.TryParse(forced.Trim(), ignoreCase: true, out KernelPath path) && Enum.IsDefined(path))
+            return path;
+        throw new InvalidOperationException(
+            $"{OverrideVariable}='{forced}' is not a kernel path; use one of {string.Join(", ", Enum.GetNames<KernelPath>())}, or unset it.");
+    }
+}

@@ -1,0 +1,40 @@
+using System;
+
+namespace RnnGen.Kernels;
+
+/// <summary>Argument checks shared by every module, so that all of them word their errors alike.</summary>
+internal static class Check
+{
+    public static void Positive(int value, string name)
+    {
+        if (value < 1)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1; got {value}.");
+    }
+
+    /// <summary>The product of the sizes, or an <see cref="ArgumentException"/> if it cannot be a span length.</summary>
+    public static int Product(string name, int a, int b, int c = 1, int d = 1)
+    {
+        long n = (long)a * b * c * d;
+        if (n > Array.MaxLength)
+            throw new ArgumentException($"{name} would need {n} floats, more than an array can hold.", name);
+        return (int)n;
+    }
+
+    public static void Length(int actual, int expected, string name, string layout)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"{name} must hold {layout} = {expected} floats; got {actual}.", name);
+    }
+
+    public static void OptionalLength(int actual, int expected, string name, string layout)
+    {
+        if (actual != 0 && actual != expected)
+            throw new ArgumentException($"{name} must be empty (zeros) or hold {layout} = {expected} floats; got {actual}.", name);
+    }
+
+    public static void NoOverlap(ReadOnlySpan<float> written, string writtenName, ReadOnlySpan<float> other, string otherName)
+    {
+        if (written.Overlaps(other))
+            throw new ArgumentException($"{writtenName} must not overlap {otherName}.", writtenName);
+    }
+}

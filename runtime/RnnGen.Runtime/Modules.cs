@@ -1,0 +1,96 @@
+using System;
+
+namespace RnnGen;
+
+/// <summary>
+/// A sequence module with <c>torch.nn.RNN</c>'s forward: what every generated <c>[Rnn]</c> class and
+/// <see cref="Dynamic.Rnn"/> implement.
+/// </summary>
+public interface IRnnModule
+{
+    /// <summary>Features per input row.</summary>
+    int InputSize { get; }
+
+    /// <summary>Features of the hidden state.</summary>
+    int HiddenSize { get; }
+
+    /// <summary>Stacked layers.</summary>
+    int NumLayers { get; }
+
+    /// <summary>1, or 2 when bidirectional.</summary>
+    int NumDirections { get; }
+
+    /// <summary>Whether input and output are (batch, seq, feature).</summary>
+    bool BatchFirst { get; }
+
+    /// <summary>The parameters, named, ordered and shaped as PyTorch's <c>named_parameters()</c>.</summary>
+    ParameterSet Parameters { get; }
+
+    /// <summary>The kernel path the last call ran on.</summary>
+    KernelPath LastKernelPath { get; }
+
+    /// <summary>
+    /// Runs the module over a sequence. <paramref name="input"/>: (seq, batch, input), or (batch, seq, input)
+    /// when batch-first. <paramref name="output"/>: (seq, batch, D·hidden), or batch-first likewise, with
+    /// the directions side by side. <paramref name="hN"/> and <paramref name="h0"/>: (layers·D, batch,
+    /// hidden), never batch-first; an empty <paramref name="h0"/> means zeros, and <paramref name="h0"/> may
+    /// be the same memory as <paramref name="hN"/>. Allocates nothing once the workspace has grown to the call.
+    /// </summary>
+    /// <exception cref="ArgumentException">A length, seqLen or batch is wrong, or buffers overlap; nothing was written.</exception>
+    void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0 = default);
+}
+
+/// <summary>
+/// A cell with <c>torch.nn.RNNCell</c>'s forward: what every generated <c>[RnnCell]</c> class and
+/// <see cref="Dynamic.RnnCell"/> implement.
+/// </summary>
+public interface IRnnCellModule
+{
+    /// <summary>Features per input row.</summary>
+    int InputSize { get; }
+
+    /// <summary>Features of the hidden state.</summary>
+    int HiddenSize { get; }
+
+    /// <summary>The parameters, named, ordered and shaped as PyTorch's <c>named_parameters()</c>.</summary>
+    ParameterSet Parameters { get; }
+
+    /// <summary>The kernel path the last call ran on.</summary>
+    KernelPath LastKernelPath { get; }
+
+    /// <summary>
+    /// One step: <paramref name="input"/> (batch, input), <paramref name="hx"/> and <paramref name="hNext"/>
+    /// (batch, hidden). An empty <paramref name="hx"/> means zeros; <paramref name="hx"/> may be the same
+    /// memory as <paramref name="hNext"/>. Allocates nothing once the workspace has grown to the call.
+    /// </summary>
+    /// <exception cref="ArgumentException">A length or batch is wrong, or buffers overlap; nothing was written.</exception>
+    void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext);
+}
+
+/// <summary>Allocating conveniences in the style of PyTorch's <c>out, h_n = rnn(x, h0)</c>.</summary>
+public static class ModuleExtensions
+{
+    /// <summary>Runs <paramref name="module"/> and returns new arrays for the output and the final state.</summary>
+    public static (float[] Output, float[] HN) Forward(this IRnnModule module, float[] input, int seqLen, int batch, float[]? h0 = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(input);
+        if (seqLen < 1 || batch < 1)
+            throw new ArgumentOutOfRangeException(seqLen < 1 ? nameof(seqLen) : nameof(batch), "seqLen and batch must be at least 1.");
+        var output = new float[checked(seqLen * batch * module.NumDirections * module.HiddenSize)];
+        var hN = new float[checked(module.NumLayers * module.NumDirections * batch * module.HiddenSize)];
+        module.Forward(input, seqLen, batch, output, hN, h0);
+        return (output, hN);
+    }
+
+    /// <summary>Runs <paramref name="cell"/> and returns the new state as a new array.</summary>
+    public static float[] Forward(this IRnnCellModule cell, float[] input, int batch, float[]? hx = null)
+    {
+        ArgumentNullException.ThrowIfNull(cell);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        var hNext = new float[checked(batch * cell.HiddenSize)];
+        cell.Forward(input, batch, hx, hNext);
+        return hNext;
+    }
+}

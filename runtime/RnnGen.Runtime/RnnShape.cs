@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+
+namespace RnnGen;
+
+/// <summary>
+/// The sizes and layout flags of a recurrent module, everything its parameters and buffers follow from.
+/// A cell is a one-layer, one-direction shape whose parameters drop the <c>_l0</c> suffix.
+/// </summary>
+public readonly record struct RnnShape
+{
+    /// <summary>Describes a module; throws <see cref="ArgumentOutOfRangeException"/> for sizes below 1.</summary>
+    public RnnShape(int inputSize, int hiddenSize, int numLayers = 1, bool bidirectional = false, bool bias = true, bool batchFirst = false, bool isCell = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(hiddenSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(numLayers, 1);
+        if (isCell && (numLayers != 1 || bidirectional || batchFirst))
+            throw new ArgumentException("A cell has one layer, one direction and no batch-first layout.", nameof(isCell));
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        NumLayers = numLayers;
+        NumDirections = bidirectional ? 2 : 1;
+        Bias = bias;
+        BatchFirst = batchFirst;
+        IsCell = isCell;
+    }
+
+    /// <summary>Features per input row.</summary>
+    public int InputSize { get; }
+
+    /// <summary>Features of the hidden state.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>Stacked layers.</summary>
+    public int NumLayers { get; }
+
+    /// <summary>1, or 2 when bidirectional.</summary>
+    public int NumDirections { get; }
+
+    /// <summary>Whether the module has <c>bias_ih</c> and <c>bias_hh</c>.</summary>
+    public bool Bias { get; }
+
+    /// <summary>Whether input and output are (batch, seq, feature) rather than (seq, batch, feature).</summary>
+    public bool BatchFirst { get; }
+
+    /// <summary>Whether this is a cell (<c>weight_ih</c> rather than <c>weight_ih_l0</c>).</summary>
+    public bool IsCell { get; }
+
+    /// <summary>Features per output row: the hidden size times the directions.</summary>
+    public int OutputSize => NumDirections * HiddenSize;
+
+    /// <summary>Features per input row of <paramref name="layer"/>: the input size, then the previous layer's output.</summary>
+    public int LayerInputSize(int layer) => layer == 0 ? InputSize : OutputSize;
+
+    /// <summary>Parameters per layer and direction: weight_ih, weight_hh, and the two biases if any.</summary>
+    public int ParametersPerBlock => Bias ? 4 : 2;
+
+    /// <summary>The index, in <c>named_parameters()</c> order, of the <c>weight_ih</c> of a layer and direction.</summary>
+    public int BlockIndex(int layer, int direction) => (layer * NumDirections + direction) * ParametersPerBlock;
+
+    /// <summary>The names and shapes PyTorch's <c>named_parameters()</c> lists for this shape, in its order.</summary>
+    public IReadOnlyList<(string Name, int[] Shape)> ParameterLayout()
+    {
+        var list = new List<(string, int[])>(NumLayers * NumDirections * ParametersPerBlock);
+        for (int layer = 0; layer < NumLayers; layer++)
+        {
+            for (int direction = 0; direction < NumDirections; direction++)
+            {
+                string suffix = IsCell ? "" : $"_l{layer}" + (direction == 1 ? "_reverse" : "");
+                list.Add(("weight_ih" + suffix, [HiddenSize, LayerInputSize(layer)]));
+                list.Add(("weight_hh" + suffix, [HiddenSize, HiddenSize]));
+                if (Bias)
+                {
+                    list.Add(("bias_ih" + suffix, [HiddenSize]));
+                    list.Add(("bias_hh" + suffix, [HiddenSize]));
+                }
+            }
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// New parameters for this shape, every value from U(-1/sqrt(hidden_size), +1/sqrt(hidden_size)) as in
+    /// PyTorch, drawn from <paramref name="seed"/>.
+    /// </summary>
+    public ParameterSet CreateParameters(int seed)
+    {
+        var parameters = new ParameterSet(ParameterLayout());
+        parameters.InitUniform(seed, 1f / MathF.Sqrt(HiddenSize));
+        return parameters;
+    }
+}
