@@ -1,0 +1,81 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace RnnGen.Generator;
+
+/// <summary>Every diagnostic the generator reports: what is wrong and what to write instead.</summary>
+internal static class Diagnostics
+{
+    private const string Category = "RnnGen";
+
+    public static readonly DiagnosticDescriptor SizeNotPositive = new(
+        "RNNG0001", "Size must be positive",
+        "{0} is {1}, but a recurrent module needs at least one feature; write a positive {0}, for example [{2}(inputSize: 1, hiddenSize: 32)]",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor LayersNotPositive = new(
+        "RNNG0002", "NumLayers must be at least 1",
+        "NumLayers is {0}; write NumLayers = 1 or more (PyTorch's num_layers), or leave it out for one layer",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor DropoutOutOfRange = new(
+        "RNNG0003", "Dropout must be in [0, 1)",
+        "Dropout is {0}; write a probability from 0 (inclusive) to 1 (exclusive), such as Dropout = 0.2, or leave it out for none",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor NotPartial = new(
+        "RNNG0004", "Annotated type must be partial",
+        "'{0}' carries [{1}] but is not partial, so RnnGen cannot add its kernels; declare it as 'partial {2} {0}'",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor GenericType = new(
+        "RNNG0005", "Annotated type must not be generic",
+        "'{0}' carries [{1}] but is generic; RnnGen sizes a module at compile time, so declare a non-generic partial class (wrap it in a generic type of your own if needed)",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor NestedInGeneric = new(
+        "RNNG0006", "Annotated type must not be nested in a generic type",
+        "'{0}' carries [{1}] but is nested inside the generic type '{2}'; move it to a non-generic type or to a namespace",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor SeveralModules = new(
+        "RNNG0007", "One RnnGen attribute per type",
+        "'{0}' carries both [{1}] and [{2}]; a type is one module, so keep one attribute and declare the other module on another partial class",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor DropoutWithOneLayer = new(
+        "RNNG0008", "Dropout has no effect with one layer",
+        "Dropout = {0} with NumLayers = 1 has no effect: dropout applies between layers only (PyTorch warns likewise); set NumLayers > 1 or remove Dropout",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor UnknownNonlinearity = new(
+        "RNNG0009", "Unknown nonlinearity",
+        "Nonlinearity is {0}, which is neither Tanh nor Relu; write Nonlinearity = Nonlinearity.Tanh or Nonlinearity.Relu",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor TooLarge = new(
+        "RNNG0010", "Module too large",
+        "This module would hold {0} parameter values, more than one .NET array can hold ({1}); reduce inputSize, hiddenSize or NumLayers",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor ContainingNotPartial = new(
+        "RNNG0011", "Containing type must be partial",
+        "'{0}' is nested inside '{1}', which is not partial, so RnnGen cannot add members to '{0}'; declare '{1}' as partial",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor StaticType = new(
+        "RNNG0012", "Annotated type must not be static",
+        "'{0}' carries [{1}] but is static; a module holds parameters and state, so remove 'static'",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
+    {
+        SizeNotPositive, LayersNotPositive, DropoutOutOfRange, NotPartial, GenericType, NestedInGeneric,
+        SeveralModules, DropoutWithOneLayer, UnknownNonlinearity, TooLarge, ContainingNotPartial, StaticType,
+    };
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);
+
+    public static DiagnosticDescriptor ById(string id) => s_byId[id];
+}

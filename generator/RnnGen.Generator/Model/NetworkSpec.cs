@@ -1,0 +1,58 @@
+using System;
+
+namespace RnnGen.Generator.Model;
+
+/// <summary>Which PyTorch module an annotated type becomes.</summary>
+internal enum ModuleKind
+{
+    Rnn,
+    RnnCell,
+}
+
+/// <summary>The non-linearity, mirroring <c>RnnGen.Nonlinearity</c> (the generator does not reference the runtime).</summary>
+internal enum ActivationKind
+{
+    Tanh = 0,
+    Relu = 1,
+}
+
+/// <summary>A type that contains the annotated type, outermost first: it must be re-declared as partial.</summary>
+internal sealed record ContainingType(string Keyword, string Name);
+
+/// <summary>
+/// Everything the emitter needs to know about one annotated type, as plain values: equal specs produce
+/// equal source, which is what lets the incremental pipeline cache.
+/// </summary>
+internal sealed record NetworkSpec(
+    string? Namespace,
+    string TypeName,
+    string Keyword,
+    EquatableArray<ContainingType> ContainingTypes,
+    ModuleKind Kind,
+    int InputSize,
+    int HiddenSize,
+    int NumLayers,
+    bool Bidirectional,
+    bool Bias,
+    bool BatchFirst,
+    double Dropout,
+    ActivationKind Activation)
+{
+    public int NumDirections => Bidirectional ? 2 : 1;
+
+    public bool IsCell => Kind == ModuleKind.RnnCell;
+
+    /// <summary>The fully qualified metadata-style name, used for the hint name.</summary>
+    public string FullName
+    {
+        get
+        {
+            string nested = string.Join(".", Array.ConvertAll(ContainingTypes.AsSpan().ToArray(), t => t.Name));
+            string prefix = Namespace is null ? "" : Namespace + ".";
+            return prefix + (nested.Length > 0 ? nested + "." : "") + TypeName;
+        }
+    }
+
+    /// <summary>Features per input row of <paramref name="layer"/>.</summary>
+    public int LayerInputSize(int layer) => layer == 0 ? InputSize : NumDirections * HiddenSize;
+}

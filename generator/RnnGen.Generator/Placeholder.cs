@@ -1,1 +1,0 @@
-namespace RnnGen.Generator; internal static class Placeholder { }

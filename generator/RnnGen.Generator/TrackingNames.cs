@@ -1,0 +1,10 @@
+namespace RnnGen.Generator;
+
+/// <summary>Names of the pipeline steps, so tests can check what the incremental driver cached.</summary>
+internal static class TrackingNames
+{
+    public const string RnnParse = nameof(RnnParse);
+    public const string RnnCellParse = nameof(RnnCellParse);
+    public const string Diagnostics = nameof(Diagnostics);
+    public const string Specs = nameof(Specs);
+}
