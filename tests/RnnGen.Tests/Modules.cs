@@ -1,0 +1,42 @@
+using RnnGen;
+
+namespace RnnGen.Tests;
+
+// Modules declared at compile time for the tests. Sizes include 1, 3, 17, 100 and 200: tails are where
+// kernels break (17 = 16 + 1, 100 = 6·16 + 4, 200 = 12·16 + 8; 3 is less than any vector).
+
+[RnnCell(inputSize: 100, hiddenSize: 200)]
+public partial class TutorialCell;
+
+[Rnn(inputSize: 100, hiddenSize: 200)]
+public partial class TutorialRnn;
+
+[RnnCell(1, 1)]
+public partial class TinyCell;
+
+[RnnCell(3, 17, Nonlinearity = Nonlinearity.Relu)]
+public partial class ReluCell;
+
+[RnnCell(17, 3, Bias = false)]
+public partial class NoBiasCell;
+
+[Rnn(1, 32)]
+public partial class StreamingRnn;
+
+[Rnn(3, 17, NumLayers = 2, Bidirectional = true, BatchFirst = true, Nonlinearity = Nonlinearity.Relu, Bias = false)]
+public partial class MixedRnn;
+
+[Rnn(17, 100, NumLayers = 3, Bidirectional = true)]
+public partial class DeepBidirectionalRnn;
+
+[Rnn(200, 3, BatchFirst = true)]
+public partial class WideInputRnn;
+
+[Rnn(5, 33, NumLayers = 2, Dropout = 0.25)]
+public partial class TwoLayerRnn;
+
+public static partial class Outer
+{
+    [Rnn(4, 9)]
+    public partial class NestedRnn;
+}

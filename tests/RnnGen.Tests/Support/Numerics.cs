@@ -1,0 +1,43 @@
+using System;
+using NUnit.Framework;
+
+namespace RnnGen.Tests.Support;
+
+/// <summary>Random data and the project's forward tolerance: |actual − expected| ≤ 1e-5 · max(1, |expected|).</summary>
+internal static class Numerics
+{
+    public const double ForwardTolerance = 1e-5;
+
+    /// <summary>A fresh seed per run (printed by the caller), so every run draws new cases.</summary>
+    public static int FreshSeed() => Random.Shared.Next();
+
+    public static float[] Uniform(Random random, int length, float bound = 1f)
+    {
+        var values = new float[length];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = (2f * random.NextSingle() - 1f) * bound;
+        return values;
+    }
+
+    /// <summary>The largest |a − e| / max(1, |e|); NaN anywhere counts as infinite.</summary>
+    public static double MaxScaledError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        Assert.That(actual.Length, Is.EqualTo(expected.Length), "lengths differ");
+        double worst = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double e = expected[i], a = actual[i];
+            double err = Math.Abs(a - e) / Math.Max(1.0, Math.Abs(e));
+            if (double.IsNaN(err))
+                return double.PositiveInfinity;
+            worst = Math.Max(worst, err);
+        }
+        return worst;
+    }
+
+    public static void AssertClose(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, string what, double tolerance = ForwardTolerance)
+    {
+        double err = MaxScaledError(actual, expected);
+        Assert.That(err, Is.LessThanOrEqualTo(tolerance), $"{what}: max scaled error {err:E3} exceeds {tolerance:E1}");
+    }
+}

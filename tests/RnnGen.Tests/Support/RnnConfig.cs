@@ -1,0 +1,40 @@
+using System;
+using System.Globalization;
+
+namespace RnnGen.Tests.Support;
+
+/// <summary>A module configuration as PyTorch's constructor takes it; writes the RnnGen declaration for it.</summary>
+public sealed record RnnConfig(bool IsCell, int InputSize, int HiddenSize, int NumLayers = 1, bool Bidirectional = false,
+    bool BatchFirst = false, bool Bias = true, Nonlinearity Nonlinearity = Nonlinearity.Tanh, double Dropout = 0)
+{
+    public int Directions => Bidirectional ? 2 : 1;
+
+    /// <summary>Sizes the parity tests draw from: 1, 3, 17, 100 and 200 always among them, and vector-width neighbours.</summary>
+    private static readonly int[] s_sizes = { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 200 };
+
+    public static RnnConfig RandomRnn(Random random)
+    {
+        int layers = random.Next(1, 4);
+        return new RnnConfig(false, Size(random), Size(random), layers, random.Next(2) == 1, random.Next(2) == 1, random.Next(2) == 1,
+            random.Next(2) == 1 ? Nonlinearity.Relu : Nonlinearity.Tanh, layers > 1 && random.Next(3) == 0 ? 0.3 : 0);
+    }
+
+    public static RnnConfig RandomCell(Random random) =>
+        new(true, Size(random), Size(random), Bias: random.Next(2) == 1, Nonlinearity: random.Next(2) == 1 ? Nonlinearity.Relu : Nonlinearity.Tanh);
+
+    private static int Size(Random random) => s_sizes[random.Next(s_sizes.Length)];
+
+    /// <summary>The attribute that declares this configuration.</summary>
+    public string Attribute() => IsCell
+        ? $"[RnnGen.RnnCell({InputSize}, {HiddenSize}, Bias = {Bool(Bias)}, Nonlinearity = RnnGen.Nonlinearity.{Nonlinearity})]"
+        : $"[RnnGen.Rnn({InputSize}, {HiddenSize}, NumLayers = {NumLayers}, Bidirectional = {Bool(Bidirectional)}, BatchFirst = {Bool(BatchFirst)}, Bias = {Bool(Bias)}, Nonlinearity = RnnGen.Nonlinearity.{Nonlinearity}, Dropout = {Dropout.ToString(CultureInfo.InvariantCulture)})]";
+
+    /// <summary>The run-time-sized module of the same configuration.</summary>
+    public object CreateDynamic(int seed) => IsCell
+        ? new Dynamic.RnnCell(InputSize, HiddenSize, Bias, Nonlinearity, seed)
+        : new Dynamic.Rnn(InputSize, HiddenSize, NumLayers, Nonlinearity, Bias, BatchFirst, Dropout, Bidirectional, seed);
+
+    public override string ToString() => Attribute();
+
+    private static string Bool(bool b) => b ? "true" : "false";
+}

@@ -1,0 +1,88 @@
+using System;
+using System.Linq;
+using NUnit.Framework;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnGen.Tests.Support;
+
+/// <summary>
+/// PyTorch 2.10 (libtorch through TorchSharp), single-threaded, as the oracle: builds the same module,
+/// loads our parameters into it by name, and runs it.
+/// </summary>
+internal static class Torch
+{
+    private static readonly object s_gate = new();
+    private static bool s_initialized;
+
+    private static void Initialize()
+    {
+        lock (s_gate)
+        {
+            if (s_initialized)
+                return;
+            torch.set_num_threads(1);
+            s_initialized = true;
+        }
+    }
+
+    public static (float[] Output, float[] HN) RnnForward(RnnConfig c, ParameterSet parameters, float[] input, int seqLen, int batch, float[]? h0)
+    {
+        Initialize();
+        using var scope = torch.NewDisposeScope();
+        using var rnn = nn.RNN(c.InputSize, c.HiddenSize, c.NumLayers, Activation(c), c.Bias, c.BatchFirst, 0.0, c.Bidirectional);
+        rnn.eval();
+        Load(rnn, parameters);
+        long[] inputShape = c.BatchFirst ? new long[] { batch, seqLen, c.InputSize } : new long[] { seqLen, batch, c.InputSize };
+        using (torch.no_grad())
+        {
+            Tensor? h = h0 is null ? null : torch.tensor(h0, new long[] { c.NumLayers * c.Directions, batch, c.HiddenSize });
+            var (output, hN) = rnn.forward(torch.tensor(input, inputShape), h);
+            return (ToArray(output), ToArray(hN));
+        }
+    }
+
+    public static float[] CellForward(RnnConfig c, ParameterSet parameters, float[] input, int batch, float[]? hx)
+    {
+        Initialize();
+        using var scope = torch.NewDisposeScope();
+        using var cell = nn.RNNCell(c.InputSize, c.HiddenSize, Activation(c), c.Bias);
+        Load(cell, parameters);
+        using (torch.no_grad())
+        {
+            Tensor? h = hx is null ? null : torch.tensor(hx, new long[] { batch, c.HiddenSize });
+            return ToArray(cell.forward(torch.tensor(input, new long[] { batch, c.InputSize }), h));
+        }
+    }
+
+    /// <summary>PyTorch's parameter names and shapes, in <c>named_parameters()</c> order.</summary>
+    public static (string Name, long[] Shape)[] ParameterLayout(RnnConfig c)
+    {
+        Initialize();
+        using var scope = torch.NewDisposeScope();
+        using nn.Module module = c.IsCell
+            ? nn.RNNCell(c.InputSize, c.HiddenSize, Activation(c), c.Bias)
+            : nn.RNN(c.InputSize, c.HiddenSize, c.NumLayers, Activation(c), c.Bias, c.BatchFirst, c.Dropout, c.Bidirectional);
+        return module.named_parameters().Select(p => (p.name, p.parameter.shape)).ToArray();
+    }
+
+    /// <summary>Copies every parameter by name; the names, order and shapes must agree with ours.</summary>
+    private static void Load(nn.Module module, ParameterSet parameters)
+    {
+        var named = module.named_parameters().ToArray();
+        Assert.That(named.Select(p => p.name), Is.EqualTo(parameters.Names), "parameter names and order differ from PyTorch's");
+        using (torch.no_grad())
+        {
+            foreach (var (name, parameter) in named)
+            {
+                Assert.That(parameters.GetShape(name).ToArray().Select(d => (long)d), Is.EqualTo(parameter.shape), $"shape of {name}");
+                parameter.copy_(torch.tensor(parameters.GetReadOnly(name).ToArray(), parameter.shape));
+            }
+        }
+    }
+
+    private static nn.NonLinearities Activation(RnnConfig c) =>
+        c.Nonlinearity == Nonlinearity.Relu ? nn.NonLinearities.ReLU : nn.NonLinearities.Tanh;
+
+    private static float[] ToArray(Tensor t) => t.detach().cpu().contiguous().data<float>().ToArray();
+}
