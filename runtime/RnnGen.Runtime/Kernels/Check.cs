@@ -20,17 +20,17 @@ internal static class Check
         return (int)n;
     }
 
-    public static void Length(int actual, int expected, string name, string layout)
-    {
-        if (actual != expected)
-            throw new ArgumentException($"{name} must hold {layout} = {expected} floats; got {actual}.", name);
-    }
-
-    public static void OptionalLength(int actual, int expected, string name, string layout)
-    {
-        if (actual != 0 && actual != expected)
-            throw new ArgumentException($"{name} must be empty (zeros) or hold {layout} = {expected} floats; got {actual}.", name);
-    }
+    /// <summary>
+    /// Throws for a span of the wrong length. Callers test the length first and build
+    /// <paramref name="layout"/> only on this path, so a correct call allocates nothing.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public static void ThrowLength(string name, int actual, int expected, string layout, bool optional = false) =>
+        throw new ArgumentException(
+            optional
+                ? $"{name} must be empty (zeros) or hold {layout} = {expected} floats; got {actual}."
+                : $"{name} must hold {layout} = {expected} floats; got {actual}.",
+            name);
 
     public static void NoOverlap(ReadOnlySpan<float> written, string writtenName, ReadOnlySpan<float> other, string otherName)
     {

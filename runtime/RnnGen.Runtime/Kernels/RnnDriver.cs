@@ -29,13 +29,17 @@ public static class RnnDriver
         int inputSize = shape.InputSize, hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers;
         Check.Positive(seqLen, nameof(seqLen));
         Check.Positive(batch, nameof(batch));
-        string rows = shape.BatchFirst ? $"batch·seqLen ({batch}·{seqLen})" : $"seqLen·batch ({seqLen}·{batch})";
-        Check.Length(input.Length, Check.Product(nameof(input), seqLen, batch, inputSize), nameof(input), $"{rows}·inputSize {inputSize}");
-        Check.Length(output.Length, Check.Product(nameof(output), seqLen, batch, directions, hidden), nameof(output), $"{rows}·directions·hiddenSize {directions}·{hidden}");
+        int inputLength = Check.Product(nameof(input), seqLen, batch, inputSize);
+        int outputLength = Check.Product(nameof(output), seqLen, batch, directions, hidden);
         int stateLength = Check.Product(nameof(hN), layers, directions, batch, hidden);
-        string stateLayout = $"numLayers·directions·batch·hiddenSize ({layers}·{directions}·{batch}·{hidden})";
-        Check.Length(hN.Length, stateLength, nameof(hN), stateLayout);
-        Check.OptionalLength(h0.Length, stateLength, nameof(h0), stateLayout);
+        if (input.Length != inputLength)
+            Check.ThrowLength(nameof(input), input.Length, inputLength, $"{Rows(shape, seqLen, batch)}·inputSize {inputSize}");
+        if (output.Length != outputLength)
+            Check.ThrowLength(nameof(output), output.Length, outputLength, $"{Rows(shape, seqLen, batch)}·directions·hiddenSize {directions}·{hidden}");
+        if (hN.Length != stateLength)
+            Check.ThrowLength(nameof(hN), hN.Length, stateLength, $"numLayers·directions·batch·hiddenSize ({layers}·{directions}·{batch}·{hidden})");
+        if (h0.Length != 0 && h0.Length != stateLength)
+            Check.ThrowLength(nameof(h0), h0.Length, stateLength, $"numLayers·directions·batch·hiddenSize ({layers}·{directions}·{batch}·{hidden})", optional: true);
         Check.NoOverlap(output, nameof(output), input, nameof(input));
         Check.NoOverlap(output, nameof(output), hN, nameof(hN));
         Check.NoOverlap(output, nameof(output), h0, nameof(h0));
@@ -108,6 +112,9 @@ public static class RnnDriver
         }
     }
 
+    private static string Rows(in RnnShape shape, int seqLen, int batch) =>
+        shape.BatchFirst ? $"batch·seqLen ({batch}·{seqLen})" : $"seqLen·batch ({seqLen}·{batch})";
+
     /// <summary>
     /// <c>torch.nn.RNNCell.forward</c>: <paramref name="input"/> (batch, input), <paramref name="hx"/> and
     /// <paramref name="hNext"/> (batch, hidden); an empty <paramref name="hx"/> means zeros.
@@ -119,10 +126,14 @@ public static class RnnDriver
     {
         int hidden = shape.HiddenSize;
         Check.Positive(batch, nameof(batch));
-        Check.Length(input.Length, Check.Product(nameof(input), batch, shape.InputSize), nameof(input), $"batch·inputSize ({batch}·{shape.InputSize})");
+        int inputLength = Check.Product(nameof(input), batch, shape.InputSize);
         int stateLength = Check.Product(nameof(hNext), batch, hidden);
-        Check.OptionalLength(hx.Length, stateLength, nameof(hx), $"batch·hiddenSize ({batch}·{hidden})");
-        Check.Length(hNext.Length, stateLength, nameof(hNext), $"batch·hiddenSize ({batch}·{hidden})");
+        if (input.Length != inputLength)
+            Check.ThrowLength(nameof(input), input.Length, inputLength, $"batch·inputSize ({batch}·{shape.InputSize})");
+        if (hx.Length != 0 && hx.Length != stateLength)
+            Check.ThrowLength(nameof(hx), hx.Length, stateLength, $"batch·hiddenSize ({batch}·{hidden})", optional: true);
+        if (hNext.Length != stateLength)
+            Check.ThrowLength(nameof(hNext), hNext.Length, stateLength, $"batch·hiddenSize ({batch}·{hidden})");
         Check.NoOverlap(hNext, nameof(hNext), input, nameof(input));
 
         ref float pre = ref workspace.Pre(Check.Product("workspace", batch, kernels.PreStride));
