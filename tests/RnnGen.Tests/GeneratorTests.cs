@@ -1,0 +1,198 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using NUnit.Framework;
+using RnnGen.Generator;
+using RnnGen.Generator.Model;
+using RnnGen.Tests.Support;
+using Snapshooter;
+using Snapshooter.NUnit;
+
+namespace RnnGen.Tests;
+
+public class GeneratorTests
+{
+    private const string Header = "using RnnGen;\nnamespace Sample;\n";
+
+    // ---- emitted source -------------------------------------------------------------------------
+
+    [TestCase("[Rnn(inputSize: 100, hiddenSize: 200)] public partial class Encoder;", "Sample.Encoder", TestName = "Snapshot_Rnn_100_200")]
+    [TestCase("[RnnCell(3, 17, Nonlinearity = Nonlinearity.Relu, Bias = false)] public partial class Cell;", "Sample.Cell", TestName = "Snapshot_RnnCell_3_17_Relu_NoBias")]
+    [TestCase("[Rnn(1, 5, NumLayers = 2, Bidirectional = true, BatchFirst = true)] public partial class Stack;", "Sample.Stack", TestName = "Snapshot_Rnn_1_5_TwoLayers_Bidirectional")]
+    public void EmittedSourceMatchesSnapshot(string declaration, string typeName)
+    {
+        (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + declaration);
+        Assert.That(result.Diagnostics, Is.Empty);
+        Assert.That(GeneratorHarness.CompileErrors(output), Is.Empty);
+        GeneratedSourceResult generated = result.Results.Single().GeneratedSources.Single();
+        Assert.That(generated.HintName, Is.EqualTo($"{typeName}.RnnGen.g.cs"));
+        Snapshot.Match(generated.SourceText.ToString(), $"Generator.{TestContext.CurrentContext.Test.Name}");
+    }
+
+    [Test]
+    public void GeneratedCodeCompilesWithoutWarningsForManyShapes()
+    {
+        string source = Header + string.Join("\n", new[]
+        {
+            "[Rnn(1, 1)] public partial class A;",
+            "[Rnn(3, 17, NumLayers = 3, Bidirectional = true, Bias = false)] public partial class B;",
+            "[Rnn(200, 100, BatchFirst = true, Nonlinearity = Nonlinearity.Relu)] public partial class C;",
+            "[RnnCell(16, 64)] public partial class D;",
+            "[RnnCell(1, 129)] public partial class E;",
+            "public static partial class Outer { public partial class Middle { [Rnn(2, 8)] internal partial class F; } }",
+            "[Rnn(5, 7)] public partial record G;",
+            "[Rnn(5, 7)] public sealed partial class H { public H(string name) : this(1) { Name = name; } public string Name { get; } = \"\"; }",
+        });
+        (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(source);
+        Assert.That(result.Diagnostics, Is.Empty);
+        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(8));
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.That(problems, Is.Empty, string.Join("\n", problems));
+    }
+
+    [Test]
+    public void GeneratedNamesAreInvariantAcrossCultures()
+    {
+        var culture = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("fi-FI");
+            (_, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + "[Rnn(3, 4, NumLayers = 2, Dropout = 0.5)] public partial class F;");
+            string text = result.Results.Single().GeneratedSources.Single().SourceText.ToString();
+            Assert.That(text, Does.Contain("public const double Dropout = 0.5;"));
+            Assert.That(text, Does.Not.Contain("\u2212"));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = culture;
+        }
+    }
+
+    // ---- incrementality ---------------------------------------------------------------------------
+
+    [Test]
+    public void SecondRunOnAClonedCompilationIsAllCached()
+    {
+        Compilation compilation = GeneratorHarness.CreateCompilation(Header +
+            "[Rnn(4, 8)] public partial class A;\n[RnnCell(2, 3)] public partial class B;\n[Rnn(0, 3)] public partial class Bad;");
+        GeneratorDriver driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        GeneratorRunResult first = driver.GetRunResult().Results.Single();
+        Assert.That(first.GeneratedSources, Has.Length.EqualTo(2));
+
+        driver = driver.RunGenerators(compilation.Clone());
+        GeneratorRunResult second = driver.GetRunResult().Results.Single();
+
+        string[] steps = { TrackingNames.RnnParse, TrackingNames.RnnCellParse, TrackingNames.Specs, TrackingNames.Diagnostics };
+        foreach (string step in steps)
+        {
+            Assert.That(second.TrackedSteps.ContainsKey(step), Is.True, $"step {step} is tracked");
+            foreach (IncrementalGeneratorRunStep run in second.TrackedSteps[step])
+                foreach ((object value, IncrementalStepRunReason reason) in run.Outputs)
+                    Assert.That(reason, Is.EqualTo(IncrementalStepRunReason.Cached).Or.EqualTo(IncrementalStepRunReason.Unchanged), $"{step}: {value}");
+        }
+        foreach (var output in second.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs))
+            Assert.That(output.Reason, Is.EqualTo(IncrementalStepRunReason.Cached), "source outputs");
+    }
+
+    [Test]
+    public void EditingAnUnrelatedFileKeepsTheModelCached()
+    {
+        Compilation compilation = GeneratorHarness.CreateCompilation(Header + "[Rnn(4, 8)] public partial class A;");
+        GeneratorDriver driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        compilation = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Unrelated { int X => 1; }", GeneratorHarness.ParseOptions));
+        driver = driver.RunGenerators(compilation);
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+        foreach ((object _, IncrementalStepRunReason reason) in result.TrackedSteps[TrackingNames.Specs].SelectMany(s => s.Outputs))
+            Assert.That(reason, Is.EqualTo(IncrementalStepRunReason.Cached).Or.EqualTo(IncrementalStepRunReason.Unchanged));
+    }
+
+    [Test]
+    public void PipelineModelsHoldNoSymbolsSyntaxOrCompilations()
+    {
+        var forbidden = new[] { typeof(ISymbol), typeof(SyntaxNode), typeof(Location), typeof(Compilation), typeof(SemanticModel), typeof(SyntaxTree) };
+        var seen = new HashSet<Type>();
+        void Walk(Type type, string path)
+        {
+            if (!seen.Add(type) || type.IsPrimitive || type.IsEnum || type == typeof(string))
+                return;
+            foreach (Type bad in forbidden)
+                Assert.That(bad.IsAssignableFrom(type), Is.False, $"{path} is a {bad.Name}");
+            if (type.IsGenericType)
+                foreach (Type argument in type.GetGenericArguments())
+                    Walk(argument, $"{path}<{argument.Name}>");
+            foreach (FieldInfo field in type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+                Walk(field.FieldType, $"{path}.{field.Name}");
+        }
+        Walk(typeof(ParseResult), nameof(ParseResult));
+        Assert.That(seen, Does.Contain(typeof(NetworkSpec)).And.Contain(typeof(DiagnosticInfo)).And.Contain(typeof(ContainingType)));
+    }
+
+    // ---- diagnostics ------------------------------------------------------------------------------
+
+    public static IEnumerable<TestCaseData> InvalidDeclarations()
+    {
+        TestCaseData Case(string id, string source, string expectedText) =>
+            new TestCaseData(id, source, expectedText).SetName($"{id}: {source.Replace("\n", " ")}");
+        yield return Case("RNNG0001", "[Rnn(0, 8)] public partial class A;", "inputSize is 0");
+        yield return Case("RNNG0001", "[RnnCell(4, hiddenSize: -3)] public partial class A;", "hiddenSize is -3");
+        yield return Case("RNNG0002", "[Rnn(4, 8, NumLayers = 0)] public partial class A;", "NumLayers is 0");
+        yield return Case("RNNG0003", "[Rnn(4, 8, NumLayers = 2, Dropout = 1.0)] public partial class A;", "Dropout is 1");
+        yield return Case("RNNG0003", "[Rnn(4, 8, NumLayers = 2, Dropout = -0.1)] public partial class A;", "Dropout is -0.1");
+        yield return Case("RNNG0004", "[Rnn(4, 8)] public class A { }", "declare it as 'partial class A'");
+        yield return Case("RNNG0005", "[Rnn(4, 8)] public partial class A<T>;", "is generic");
+        yield return Case("RNNG0006", "public partial class Outer<T> { [Rnn(4, 8)] public partial class A; }", "generic type 'Outer'");
+        yield return Case("RNNG0007", "[Rnn(4, 8)][RnnCell(4, 8)] public partial class A;", "carries both [Rnn] and [RnnCell]");
+        yield return Case("RNNG0008", "[Rnn(4, 8, Dropout = 0.5)] public partial class A;", "no effect");
+        yield return Case("RNNG0009", "[Rnn(4, 8, Nonlinearity = (Nonlinearity)7)] public partial class A;", "Nonlinearity is 7");
+        yield return Case("RNNG0010", "[Rnn(100000, 100000)] public partial class A;", "parameter values");
+        yield return Case("RNNG0011", "public class Outer { [Rnn(4, 8)] public partial class A; }", "declare 'Outer' as partial");
+        yield return Case("RNNG0012", "[Rnn(4, 8)] public static partial class A;", "is static");
+    }
+
+    [TestCaseSource(nameof(InvalidDeclarations))]
+    public void InvalidDeclarationIsReported(string id, string source, string expectedText)
+    {
+        (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + source);
+        var matching = result.Diagnostics.Where(d => d.Id == id).ToList();
+        Assert.That(matching, Has.Count.EqualTo(1), string.Join("\n", result.Diagnostics));
+        Diagnostic diagnostic = matching[0];
+        Assert.That(diagnostic.GetMessage(), Does.Contain(expectedText));
+        FileLinePositionSpan where = diagnostic.Location.GetLineSpan();
+        Assert.That(where.Path, Is.EqualTo("Input.cs"), "points at the declaration's file");
+        Assert.That(diagnostic.Location.SourceSpan.Length, Is.GreaterThan(0), "points at a piece of the declaration");
+        DiagnosticSeverity expected = id == "RNNG0008" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
+        Assert.That(diagnostic.Severity, Is.EqualTo(expected));
+        if (expected == DiagnosticSeverity.Error)
+            Assert.That(result.Results.Single().GeneratedSources, Is.Empty, "an invalid module generates nothing");
+        TestContext.Out.WriteLine(diagnostic.ToString());
+    }
+
+    [Test]
+    public void EveryDiagnosticInTheCatalogIsTested()
+    {
+        var tested = InvalidDeclarations().Select(c => (string)c.Arguments[0]!).ToHashSet();
+        Assert.That(Diagnostics.All.Select(d => d.Id), Is.SubsetOf(tested));
+        Assert.That(Diagnostics.All.Select(d => d.Id), Is.Unique);
+    }
+
+    [TestCase("[Rnn(")]
+    [TestCase("[Rnn(4)] public partial class A;")]
+    [TestCase("[Rnn(4, )] public partial class A;")]
+    [TestCase("[Rnn(x, 8)] public partial class A;")]
+    [TestCase("[Rnn(4, 8, NumLayers = )] public partial class A;")]
+    [TestCase("[Rnn(4, 8, Unknown = 3)] public partial class A;")]
+    [TestCase("[Rnn(4, 8)] public partial class")]
+    [TestCase("[Rnn(4, 8)] public partial struct S;")]
+    [TestCase("[Rnn(\"4\", 8.5)] public partial class A;")]
+    [TestCase("[RnnCell(4, 8, Dropout = 0.1)] public partial class A;")]
+    public void HalfTypedCodeNeverCrashesTheGenerator(string source)
+    {
+        (_, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + source);
+        GeneratorRunResult run = result.Results.Single();
+        Assert.That(run.Exception, Is.Null);
+        Assert.That(result.Diagnostics.Where(d => d.Id.StartsWith("CS", StringComparison.Ordinal)), Is.Empty, "no generator failure (CS8785)");
+    }
+}
