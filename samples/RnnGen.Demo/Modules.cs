@@ -1,0 +1,15 @@
+using RnnGen;
+
+namespace RnnGen.Demo;
+
+/// <summary>The tutorial's nn.RNNCell(100, 200).</summary>
+[RnnCell(inputSize: 100, hiddenSize: 200)]
+public partial class TutorialCell;
+
+/// <summary>The tutorial's nn.RNN(100, 200).</summary>
+[Rnn(inputSize: 100, hiddenSize: 200)]
+public partial class TutorialRnn;
+
+/// <summary>A streaming size: one input sample, 32 hidden units, one step per audio sample.</summary>
+[Rnn(inputSize: 1, hiddenSize: 32)]
+public partial class AmpRnn;
