@@ -22,6 +22,9 @@ public interface IActivation
 
     /// <summary>The activation of 16 lanes.</summary>
     static abstract Vector512<float> Invoke(Vector512<float> x);
+
+    /// <summary>The derivative at the input whose activation is <paramref name="y"/> (what the backward pass keeps).</summary>
+    static abstract float DerivativeFromOutput(float y);
 }
 
 /// <summary>
@@ -68,6 +71,11 @@ public readonly struct TanhActivation : IActivation
         q = x2 * q + B0;
         return p / q;
     }
+
+    /// <inheritdoc/>
+    /// <remarks>tanh' = 1 − tanh².</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float DerivativeFromOutput(float y) => 1f - y * y;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -135,6 +143,11 @@ public readonly struct ReluActivation : IActivation
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Invoke(float x) => x > 0f || float.IsNaN(x) ? x : 0f;
+
+    /// <inheritdoc/>
+    /// <remarks>relu' = 1 where the output is positive, else 0 (PyTorch's choice at 0).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float DerivativeFromOutput(float y) => y > 0f ? 1f : 0f;
 
     // MaxNative(0, x): on x86 the second operand is returned when either is NaN, so NaN propagates.
 

@@ -68,4 +68,72 @@ public readonly struct GenericRnnKernels<TActivation> : IRnnKernels
             }
         }
     }
+
+    /// <inheritdoc/>
+    public int InputStride(int layer) => _shape.LayerInputSize(layer);
+
+    /// <inheritdoc/>
+    public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)
+    {
+        int hidden = _shape.HiddenSize;
+        float[] p = _parameters.Data;
+        int w = _parameters.OffsetOf(_shape.BlockIndex(layer, direction) + 1);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float dar = ref Unsafe.Add(ref da, r * hidden);
+            ref float dhr = ref Unsafe.Add(ref dh, r * hidden);
+            for (int k = 0; k < hidden; k++)
+                Unsafe.Add(ref dhr, k) = 0f;
+            for (int j = 0; j < hidden; j++)
+            {
+                float g = Unsafe.Add(ref dar, j);
+                int row = w + j * hidden;
+                for (int k = 0; k < hidden; k++)
+                    Unsafe.Add(ref dhr, k) += g * p[row + k];
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void BackProject(int layer, int direction, ref float da, int rows, ref float dx, bool accumulate)
+    {
+        int hidden = _shape.HiddenSize, cols = _shape.LayerInputSize(layer);
+        float[] p = _parameters.Data;
+        int w = _parameters.OffsetOf(_shape.BlockIndex(layer, direction));
+        for (int r = 0; r < rows; r++)
+        {
+            ref float dar = ref Unsafe.Add(ref da, r * hidden);
+            ref float dxr = ref Unsafe.Add(ref dx, r * cols);
+            if (!accumulate)
+                for (int k = 0; k < cols; k++)
+                    Unsafe.Add(ref dxr, k) = 0f;
+            for (int j = 0; j < hidden; j++)
+            {
+                float g = Unsafe.Add(ref dar, j);
+                int row = w + j * cols;
+                for (int k = 0; k < cols; k++)
+                    Unsafe.Add(ref dxr, k) += g * p[row + k];
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw, bool accumulate)
+    {
+        int hidden = _shape.HiddenSize, cols = recurrent ? hidden : _shape.LayerInputSize(layer);
+        for (int j = 0; j < hidden; j++)
+        {
+            ref float dwj = ref Unsafe.Add(ref dw, j * cols);
+            if (!accumulate)
+                for (int k = 0; k < cols; k++)
+                    Unsafe.Add(ref dwj, k) = 0f;
+            for (int r = 0; r < rows; r++)
+            {
+                float g = Unsafe.Add(ref da, r * hidden + j);
+                ref float xr = ref Unsafe.Add(ref x, r * cols);
+                for (int k = 0; k < cols; k++)
+                    Unsafe.Add(ref dwj, k) += g * Unsafe.Add(ref xr, k);
+            }
+        }
+    }
 }

@@ -30,4 +30,28 @@ public interface IRnnKernels
     /// exactly hidden-size floats per row. <paramref name="h"/> must not overlap <paramref name="hPrev"/>.
     /// </summary>
     void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride);
+
+    /// <summary>Floats per row of <paramref name="layer"/>'s input as the training tape and the backward pass store it (padded like <see cref="PreStride"/>).</summary>
+    int InputStride(int layer);
+
+    /// <summary>
+    /// Back through one recurrent step: for r &lt; rows, <c>dh[r] = da[r] · W_hh(layer, direction)</c>, with rows of
+    /// <see cref="PreStride"/> floats in both (the padding of <paramref name="da"/> is zero; that of dh is written).
+    /// </summary>
+    void BackStep(int layer, int direction, ref float da, int rows, ref float dh);
+
+    /// <summary>
+    /// Back through the input projection: for r &lt; rows, <c>dx[r] = da[r] · W_ih(layer, direction)</c>, or
+    /// <c>dx[r] += …</c> when <paramref name="accumulate"/>; rows of <see cref="PreStride"/> and
+    /// <see cref="InputStride"/> floats.
+    /// </summary>
+    void BackProject(int layer, int direction, ref float da, int rows, ref float dx, bool accumulate);
+
+    /// <summary>
+    /// A weight gradient: for every hidden unit j, <c>dw[j] = Σ_r da[r][j] · x[r]</c> (or <c>dw[j] += …</c> when
+    /// <paramref name="accumulate"/>), over <paramref name="rows"/> rows. For W_ih (<paramref name="recurrent"/>
+    /// false) x and dw rows hold <see cref="InputStride"/> floats; for W_hh, <see cref="PreStride"/>.
+    /// <paramref name="da"/> rows hold <see cref="PreStride"/> floats.
+    /// </summary>
+    void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw, bool accumulate);
 }

@@ -12,7 +12,7 @@ namespace RnnGen.Kernels;
 /// given hold the shape's arithmetic.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class RnnDriver
+public static partial class RnnDriver
 {
     /// <summary>
     /// <c>torch.nn.RNN.forward</c>: <paramref name="input"/> (seq, batch, input) or (batch, seq, input) with
@@ -26,26 +26,9 @@ public static class RnnDriver
         ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0)
         where TKernels : struct, IRnnKernels
     {
-        int inputSize = shape.InputSize, hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers;
-        Check.Positive(seqLen, nameof(seqLen));
-        Check.Positive(batch, nameof(batch));
-        int inputLength = Check.Product(nameof(input), seqLen, batch, inputSize);
-        int outputLength = Check.Product(nameof(output), seqLen, batch, directions, hidden);
-        int stateLength = Check.Product(nameof(hN), layers, directions, batch, hidden);
-        if (input.Length != inputLength)
-            Check.ThrowLength(nameof(input), input.Length, inputLength, $"{Rows(shape, seqLen, batch)}·inputSize {inputSize}");
-        if (output.Length != outputLength)
-            Check.ThrowLength(nameof(output), output.Length, outputLength, $"{Rows(shape, seqLen, batch)}·directions·hiddenSize {directions}·{hidden}");
-        if (hN.Length != stateLength)
-            Check.ThrowLength(nameof(hN), hN.Length, stateLength, $"numLayers·directions·batch·hiddenSize ({layers}·{directions}·{batch}·{hidden})");
-        if (h0.Length != 0 && h0.Length != stateLength)
-            Check.ThrowLength(nameof(h0), h0.Length, stateLength, $"numLayers·directions·batch·hiddenSize ({layers}·{directions}·{batch}·{hidden})", optional: true);
-        Check.NoOverlap(output, nameof(output), input, nameof(input));
-        Check.NoOverlap(output, nameof(output), hN, nameof(hN));
-        Check.NoOverlap(output, nameof(output), h0, nameof(h0));
-        Check.NoOverlap(hN, nameof(hN), input, nameof(input));
-        if (hN.Overlaps(h0) && !(hN.Length == h0.Length && Unsafe.AreSame(ref MemoryMarshal.GetReference(hN), ref MemoryMarshal.GetReference(h0))))
-            throw new ArgumentException("hN must be either the same memory as h0 or not overlap it.", nameof(hN));
+        ValidateForward(shape, input, seqLen, batch, output, hN, h0);
+        workspace.Tape.Observe(seqLen, batch);
+        int hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers;
 
         int preStride = kernels.PreStride;
         int stepRows = seqLen * batch;
@@ -112,17 +95,34 @@ public static class RnnDriver
         }
     }
 
-    private static string Rows(in RnnShape shape, int seqLen, int batch) =>
-        shape.BatchFirst ? $"batch·seqLen ({batch}·{seqLen})" : $"seqLen·batch ({seqLen}·{batch})";
+    /// <summary>Checks a sequence call's arguments; throws before anything is written.</summary>
+    private static void ValidateForward(in RnnShape shape, ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0)
+    {
+        int inputSize = shape.InputSize, hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers;
+        Check.Positive(seqLen, nameof(seqLen));
+        Check.Positive(batch, nameof(batch));
+        int inputLength = Check.Product(nameof(input), seqLen, batch, inputSize);
+        int outputLength = Check.Product(nameof(output), seqLen, batch, directions, hidden);
+        int stateLength = Check.Product(nameof(hN), layers, directions, batch, hidden);
+        if (input.Length != inputLength)
+            Check.ThrowLength(nameof(input), input.Length, inputLength, $"{Rows(shape, seqLen, batch)}·inputSize {inputSize}");
+        if (output.Length != outputLength)
+            Check.ThrowLength(nameof(output), output.Length, outputLength, $"{Rows(shape, seqLen, batch)}·directions·hiddenSize {directions}·{hidden}");
+        if (hN.Length != stateLength)
+            Check.ThrowLength(nameof(hN), hN.Length, stateLength, $"numLayers·directions·batch·hiddenSize ({layers}·{directions}·{batch}·{hidden})");
+        if (h0.Length != 0 && h0.Length != stateLength)
+            Check.ThrowLength(nameof(h0), h0.Length, stateLength, $"numLayers·directions·batch·hiddenSize ({layers}·{directions}·{batch}·{hidden})", optional: true);
+        Check.NoOverlap(output, nameof(output), input, nameof(input));
+        Check.NoOverlap(output, nameof(output), hN, nameof(hN));
+        Check.NoOverlap(output, nameof(output), h0, nameof(h0));
+        Check.NoOverlap(hN, nameof(hN), input, nameof(input));
+        if (hN.Overlaps(h0) && !(hN.Length == h0.Length && Unsafe.AreSame(ref MemoryMarshal.GetReference(hN), ref MemoryMarshal.GetReference(h0))))
+            throw new ArgumentException("hN must be either the same memory as h0 or not overlap it.", nameof(hN));
 
-    /// <summary>
-    /// <c>torch.nn.RNNCell.forward</c>: <paramref name="input"/> (batch, input), <paramref name="hx"/> and
-    /// <paramref name="hNext"/> (batch, hidden); an empty <paramref name="hx"/> means zeros.
-    /// <paramref name="hx"/> may be the same memory as <paramref name="hNext"/> (state updated in place).
-    /// </summary>
-    public static void CellForward<TKernels>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
-        ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext)
-        where TKernels : struct, IRnnKernels
+    }
+
+    /// <summary>Checks a cell call's arguments; throws before anything is written.</summary>
+    private static void ValidateCell(in RnnShape shape, ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext)
     {
         int hidden = shape.HiddenSize;
         Check.Positive(batch, nameof(batch));
@@ -136,6 +136,23 @@ public static class RnnDriver
             Check.ThrowLength(nameof(hNext), hNext.Length, stateLength, $"batch·hiddenSize ({batch}·{hidden})");
         Check.NoOverlap(hNext, nameof(hNext), input, nameof(input));
 
+    }
+
+    private static string Rows(in RnnShape shape, int seqLen, int batch) =>
+        shape.BatchFirst ? $"batch·seqLen ({batch}·{seqLen})" : $"seqLen·batch ({seqLen}·{batch})";
+
+    /// <summary>
+    /// <c>torch.nn.RNNCell.forward</c>: <paramref name="input"/> (batch, input), <paramref name="hx"/> and
+    /// <paramref name="hNext"/> (batch, hidden); an empty <paramref name="hx"/> means zeros.
+    /// <paramref name="hx"/> may be the same memory as <paramref name="hNext"/> (state updated in place).
+    /// </summary>
+    public static void CellForward<TKernels>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
+        ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext)
+        where TKernels : struct, IRnnKernels
+    {
+        ValidateCell(shape, input, batch, hx, hNext);
+        workspace.Tape.Observe(1, batch);
+        int hidden = shape.HiddenSize, stateLength = batch * hidden;
         ref float pre = ref workspace.Pre(Check.Product("workspace", batch, kernels.PreStride));
         kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, batch, ref pre);
         if (hx.IsEmpty)

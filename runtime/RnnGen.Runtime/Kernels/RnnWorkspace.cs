@@ -1,34 +1,77 @@
+using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 
 namespace RnnGen.Kernels;
 
+/// <summary>The scratch buffers of a module, one per purpose.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public enum WorkspaceSlot
+{
+    /// <summary>Pre-activations of the current layer.</summary>
+    Pre,
+
+    /// <summary>General scratch (a cell's in-place step).</summary>
+    Scratch,
+
+    /// <summary>A row of zeros: the default initial state.</summary>
+    Zeros,
+
+    /// <summary>The training tape: layer inputs, states and dropout masks.</summary>
+    Tape,
+
+    /// <summary>Backward: gradients at the pre-activations, per direction.</summary>
+    GradPre,
+
+    /// <summary>Backward: gradients at a layer's output, per direction.</summary>
+    GradOutput,
+
+    /// <summary>Backward: gradient at a layer's input.</summary>
+    GradInput,
+
+    /// <summary>Backward: gradient at the previous state.</summary>
+    GradState,
+
+    /// <summary>Backward: one weight gradient before it is added to the module's gradients.</summary>
+    GradWeight,
+}
+
 /// <summary>
-/// A module's scratch memory: the pre-activations of the current layer and a row of zeros (the default
-/// initial state). It grows to the largest call seen and is then reused, so steady-state calls allocate
-/// nothing. Not thread-safe: one module instance serves one call at a time.
+/// A module's scratch memory. Each buffer grows to the largest call seen and is then reused, so
+/// steady-state calls allocate nothing. Not thread-safe: one module instance serves one call at a time.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class RnnWorkspace
 {
-    private AlignedBuffer _pre = new(0);
-    private AlignedBuffer _scratch = new(0);
-    private AlignedBuffer _zeros = new(0);
+    private readonly AlignedBuffer[] _buffers;
+
+    /// <summary>Creates empty buffers.</summary>
+    public RnnWorkspace()
+    {
+        _buffers = new AlignedBuffer[Enum.GetValues<WorkspaceSlot>().Length];
+        for (int i = 0; i < _buffers.Length; i++)
+            _buffers[i] = new AlignedBuffer(0);
+    }
 
     /// <summary>The path the last call ran on.</summary>
     public KernelPath LastPath { get; set; }
 
+    /// <summary>The training tape of the last training forward.</summary>
+    public RnnTape Tape { get; } = new();
+
     /// <summary>At least <paramref name="length"/> floats for pre-activations.</summary>
-    public ref float Pre(int length) => ref Ensure(ref _pre, length);
+    public ref float Pre(int length) => ref Get(WorkspaceSlot.Pre, length);
 
     /// <summary>At least <paramref name="length"/> floats of scratch, distinct from <see cref="Pre"/>.</summary>
-    public ref float Scratch(int length) => ref Ensure(ref _scratch, length);
+    public ref float Scratch(int length) => ref Get(WorkspaceSlot.Scratch, length);
 
     /// <summary>At least <paramref name="length"/> zeros.</summary>
-    public ref float Zeros(int length) => ref Ensure(ref _zeros, length);
+    public ref float Zeros(int length) => ref Get(WorkspaceSlot.Zeros, length);
 
-    private static ref float Ensure(ref AlignedBuffer buffer, int length)
+    /// <summary>At least <paramref name="length"/> floats for <paramref name="slot"/>. Contents are whatever was left there.</summary>
+    public ref float Get(WorkspaceSlot slot, int length)
     {
+        ref AlignedBuffer buffer = ref _buffers[(int)slot];
         if (buffer.Length < length)
             Grow(ref buffer, length);
         return ref buffer.Start;
@@ -36,4 +79,34 @@ public sealed class RnnWorkspace
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Grow(ref AlignedBuffer buffer, int length) => buffer = new AlignedBuffer(length);
+}
+
+/// <summary>What a training forward recorded for the backward pass, and for which call.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class RnnTape
+{
+    /// <summary>Whether a training forward recorded this tape and no later call invalidated it.</summary>
+    public bool IsValid { get; internal set; }
+
+    /// <summary>The recorded call's sequence length.</summary>
+    public int SeqLen { get; internal set; }
+
+    /// <summary>The recorded call's batch.</summary>
+    public int Batch { get; internal set; }
+
+    /// <summary>Whether the recorded call had an explicit initial state.</summary>
+    public bool HasH0 { get; internal set; }
+
+    /// <summary>Whether the recorded call dropped out layer inputs.</summary>
+    public bool HasDropout { get; internal set; }
+
+    /// <summary>The parameters' version the recorded call ran with.</summary>
+    public long ParameterVersion { get; internal set; }
+
+    /// <summary>Forgets the recording when a later call has another shape.</summary>
+    public void Observe(int seqLen, int batch)
+    {
+        if (IsValid && (seqLen != SeqLen || batch != Batch))
+            IsValid = false;
+    }
 }
