@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Reflection;
 using System.Text;
 using NUnit.Framework;
 using RnnGen.Tests.Support;
@@ -18,26 +17,7 @@ namespace RnnGen.Tests;
 [NonParallelizable]
 public class TorchParityTests
 {
-    private const int RnnConfigurations = 24;
-    private const int CellConfigurations = 12;
-
-    private readonly int _seed = Numerics.FreshSeed();
-    private List<(RnnConfig Config, Type Type)> _modules = new();
-
-    [OneTimeSetUp]
-    public void DeclareAndCompileRandomModules()
-    {
-        TestContext.Progress.WriteLine($"TorchParityTests seed {_seed} ({ExpectedPath.Describe()}); rerun with this seed by editing FreshSeed.");
-        var random = new Random(_seed);
-        var configs = Enumerable.Range(0, RnnConfigurations).Select(_ => RnnConfig.RandomRnn(random))
-            .Concat(Enumerable.Range(0, CellConfigurations).Select(_ => RnnConfig.RandomCell(random)))
-            .ToList();
-        var source = new StringBuilder("namespace Drawn;\n");
-        for (int i = 0; i < configs.Count; i++)
-            source.Append(configs[i].Attribute()).Append($"\npublic partial class Module{i};\n");
-        Assembly assembly = GeneratorHarness.CompileAndLoad(source.ToString(), $"Drawn{_seed}");
-        _modules = configs.Select((c, i) => (c, assembly.GetType($"Drawn.Module{i}", throwOnError: true)!)).ToList();
-    }
+    private readonly int _seed = DrawnModules.Seed;
 
     [Test]
     public void RandomRnnConfigurationsMatchPyTorch()
@@ -45,7 +25,7 @@ public class TorchParityTests
         var random = new Random(_seed ^ 0x5eed);
         var report = new StringBuilder();
         double worst = 0;
-        foreach (var (config, type) in _modules.Where(m => !m.Config.IsCell))
+        foreach (var (config, type) in DrawnModules.Modules.Where(m => !m.Config.IsCell))
         {
             var module = (IRnnModule)Activator.CreateInstance(type, random.Next())!;
             double err = CompareRnn(config, module, random, out string shape);
@@ -54,7 +34,7 @@ public class TorchParityTests
             Assert.That(err, Is.LessThanOrEqualTo(Numerics.ForwardTolerance), $"seed {_seed}: {config} {shape}");
             Assert.That(module.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), $"seed {_seed}: kernel path");
         }
-        TestContext.Out.WriteLine($"{RnnConfigurations} RNN configurations, path {ExpectedPath.Get()}, max scaled error vs PyTorch {worst:E2}\n{report}");
+        TestContext.Out.WriteLine($"{DrawnModules.RnnConfigurations} RNN configurations, path {ExpectedPath.Get()}, max scaled error vs PyTorch {worst:E2}\n{report}");
     }
 
     [Test]
@@ -63,7 +43,7 @@ public class TorchParityTests
         var random = new Random(_seed ^ 0xce11);
         var report = new StringBuilder();
         double worst = 0;
-        foreach (var (config, type) in _modules.Where(m => m.Config.IsCell))
+        foreach (var (config, type) in DrawnModules.Modules.Where(m => m.Config.IsCell))
         {
             var cell = (IRnnCellModule)Activator.CreateInstance(type, random.Next())!;
             double err = CompareCell(config, cell, random, out string shape);
@@ -72,7 +52,7 @@ public class TorchParityTests
             Assert.That(err, Is.LessThanOrEqualTo(Numerics.ForwardTolerance), $"seed {_seed}: {config} {shape}");
             Assert.That(cell.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), $"seed {_seed}: kernel path");
         }
-        TestContext.Out.WriteLine($"{CellConfigurations} RNNCell configurations, path {ExpectedPath.Get()}, max scaled error vs PyTorch {worst:E2}\n{report}");
+        TestContext.Out.WriteLine($"{DrawnModules.CellConfigurations} RNNCell configurations, path {ExpectedPath.Get()}, max scaled error vs PyTorch {worst:E2}\n{report}");
     }
 
     public static IEnumerable<TestCaseData> DeclaredModules()

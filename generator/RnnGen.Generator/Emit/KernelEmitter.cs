@@ -6,37 +6,71 @@ namespace RnnGen.Generator.Emit;
 
 /// <summary>
 /// Emits one SIMD path of a module as a nested static class: its packed-weight layout and packing, the
-/// <c>IRnnKernels</c> struct the runtime's driver calls, and the register-tiled kernels with constant trip
-/// counts and exact tails. Integers interpolated here format identically in every culture (no negatives).
+/// <c>IRnnKernels</c> struct the runtime's driver calls, and register-tiled kernels with constant trip
+/// counts and exact tails. Every operation, forward and backward, is one shape of product,
+/// C = (C0 or 0) + A·B over column tiles and row blocks (see <see cref="Operation"/>), so one emitter writes
+/// them all. Integers interpolated here format identically in every culture (none is negative).
 /// </summary>
 internal static class KernelEmitter
 {
     private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
     private const string AggressiveOptimization = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
+    /// <summary>The signature every dispatcher shares (unused operands are passed as the caller sees fit).</summary>
+    private const string DispatcherParameters = "(ref float a, nint aStride, int rows, ref float b, ref float c0, nint c0Stride, ref float c, nint cStride, int count)";
+
+    /// <summary>The signature every register-tile kernel shares.</summary>
+    private const string KernelParameters = "(ref float a, nint aStride, ref float b, ref float c0, nint c0Stride, ref float c, nint cStride, int count)";
+
+    /// <summary>
+    /// One product C[rows × columns] = (C0 or 0) + Σ_k A[row, k] · B[k, columns], then an optional activation.
+    /// A is read one scalar at a time (broadcast); <see cref="AStep"/> is the distance between A[row, k] and
+    /// A[row, k + 1]. B is read a tile of vectors at a time: as column panels packed per tile
+    /// (<see cref="PanelRows"/> = K), or as padded rows <see cref="BRowStride"/> floats apart.
+    /// The reduction is the constant <see cref="Reduction"/>, or the run-time <c>count</c> when it is null.
+    /// </summary>
+    private sealed record Operation(string Name, string Summary, TilePlan Tiles, bool Exact, int? Reduction, int AStep,
+        int? PanelRows, int BRowStride, bool Load, bool Activation);
+
     public static void EmitPath(SourceWriter w, NetworkSpec spec, PathPlan plan)
     {
         PackedLayout layout = PackedLayout.For(spec, plan);
-        string v = $"global::System.Runtime.Intrinsics.{plan.Vector}";
+        TilePlan hiddenTiles = plan.Tiles(spec.HiddenSize, spec.HiddenSize);
+        int hp = plan.PaddedHidden;
         string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.Kernels.TanhActivation" : "global::RnnGen.Kernels.ReluActivation";
+        var operations = new List<Operation>();
+        foreach (PackedBlock b in layout.Blocks.GroupBy(b => b.InputColumns).Select(g => g.First()))
+        {
+            int k = b.InputColumns;
+            TilePlan inputTiles = plan.Tiles(k, k);
+            operations.Add(new Operation($"ProjectK{k}", $"pre = x · W_ih^T + bias over {k} inputs (column panels).", hiddenTiles, false, k, 1, k, 0, true, false));
+            operations.Add(new Operation($"BackProjectK{k}", $"dx = da · W_ih, {k} inputs wide (padded rows).", inputTiles, false, spec.HiddenSize, 1, null, b.PaddedInput, false, false));
+            operations.Add(new Operation($"BackProjectK{k}Acc", $"dx += da · W_ih, {k} inputs wide (padded rows).", inputTiles, false, spec.HiddenSize, 1, null, b.PaddedInput, true, false));
+            operations.Add(new Operation($"WeightGradK{k}", $"dW_ih[j] = Σ_r da[r, j] · x[r], {k} inputs wide.", inputTiles, false, null, hp, null, b.PaddedInput, false, false));
+            operations.Add(new Operation($"WeightGradK{k}Acc", $"dW_ih[j] += Σ_r da[r, j] · x[r], {k} inputs wide.", inputTiles, false, null, hp, null, b.PaddedInput, true, false));
+        }
+        operations.Add(new Operation("StepTiles", "h = act(pre + hPrev · W_hh^T), written exactly HiddenSize wide (column panels).", hiddenTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, true, true));
+        operations.Add(new Operation("BackStepTiles", "dh = da · W_hh (padded rows).", hiddenTiles, false, spec.HiddenSize, 1, null, hp, false, false));
+        operations.Add(new Operation("WeightGradState", "dW_hh[j] = Σ_r da[r, j] · hPrev[r].", hiddenTiles, false, null, hp, null, hp, false, false));
+        operations.Add(new Operation("WeightGradStateAcc", "dW_hh[j] += Σ_r da[r, j] · hPrev[r].", hiddenTiles, false, null, hp, null, hp, true, false));
 
-        w.Summary($"The {plan.Name} path: {plan.Width} floats per {plan.Vector}, column tiles of {plan.TileVectors} vectors, blocks of {plan.RowBlock} rows.");
+        w.Summary($"The {plan.Name} path: {plan.Width} floats per {plan.Vector}, column tiles of up to {plan.MaxTileVectors} vectors, blocks of {plan.RowBlock} rows.");
         using (w.Block($"private static class {plan.Name}Path"))
         {
-            w.Line($"private const int Width = {plan.Width};");
-            w.Line($"/// <summary>HiddenSize rounded up to whole vectors.</summary>");
-            w.Line($"public const int PaddedHidden = {plan.PaddedHidden};");
-            w.Line($"/// <summary>Floats per column tile: {plan.TileVectors} vectors.</summary>");
-            w.Line($"private const int TileWidth = {plan.TileWidth};");
-            w.Line($"/// <summary>Rows per register block.</summary>");
-            w.Line($"private const int RowBlock = {plan.RowBlock};");
+            w.Summary("HiddenSize rounded up to whole vectors: the row stride of states, pre-activations and their gradients.");
+            w.Line($"public const int PaddedHidden = {hp};");
+            w.Summary("Floats per column tile of the hidden units (the panel width of packed W_ih^T and W_hh^T).");
+            w.Line($"private const int TileWidth = {hiddenTiles.TileWidth};");
             w.Line();
-            w.Line("// Packed weights, per layer and direction: W_ih^T panels (inputs x PaddedHidden), W_hh^T panels (HiddenSize x PaddedHidden), bias_ih + bias_hh.");
+            w.Line("// Packed weights, per layer and direction: W_ih^T and W_hh^T as column panels, bias_ih + bias_hh (forward);");
+            w.Line("// W_ih and W_hh with rows padded to whole vectors (backward).");
             foreach (PackedBlock b in layout.Blocks)
             {
                 w.Line($"private const int PackedWeightIh{b.Suffix} = {b.WeightIh};");
                 w.Line($"private const int PackedWeightHh{b.Suffix} = {b.WeightHh};");
                 w.Line($"private const int PackedBias{b.Suffix} = {b.Bias};");
+                w.Line($"private const int PackedWeightIhRows{b.Suffix} = {b.WeightIhRows};");
+                w.Line($"private const int PackedWeightHhRows{b.Suffix} = {b.WeightHhRows};");
             }
             w.Line($"public const int PackedLength = {layout.Length};");
             w.Line();
@@ -44,60 +78,70 @@ internal static class KernelEmitter
             w.Line();
             EmitKernelsStruct(w, spec, layout);
 
-            foreach (int k in layout.Blocks.Select(b => b.InputColumns).Distinct())
+            foreach (Operation op in operations)
             {
                 w.Line();
-                EmitDispatcher(w, plan, isStep: false, k);
-                var vectorCounts = new List<int> { plan.TileVectors };
-                if (plan.ProjectHasLastTile)
-                    vectorCounts.Add(plan.LastTileVectors);
-                foreach (int vectors in vectorCounts)
+                EmitDispatcher(w, plan, op);
+                foreach ((int vectors, int tail) in TileKinds(op))
                 {
-                    for (int rows = plan.RowBlock; rows >= 1; rows--)
+                    foreach (int rows in RowKinds(plan))
                     {
                         w.Line();
-                        EmitProjectKernel(w, plan, v, k, vectors, rows);
+                        EmitKernel(w, plan, op, vectors, tail, rows, activation);
                     }
-                }
-            }
-
-            w.Line();
-            EmitDispatcher(w, plan, isStep: true, spec.HiddenSize);
-            var stepKernels = new List<(int Vectors, int Tail)>();
-            if (plan.StepMainTiles > 0)
-                stepKernels.Add((plan.TileVectors, 0));
-            if (plan.StepHasLastTile)
-                stepKernels.Add((plan.LastTileVectors, plan.TailLanes));
-            foreach ((int vectors, int tail) in stepKernels)
-            {
-                for (int rows = plan.RowBlock; rows >= 1; rows--)
-                {
-                    w.Line();
-                    EmitStepKernel(w, plan, v, activation, spec.HiddenSize, vectors, tail, rows);
                 }
             }
         }
     }
 
+    private static IEnumerable<(int Vectors, int Tail)> TileKinds(Operation op)
+    {
+        if (op.Tiles.MainTiles(op.Exact) > 0)
+            yield return (op.Tiles.TileVectors, 0);
+        if (op.Tiles.HasLastTile(op.Exact))
+            yield return (op.Tiles.LastTileVectors, op.Exact ? op.Tiles.TailLanes : 0);
+    }
+
+    /// <summary>Full row blocks, and single rows for the remainder.</summary>
+    private static IEnumerable<int> RowKinds(PathPlan plan) => plan.RowBlock > 1 ? new[] { plan.RowBlock, 1 } : new[] { 1 };
+
+    private static string KernelName(Operation op, int vectors, int tail, int rows) => $"{op.Name}V{vectors}R{rows}" + (tail > 0 ? $"Tail{tail}" : "");
+
     private static void EmitPack(SourceWriter w, NetworkSpec spec, PackedLayout layout)
     {
+        const string Packing = "global::RnnGen.Kernels.Packing";
         w.Summary("Packs PyTorch-layout parameters into this path's layout.");
         using (w.Block("public static void Pack(global::RnnGen.ParameterSet parameters, global::System.Span<float> packed)"))
         {
             foreach (PackedBlock b in layout.Blocks)
             {
-                w.Line($"global::RnnGen.Kernels.Packing.PackPanels(parameters.GetReadOnly(\"weight_ih{b.TorchSuffix}\"), HiddenSize, {b.InputColumns}, PaddedHidden, TileWidth, packed.Slice(PackedWeightIh{b.Suffix}, {b.InputColumns} * PaddedHidden));");
-                w.Line($"global::RnnGen.Kernels.Packing.PackPanels(parameters.GetReadOnly(\"weight_hh{b.TorchSuffix}\"), HiddenSize, HiddenSize, PaddedHidden, TileWidth, packed.Slice(PackedWeightHh{b.Suffix}, HiddenSize * PaddedHidden));");
+                string wih = $"parameters.GetReadOnly(\"weight_ih{b.TorchSuffix}\")", whh = $"parameters.GetReadOnly(\"weight_hh{b.TorchSuffix}\")";
+                w.Line($"{Packing}.PackPanels({wih}, HiddenSize, {b.InputColumns}, PaddedHidden, TileWidth, packed.Slice(PackedWeightIh{b.Suffix}, {b.InputColumns} * PaddedHidden));");
+                w.Line($"{Packing}.PackPanels({whh}, HiddenSize, HiddenSize, PaddedHidden, TileWidth, packed.Slice(PackedWeightHh{b.Suffix}, HiddenSize * PaddedHidden));");
                 if (spec.Bias)
-                    w.Line($"global::RnnGen.Kernels.Packing.PackBias(parameters.GetReadOnly(\"bias_ih{b.TorchSuffix}\"), parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\"), packed.Slice(PackedBias{b.Suffix}, PaddedHidden));");
+                    w.Line($"{Packing}.PackBias(parameters.GetReadOnly(\"bias_ih{b.TorchSuffix}\"), parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\"), packed.Slice(PackedBias{b.Suffix}, PaddedHidden));");
                 else
                     w.Line($"packed.Slice(PackedBias{b.Suffix}, PaddedHidden).Clear();");
+                w.Line($"{Packing}.PackRows({wih}, HiddenSize, {b.InputColumns}, {b.PaddedInput}, packed.Slice(PackedWeightIhRows{b.Suffix}, HiddenSize * {b.PaddedInput}));");
+                w.Line($"{Packing}.PackRows({whh}, HiddenSize, HiddenSize, PaddedHidden, packed.Slice(PackedWeightHhRows{b.Suffix}, HiddenSize * PaddedHidden));");
             }
         }
     }
 
     private static void EmitKernelsStruct(SourceWriter w, NetworkSpec spec, PackedLayout layout)
     {
+        string W(string offset) => $"ref {Unsafe}.Add(ref packed, {offset})";
+        void Switch(SourceWriter writer, System.Func<PackedBlock, string> call)
+        {
+            writer.Line("ref float packed = ref _packed.Start;");
+            using (writer.Block("switch (layer * NumDirections + direction)"))
+            {
+                foreach (PackedBlock b in layout.Blocks)
+                    writer.Line($"case {b.Layer * spec.NumDirections + b.Direction}: {call(b)} return;");
+                writer.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
+            }
+        }
+
         w.Summary("This path's kernels over packed weights, for the runtime's driver.");
         using (w.Block("public readonly struct Kernels : global::RnnGen.Kernels.IRnnKernels"))
         {
@@ -107,157 +151,141 @@ internal static class KernelEmitter
             w.Line();
             w.Line("public int PreStride => PaddedHidden;");
             w.Line();
+            int kp0 = layout.Blocks[0].PaddedInput;
+            int kp1 = layout.Blocks.Count > spec.NumDirections ? layout.Blocks[spec.NumDirections].PaddedInput : kp0;
+            w.Line(kp0 == kp1 ? $"public int InputStride(int layer) => {kp0};" : $"public int InputStride(int layer) => layer == 0 ? {kp0} : {kp1};");
+            w.Line();
             using (w.Block("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre)"))
-            {
-                w.Line("ref float packed = ref _packed.Start;");
-                using (w.Block("switch (layer * NumDirections + direction)"))
-                {
-                    foreach (PackedBlock b in layout.Blocks)
-                        w.Line($"case {b.Layer * spec.NumDirections + b.Direction}: ProjectK{b.InputColumns}(ref x, xStride, rows, ref {Unsafe}.Add(ref packed, PackedWeightIh{b.Suffix}), ref {Unsafe}.Add(ref packed, PackedBias{b.Suffix}), ref pre); return;");
-                    w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
-                }
-            }
+                Switch(w, b => $"ProjectK{b.InputColumns}(ref x, xStride, rows, {W($"PackedWeightIh{b.Suffix}")}, {W($"PackedBias{b.Suffix}")}, 0, ref pre, PaddedHidden, 0);");
             w.Line();
             using (w.Block("public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride)"))
+                Switch(w, b => $"StepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, PaddedHidden, ref h, hStride, 0);");
+            w.Line();
+            using (w.Block("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)"))
+                Switch(w, b => $"BackStepTiles(ref da, PaddedHidden, rows, {W($"PackedWeightHhRows{b.Suffix}")}, ref dh, PaddedHidden, ref dh, PaddedHidden, 0);");
+            w.Line();
+            using (w.Block("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx, bool accumulate)"))
+                Switch(w, b => $"if (accumulate) BackProjectK{b.InputColumns}Acc(ref da, PaddedHidden, rows, {W($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0); " +
+                    $"else BackProjectK{b.InputColumns}(ref da, PaddedHidden, rows, {W($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0);");
+            w.Line();
+            using (w.Block("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw, bool accumulate)"))
             {
-                w.Line("ref float packed = ref _packed.Start;");
-                using (w.Block("switch (layer * NumDirections + direction)"))
+                using (w.Block("if (recurrent)"))
                 {
-                    foreach (PackedBlock b in layout.Blocks)
-                        w.Line($"case {b.Layer * spec.NumDirections + b.Direction}: StepTiles(ref hPrev, hPrevStride, ref {Unsafe}.Add(ref packed, PackedWeightHh{b.Suffix}), ref pre, rows, ref h, hStride); return;");
+                    w.Line("if (accumulate) WeightGradStateAcc(ref da, 1, HiddenSize, ref x, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
+                    w.Line("else WeightGradState(ref da, 1, HiddenSize, ref x, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
+                    w.Line("return;");
+                }
+                using (w.Block("switch (layer)"))
+                {
+                    foreach (PackedBlock b in layout.Blocks.Where(b => b.Direction == 0))
+                        w.Line($"case {b.Layer}: if (accumulate) WeightGradK{b.InputColumns}Acc(ref da, 1, HiddenSize, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); " +
+                            $"else WeightGradK{b.InputColumns}(ref da, 1, HiddenSize, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); return;");
                     w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
                 }
             }
         }
     }
 
-    /// <summary>Walks the column tiles and, within each, the rows in register blocks with an exact remainder.</summary>
-    private static void EmitDispatcher(SourceWriter w, PathPlan plan, bool isStep, int k)
+    /// <summary>Walks the column tiles and, within each, the rows: in register blocks, then one by one.</summary>
+    private static void EmitDispatcher(SourceWriter w, PathPlan plan, Operation op)
     {
-        string signature = isStep
-            ? "private static void StepTiles(ref float x, nint xStride, ref float w, ref float pre, int rows, ref float h, nint hStride)"
-            : $"private static void ProjectK{k}(ref float x, nint xStride, int rows, ref float w, ref float bias, ref float pre)";
-        w.Summary(isStep
-            ? "h = act(pre + hPrev · W_hh^T) for every row, tile by tile."
-            : $"pre = x · W_ih^T + bias for every row ({k} inputs), tile by tile.");
-        using (w.Block(signature))
+        w.Summary(op.Summary);
+        using (w.Block($"private static void {op.Name}{DispatcherParameters}"))
         {
-            int mainTiles = isStep ? plan.StepMainTiles : plan.ProjectMainTiles;
-            bool hasLast = isStep ? plan.StepHasLastTile : plan.ProjectHasLastTile;
+            TilePlan tiles = op.Tiles;
+            int mainTiles = tiles.MainTiles(op.Exact);
+            string Tile(int vectors, int tail) => tail > 0
+                ? $"{vectors} vector(s), the last holding {tail} of its {plan.Width} lanes"
+                : $"{vectors} vector(s)";
             if (mainTiles > 0)
             {
-                w.Line($"// {mainTiles} tile(s) of {plan.TileVectors} vectors.");
+                w.Line($"// {mainTiles} tile(s) of {Tile(tiles.TileVectors, 0)}.");
                 using (w.Block($"for (int tile = 0; tile < {mainTiles}; tile++)"))
                 {
-                    w.Line("int col = tile * TileWidth;");
-                    w.Line($"ref float wt = ref {Unsafe}.Add(ref w, col * {k});");
-                    EmitRowBlocks(w, plan, isStep, k, plan.TileVectors, isStep ? 0 : -1);
+                    w.Line($"int col = tile * {tiles.TileWidth};");
+                    EmitRowBlocks(w, plan, op, tiles.TileVectors, 0);
                 }
             }
-            if (hasLast)
+            if (tiles.HasLastTile(op.Exact))
             {
-                int tail = isStep ? plan.TailLanes : -1;
-                w.Line(tail > 0
-                    ? $"// The last tile: {plan.LastTileVectors} vector(s), the last holding {tail} hidden unit(s)."
-                    : $"// The last tile: {plan.LastTileVectors} vector(s).");
+                int tail = op.Exact ? tiles.TailLanes : 0;
+                w.Line($"// The last tile: {Tile(tiles.LastTileVectors, tail)}.");
                 using (w.Block(""))
                 {
-                    w.Line($"const int col = {mainTiles} * TileWidth;");
-                    w.Line($"ref float wt = ref {Unsafe}.Add(ref w, col * {k});");
-                    EmitRowBlocks(w, plan, isStep, k, plan.LastTileVectors, isStep ? plan.TailLanes : -1);
+                    w.Line($"const int col = {mainTiles * tiles.TileWidth};");
+                    EmitRowBlocks(w, plan, op, tiles.LastTileVectors, tail);
                 }
             }
         }
     }
 
-    private static void EmitRowBlocks(SourceWriter w, PathPlan plan, bool isStep, int k, int vectors, int tail)
+    private static void EmitRowBlocks(SourceWriter w, PathPlan plan, Operation op, int vectors, int tail)
     {
-        string Call(int rows) => isStep
-            ? $"{StepName(vectors, tail, rows)}(ref {Unsafe}.Add(ref x, r * xStride), xStride, ref wt, ref {Unsafe}.Add(ref pre, r * PaddedHidden + col), ref {Unsafe}.Add(ref h, r * hStride + col), hStride);"
-            : $"{ProjectName(k, vectors, rows)}(ref {Unsafe}.Add(ref x, r * xStride), xStride, ref wt, ref {Unsafe}.Add(ref bias, col), ref {Unsafe}.Add(ref pre, r * PaddedHidden + col));";
+        // Column panels hold each tile's K rows together; padded rows hold the tile at its column.
+        string bTile = op.PanelRows is int k ? $"col * {k}" : "col";
+        string Call(int rows) =>
+            $"{KernelName(op, vectors, tail, rows)}(ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, {bTile}), " +
+            $"ref {Unsafe}.Add(ref c0, r * c0Stride + col), c0Stride, ref {Unsafe}.Add(ref c, r * cStride + col), cStride, count);";
         w.Line("int r = 0;");
-        w.Line("for (; r + RowBlock <= rows; r += RowBlock)");
-        w.Line("    " + Call(plan.RowBlock));
         if (plan.RowBlock > 1)
         {
-            using (w.Block("switch (rows - r)"))
+            w.Line($"for (; r + {plan.RowBlock} <= rows; r += {plan.RowBlock})");
+            w.Line("    " + Call(plan.RowBlock));
+        }
+        w.Line("for (; r < rows; r++)");
+        w.Line("    " + Call(1));
+    }
+
+    private static void EmitKernel(SourceWriter w, PathPlan plan, Operation op, int vectors, int tail, int rows, string activation)
+    {
+        string v = $"global::System.Runtime.Intrinsics.{plan.Vector}";
+        int bStride = op.PanelRows is null ? op.BRowStride : vectors * plan.Width;
+        w.Summary($"{rows} row(s) x {vectors} vector(s): {op.Summary}" + (tail > 0 ? $" The last vector holds {tail} lane(s)." : ""));
+        w.Line(AggressiveOptimization);
+        using (w.Block($"private static void {KernelName(op, vectors, tail, rows)}{KernelParameters}"))
+        {
+            for (int i = 1; i < rows; i++)
+                w.Line($"ref float a{i} = ref {Unsafe}.Add(ref a, {i} * aStride);");
+            for (int i = 0; i < rows; i++)
             {
-                for (int rows = plan.RowBlock - 1; rows >= 1; rows--)
-                    w.Line($"case {rows}: {Call(rows)} break;");
+                string row = i == 0 ? "c0" : $"{Unsafe}.Add(ref c0, {i} * c0Stride)";
+                w.Line($"{v}<float> " + string.Join(", ", Enumerable.Range(0, vectors).Select(j =>
+                    op.Load ? $"acc{i}{j} = {v}.LoadUnsafe(ref {row}, {j * plan.Width})" : $"acc{i}{j} = {v}<float>.Zero")) + ";");
             }
-        }
-    }
-
-    private static string ProjectName(int k, int vectors, int rows) => $"ProjectK{k}V{vectors}R{rows}";
-
-    private static string StepName(int vectors, int tail, int rows) => tail > 0 ? $"StepV{vectors}R{rows}Tail{tail}" : $"StepV{vectors}R{rows}";
-
-    private static void EmitProjectKernel(SourceWriter w, PathPlan plan, string v, int k, int vectors, int rows)
-    {
-        w.Summary($"{rows} row(s) x {vectors} vector(s) of pre = x · W_ih^T + bias, over {k} inputs.");
-        w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {ProjectName(k, vectors, rows)}(ref float x, nint xStride, ref float w, ref float bias, ref float pre)"))
-        {
-            for (int j = 0; j < vectors; j++)
-                w.Line($"{v}<float> bias{j} = {v}.LoadUnsafe(ref bias, {j * plan.Width});");
-            for (int i = 0; i < rows; i++)
-                w.Line($"{v}<float> {string.Join(", ", Enumerable.Range(0, vectors).Select(j => $"acc{i}{j} = bias{j}"))};");
-            EmitRowRefs(w, "x", "xStride", rows);
-            EmitProducts(w, plan, v, k, vectors, rows);
-            for (int i = 0; i < rows; i++)
+            using (w.Block($"for (int k = 0; k < {(op.Reduction is int n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "count")}; k++)"))
+            {
                 for (int j = 0; j < vectors; j++)
-                    w.Line($"{v}.StoreUnsafe(acc{i}{j}, ref pre, {i * plan.PaddedHidden + j * plan.Width});");
-        }
-    }
-
-    private static void EmitStepKernel(SourceWriter w, PathPlan plan, string v, string activation, int k, int vectors, int tail, int rows)
-    {
-        w.Summary($"{rows} row(s) x {vectors} vector(s) of h = act(pre + hPrev · W_hh^T)" + (tail > 0 ? $"; the last vector holds {tail} hidden unit(s)." : "."));
-        w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {StepName(vectors, tail, rows)}(ref float x, nint xStride, ref float w, ref float pre, ref float h, nint hStride)"))
-        {
-            for (int i = 0; i < rows; i++)
-                w.Line($"{v}<float> {string.Join(", ", Enumerable.Range(0, vectors).Select(j => $"acc{i}{j} = {v}.LoadUnsafe(ref pre, {i * plan.PaddedHidden + j * plan.Width})"))};");
-            EmitRowRefs(w, "x", "xStride", rows);
-            EmitProducts(w, plan, v, k, vectors, rows);
+                    w.Line($"{v}<float> w{j} = {v}.LoadUnsafe(ref b, {j * plan.Width});");
+                for (int i = 0; i < rows; i++)
+                {
+                    string a = i == 0 ? "a" : $"a{i}";
+                    w.Line($"{(i == 0 ? $"{v}<float> " : "")}x = {v}.Create({a});");
+                    for (int j = 0; j < vectors; j++)
+                        w.Line($"acc{i}{j} = {v}.MultiplyAddEstimate(x, w{j}, acc{i}{j});");
+                }
+                for (int i = 0; i < rows; i++)
+                {
+                    string a = i == 0 ? "a" : $"a{i}";
+                    w.Line($"{a} = ref {Unsafe}.Add(ref {a}, {op.AStep});");
+                }
+                w.Line($"b = ref {Unsafe}.Add(ref b, {bStride});");
+            }
             for (int i = 0; i < rows; i++)
             {
-                string row = i == 0 ? "h" : $"h{i}";
+                string row = i == 0 ? "c" : $"c{i}";
                 if (i > 0)
-                    w.Line($"ref float {row} = ref {Unsafe}.Add(ref h, {i} * hStride);");
+                    w.Line($"ref float {row} = ref {Unsafe}.Add(ref c, {i} * cStride);");
                 for (int j = 0; j < vectors; j++)
                 {
-                    w.Line($"acc{i}{j} = {activation}.Invoke(acc{i}{j});");
+                    if (op.Activation)
+                        w.Line($"acc{i}{j} = {activation}.Invoke(acc{i}{j});");
                     if (j == vectors - 1 && tail > 0)
                         EmitPartialStore(w, $"acc{i}{j}", plan.Width, row, j * plan.Width, tail);
                     else
                         w.Line($"{v}.StoreUnsafe(acc{i}{j}, ref {row}, {j * plan.Width});");
                 }
             }
-        }
-    }
-
-    private static void EmitRowRefs(SourceWriter w, string name, string stride, int rows)
-    {
-        for (int i = 1; i < rows; i++)
-            w.Line($"ref float {name}{i} = ref {Unsafe}.Add(ref {name}, {i} * {stride});");
-    }
-
-    /// <summary>The inner product loop: per input k, load the tile's weights once, broadcast one value per row.</summary>
-    private static void EmitProducts(SourceWriter w, PathPlan plan, string v, int k, int vectors, int rows)
-    {
-        using (w.Block($"for (int k = 0; k < {k}; k++)"))
-        {
-            for (int j = 0; j < vectors; j++)
-                w.Line($"{v}<float> w{j} = {v}.LoadUnsafe(ref w, {j * plan.Width});");
-            for (int i = 0; i < rows; i++)
-            {
-                string row = i == 0 ? "x" : $"x{i}";
-                w.Line($"{(i == 0 ? $"{v}<float> " : "")}a = {v}.Create({Unsafe}.Add(ref {row}, k));");
-                for (int j = 0; j < vectors; j++)
-                    w.Line($"acc{i}{j} = {v}.MultiplyAddEstimate(a, w{j}, acc{i}{j});");
-            }
-            w.Line($"w = ref {Unsafe}.Add(ref w, {vectors * plan.Width});");
         }
     }
 

@@ -79,6 +79,8 @@ internal static class ModuleEmitter
         w.Line("private readonly global::RnnGen.Kernels.RnnWorkspace _workspace = new();");
         w.Line("private readonly global::RnnGen.Kernels.AlignedBuffer _packed;");
         w.Line("private long _packedVersion = -1;");
+        if (!spec.IsCell)
+            w.Line("private readonly global::RnnGen.Kernels.DropoutGenerator _dropout;");
         w.Line();
 
         w.Summary($"Creates the module with every parameter from U(-1/sqrt({spec.HiddenSize}), 1/sqrt({spec.HiddenSize})), as {torch} does, from a random seed.");
@@ -90,6 +92,9 @@ internal static class ModuleEmitter
         using (w.Block($"public {spec.TypeName}(int seed)"))
         {
             w.Line("Parameters = s_shape.CreateParameters(seed);");
+            w.Line("Gradients = new global::RnnGen.ParameterSet(s_shape.ParameterLayout());");
+            if (!spec.IsCell)
+                w.Line("_dropout = new global::RnnGen.Kernels.DropoutGenerator(seed);");
             using (w.Block("_packed = new global::RnnGen.Kernels.AlignedBuffer(global::RnnGen.Simd.Path switch"))
             {
                 foreach (PathPlan plan in plans)
@@ -102,9 +107,21 @@ internal static class ModuleEmitter
         w.Summary("The parameters, with the names, order and shapes of PyTorch's named_parameters().");
         w.Line("public global::RnnGen.ParameterSet Parameters { get; }");
         w.Line();
+        w.Summary("The gradients, with the names, order and shapes of Parameters; they accumulate like PyTorch's .grad.");
+        w.Line("public global::RnnGen.ParameterSet Gradients { get; }");
+        w.Line();
         w.Summary("The kernel path the last call ran on.");
         w.Line("public global::RnnGen.KernelPath LastKernelPath => _workspace.LastPath;");
         w.Line();
+        w.Summary("Clears Gradients (PyTorch's zero_grad()).");
+        w.Line("public void ZeroGrad() => Gradients.AsSpan().Clear();");
+        w.Line();
+        if (!spec.IsCell)
+        {
+            w.Summary("Restarts the dropout masks' random sequence from <paramref name=\"seed\"/>.");
+            w.Line("public void SeedDropout(int seed) => _dropout.Reseed(seed);");
+            w.Line();
+        }
         string iface = spec.IsCell ? "global::RnnGen.IRnnCellModule" : "global::RnnGen.IRnnModule";
         w.Line($"int {iface}.InputSize => InputSize;");
         w.Line($"int {iface}.HiddenSize => HiddenSize;");
@@ -113,21 +130,40 @@ internal static class ModuleEmitter
             w.Line($"int {iface}.NumLayers => NumLayers;");
             w.Line($"int {iface}.NumDirections => NumDirections;");
             w.Line($"bool {iface}.BatchFirst => BatchFirst;");
+            w.Line($"double {iface}.Dropout => Dropout;");
         }
         w.Line();
 
+        string tanh = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.Kernels.TanhActivation" : "global::RnnGen.Kernels.ReluActivation";
+        const string Driver = "global::RnnGen.Kernels.RnnDriver";
         if (spec.IsCell)
         {
             w.Line("/// <summary>");
             w.Line("/// One step of torch.nn.RNNCell: <paramref name=\"input\"/> (batch, InputSize); <paramref name=\"hx\"/> and");
             w.Line("/// <paramref name=\"hNext\"/> (batch, HiddenSize). An empty <paramref name=\"hx\"/> means zeros, and it may be the");
-            w.Line("/// same memory as <paramref name=\"hNext\"/>. Allocates nothing once the workspace has grown to the batch.");
+            w.Line("/// same memory as <paramref name=\"hNext\"/>. With <paramref name=\"training\"/>, also records what Backward needs.");
+            w.Line("/// Allocates nothing once the workspace has grown to the batch.");
             w.Line("/// </summary>");
             w.Line("/// <exception cref=\"global::System.ArgumentException\">A length or batch is wrong, or buffers overlap; nothing was written.</exception>");
             w.Line(GeneratedCode);
-            EmitForward(w, spec, plans,
-                "public void Forward(global::System.ReadOnlySpan<float> input, int batch, global::System.ReadOnlySpan<float> hx, global::System.Span<float> hNext)",
-                "global::RnnGen.Kernels.RnnDriver.CellForward(ref kernels, s_shape, _workspace, input, batch, hx, hNext);");
+            EmitDispatch(w, spec, plans,
+                "public void Forward(global::System.ReadOnlySpan<float> input, int batch, global::System.ReadOnlySpan<float> hx, global::System.Span<float> hNext, bool training = false)",
+                kernels => new[]
+                {
+                    $"if (training) {Driver}.CellForwardTraining(ref kernels, s_shape, _workspace, Parameters.Version, input, batch, hx, hNext);",
+                    $"else {Driver}.CellForward(ref kernels, s_shape, _workspace, input, batch, hx, hNext);",
+                });
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Backward through the last training forward: adds every parameter's gradient into Gradients and writes");
+            w.Line("/// <paramref name=\"gradInput\"/> (batch, InputSize) and <paramref name=\"gradHx\"/> (batch, HiddenSize). Empty");
+            w.Line("/// <paramref name=\"gradHNext\"/> means zeros; empty <paramref name=\"gradInput\"/> / <paramref name=\"gradHx\"/> mean not needed.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No training forward preceded, or the batch or the parameters changed since.</exception>");
+            w.Line(GeneratedCode);
+            EmitDispatch(w, spec, plans,
+                "public void Backward(global::System.ReadOnlySpan<float> gradHNext, global::System.Span<float> gradInput, global::System.Span<float> gradHx)",
+                kernels => new[] { $"{Driver}.CellBackward<{kernels}, {tanh}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);" });
         }
         else
         {
@@ -136,13 +172,30 @@ internal static class ModuleEmitter
             w.Line("/// when BatchFirst. <paramref name=\"output\"/>: (seqLen, batch, NumDirections * HiddenSize), batch-first likewise,");
             w.Line("/// directions side by side. <paramref name=\"hN\"/> and <paramref name=\"h0\"/>: (NumLayers * NumDirections, batch,");
             w.Line("/// HiddenSize), never batch-first; an empty <paramref name=\"h0\"/> means zeros, and it may be the same memory as");
-            w.Line("/// <paramref name=\"hN\"/>. Allocates nothing once the workspace has grown to the call.");
+            w.Line("/// <paramref name=\"hN\"/>. With <paramref name=\"training\"/>, also records what Backward needs and applies Dropout");
+            w.Line("/// between layers. Allocates nothing once the workspace has grown to the call.");
             w.Line("/// </summary>");
             w.Line("/// <exception cref=\"global::System.ArgumentException\">A length, seqLen or batch is wrong, or buffers overlap; nothing was written.</exception>");
             w.Line(GeneratedCode);
-            EmitForward(w, spec, plans,
-                "public void Forward(global::System.ReadOnlySpan<float> input, int seqLen, int batch, global::System.Span<float> output, global::System.Span<float> hN, global::System.ReadOnlySpan<float> h0 = default)",
-                "global::RnnGen.Kernels.RnnDriver.Forward(ref kernels, s_shape, _workspace, input, seqLen, batch, output, hN, h0);");
+            EmitDispatch(w, spec, plans,
+                "public void Forward(global::System.ReadOnlySpan<float> input, int seqLen, int batch, global::System.Span<float> output, global::System.Span<float> hN, global::System.ReadOnlySpan<float> h0 = default, bool training = false)",
+                kernels => new[]
+                {
+                    $"if (training) {Driver}.ForwardTraining(ref kernels, s_shape, _workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, _dropout);",
+                    $"else {Driver}.Forward(ref kernels, s_shape, _workspace, input, seqLen, batch, output, hN, h0);",
+                });
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Backpropagation through time over the last training forward: adds every parameter's gradient into Gradients");
+            w.Line("/// (like .grad) and writes <paramref name=\"gradInput\"/> and <paramref name=\"gradH0\"/> in the forward's layouts. Empty");
+            w.Line("/// <paramref name=\"gradOutput\"/> / <paramref name=\"gradHn\"/> mean zeros; empty <paramref name=\"gradInput\"/> /");
+            w.Line("/// <paramref name=\"gradH0\"/> mean not needed (that work is skipped). The recording is kept (like retain_graph=True).");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No training forward preceded, a later Forward had another seqLen or batch, or the parameters changed since.</exception>");
+            w.Line(GeneratedCode);
+            EmitDispatch(w, spec, plans,
+                "public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.ReadOnlySpan<float> gradHn, global::System.Span<float> gradInput, global::System.Span<float> gradH0)",
+                kernels => new[] { $"{Driver}.Backward<{kernels}, {tanh}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);" });
         }
 
         w.Line();
@@ -162,7 +215,8 @@ internal static class ModuleEmitter
         }
     }
 
-    private static void EmitForward(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, string signature, string driverCall)
+    /// <summary>A method whose body runs <paramref name="body"/> with the kernels of this process's path.</summary>
+    private static void EmitDispatch(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, string signature, Func<string, string[]> body)
     {
         string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.Kernels.TanhActivation" : "global::RnnGen.Kernels.ReluActivation";
         using (w.Block(signature))
@@ -175,15 +229,18 @@ internal static class ModuleEmitter
                     using (w.Block($"case global::RnnGen.KernelPath.{plan.KernelPathMember}:"))
                     {
                         w.Line($"var kernels = new {plan.Name}Path.Kernels(PackedWeights());");
-                        w.Line(driverCall);
+                        foreach (string line in body($"{plan.Name}Path.Kernels"))
+                            w.Line(line);
                         w.Line($"_workspace.LastPath = global::RnnGen.KernelPath.{plan.KernelPathMember};");
                         w.Line("return;");
                     }
                 }
                 using (w.Block("default:"))
                 {
-                    w.Line($"var kernels = new global::RnnGen.Kernels.GenericRnnKernels<{activation}>(s_shape, Parameters);");
-                    w.Line(driverCall);
+                    string generic = $"global::RnnGen.Kernels.GenericRnnKernels<{activation}>";
+                    w.Line($"var kernels = new {generic}(s_shape, Parameters);");
+                    foreach (string line in body(generic))
+                        w.Line(line);
                     w.Line("_workspace.LastPath = global::RnnGen.KernelPath.Scalar;");
                     w.Line("return;");
                 }

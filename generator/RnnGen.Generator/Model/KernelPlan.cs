@@ -15,33 +15,14 @@ namespace RnnGen.Generator.Model;
 /// </remarks>
 internal sealed record PathPlan(string Name, string Vector, string KernelPathMember, int Width, int RowBlock, int MaxTileVectors, int HiddenSize)
 {
-    /// <summary>The hidden size rounded up to whole vectors: the padded width of packed weights and pre-activations.</summary>
-    public int PaddedHidden => (HiddenSize + Width - 1) / Width * Width;
+    /// <summary><paramref name="n"/> rounded up to whole vectors.</summary>
+    public int Pad(int n) => (n + Width - 1) / Width * Width;
 
-    /// <summary>Vectors per column tile.</summary>
-    public int TileVectors => System.Math.Min(MaxTileVectors, PaddedHidden / Width);
+    /// <summary>The hidden size rounded up to whole vectors: the padded width of states and pre-activations.</summary>
+    public int PaddedHidden => Pad(HiddenSize);
 
-    /// <summary>Floats per column tile.</summary>
-    public int TileWidth => TileVectors * Width;
-
-    /// <summary>Column tiles over the padded hidden size.</summary>
-    public int TileCount => (PaddedHidden + TileWidth - 1) / TileWidth;
-
-    /// <summary>Vectors in the last tile (the padded hidden size need not be a whole number of tiles).</summary>
-    public int LastTileVectors => (PaddedHidden - (TileCount - 1) * TileWidth) / Width;
-
-    /// <summary>Hidden units in the last vector when the hidden size is not a whole number of vectors (else 0).</summary>
-    public int TailLanes => HiddenSize % Width;
-
-    /// <summary>The projection writes padded rows, so only a narrower last tile needs its own kernel.</summary>
-    public bool ProjectHasLastTile => LastTileVectors != TileVectors;
-
-    /// <summary>The step writes exactly the hidden size, so a tail also needs its own kernel.</summary>
-    public bool StepHasLastTile => LastTileVectors != TileVectors || TailLanes != 0;
-
-    public int ProjectMainTiles => ProjectHasLastTile ? TileCount - 1 : TileCount;
-
-    public int StepMainTiles => StepHasLastTile ? TileCount - 1 : TileCount;
+    /// <summary>The column tiles over an output of <paramref name="width"/> floats (exactly <paramref name="exact"/> of them meaningful).</summary>
+    public TilePlan Tiles(int width, int exact) => new(Width, System.Math.Min(MaxTileVectors, Pad(width) / Width), Pad(width), exact);
 
     /// <summary>The three SIMD paths, widest first.</summary>
     public static IReadOnlyList<PathPlan> For(NetworkSpec spec) => new[]
@@ -52,10 +33,35 @@ internal sealed record PathPlan(string Name, string Vector, string KernelPathMem
     };
 }
 
-/// <summary>Where one layer-and-direction's packed matrices sit in a path's packed buffer.</summary>
-internal sealed record PackedBlock(int Layer, int Direction, string Suffix, string TorchSuffix, int InputColumns, int WeightIh, int WeightHh, int Bias);
+/// <summary>
+/// The column tiles of one output: full tiles of <see cref="TileVectors"/> vectors and, when the padded width
+/// is not a whole number of tiles, a narrower last tile; <see cref="TailLanes"/> says how many lanes of the
+/// very last vector are real when the output is written exactly (0: all of them).
+/// </summary>
+internal sealed record TilePlan(int Width, int TileVectors, int PaddedWidth, int ExactWidth)
+{
+    public int TileWidth => TileVectors * Width;
 
-/// <summary>The packed-weight layout of one path: per block W_ihᵀ panels, W_hhᵀ panels, then the summed bias.</summary>
+    public int TileCount => (PaddedWidth + TileWidth - 1) / TileWidth;
+
+    public int LastTileVectors => (PaddedWidth - (TileCount - 1) * TileWidth) / Width;
+
+    public int TailLanes => ExactWidth % Width;
+
+    /// <summary>Whether the last tile needs its own kernel: narrower, or (written exactly) with a partial last vector.</summary>
+    public bool HasLastTile(bool exact) => LastTileVectors != TileVectors || (exact && TailLanes != 0);
+
+    public int MainTiles(bool exact) => HasLastTile(exact) ? TileCount - 1 : TileCount;
+}
+
+/// <summary>Where one layer-and-direction's packed matrices sit in a path's packed buffer.</summary>
+internal sealed record PackedBlock(int Layer, int Direction, string Suffix, string TorchSuffix, int InputColumns, int PaddedInput,
+    int WeightIh, int WeightHh, int Bias, int WeightIhRows, int WeightHhRows);
+
+/// <summary>
+/// The packed-weight layout of one path, per block: W_ihᵀ and W_hhᵀ as column panels (forward), the summed
+/// bias, then W_ih and W_hh with rows padded to whole vectors (backward).
+/// </summary>
 internal sealed record PackedLayout(IReadOnlyList<PackedBlock> Blocks, int Length)
 {
     public static PackedLayout For(NetworkSpec spec, PathPlan plan)
@@ -68,12 +74,14 @@ internal sealed record PackedLayout(IReadOnlyList<PackedBlock> Blocks, int Lengt
             {
                 string torch = spec.IsCell ? "" : $"_l{layer}" + (direction == 1 ? "_reverse" : "");
                 string suffix = spec.IsCell ? "" : $"L{layer}" + (direction == 1 ? "Reverse" : "");
-                int k = spec.LayerInputSize(layer);
+                int k = spec.LayerInputSize(layer), kp = plan.Pad(k), hp = plan.PaddedHidden, h = spec.HiddenSize;
                 int wih = offset;
-                int whh = wih + k * plan.PaddedHidden;
-                int bias = whh + spec.HiddenSize * plan.PaddedHidden;
-                offset = bias + plan.PaddedHidden;
-                blocks.Add(new PackedBlock(layer, direction, suffix, torch, k, wih, whh, bias));
+                int whh = wih + k * hp;
+                int bias = whh + h * hp;
+                int wihRows = bias + hp;
+                int whhRows = wihRows + h * kp;
+                offset = whhRows + h * hp;
+                blocks.Add(new PackedBlock(layer, direction, suffix, torch, k, kp, wih, whh, bias, wihRows, whhRows));
             }
         }
         return new PackedLayout(blocks, offset);

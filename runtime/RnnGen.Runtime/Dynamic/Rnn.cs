@@ -25,8 +25,13 @@ public sealed class Rnn : IRnnModule
         _shape = new RnnShape(inputSize, hiddenSize, numLayers, bidirectional, bias, batchFirst);
         Nonlinearity = nonlinearity;
         Dropout = dropout;
-        Parameters = _shape.CreateParameters(seed ?? System.Random.Shared.Next());
+        int s = seed ?? System.Random.Shared.Next();
+        Parameters = _shape.CreateParameters(s);
+        Gradients = new ParameterSet(_shape.ParameterLayout());
+        _dropout = new DropoutGenerator(s);
     }
+
+    private readonly DropoutGenerator _dropout;
 
     /// <inheritdoc/>
     public int InputSize => _shape.InputSize;
@@ -46,29 +51,58 @@ public sealed class Rnn : IRnnModule
     /// <summary>PyTorch's <c>nonlinearity</c>.</summary>
     public Nonlinearity Nonlinearity { get; }
 
-    /// <summary>PyTorch's <c>dropout</c> between layers (training only; inference ignores it).</summary>
+    /// <inheritdoc/>
     public double Dropout { get; }
 
     /// <inheritdoc/>
     public ParameterSet Parameters { get; }
 
     /// <inheritdoc/>
+    public ParameterSet Gradients { get; }
+
+    /// <inheritdoc/>
     public KernelPath LastKernelPath => _workspace.LastPath;
 
     /// <inheritdoc/>
-    public void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0 = default)
+    public void ZeroGrad() => Gradients.AsSpan().Clear();
+
+    /// <inheritdoc/>
+    public void SeedDropout(int seed) => _dropout.Reseed(seed);
+
+    /// <inheritdoc/>
+    public void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0 = default, bool training = false)
     {
+        if (Nonlinearity == Nonlinearity.Tanh)
+            Run<TanhActivation>(input, seqLen, batch, output, hN, h0, training);
+        else
+            Run<ReluActivation>(input, seqLen, batch, output, hN, h0, training);
         _workspace.LastPath = KernelPath.Scalar;
+    }
+
+    /// <inheritdoc/>
+    public void Backward(ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradHn, Span<float> gradInput, Span<float> gradH0)
+    {
         if (Nonlinearity == Nonlinearity.Tanh)
         {
             var kernels = new GenericRnnKernels<TanhActivation>(_shape, Parameters);
-            RnnDriver.Forward(ref kernels, _shape, _workspace, input, seqLen, batch, output, hN, h0);
+            RnnDriver.Backward<GenericRnnKernels<TanhActivation>, TanhActivation>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);
         }
         else
         {
             var kernels = new GenericRnnKernels<ReluActivation>(_shape, Parameters);
-            RnnDriver.Forward(ref kernels, _shape, _workspace, input, seqLen, batch, output, hN, h0);
+            RnnDriver.Backward<GenericRnnKernels<ReluActivation>, ReluActivation>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);
         }
+        _workspace.LastPath = KernelPath.Scalar;
+    }
+
+    private void Run<TActivation>(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0, bool training)
+        where TActivation : struct, IActivation
+    {
+        var kernels = new GenericRnnKernels<TActivation>(_shape, Parameters);
+        if (training)
+            RnnDriver.ForwardTraining(ref kernels, _shape, _workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, _dropout);
+        else
+            RnnDriver.Forward(ref kernels, _shape, _workspace, input, seqLen, batch, output, hN, h0);
     }
 }
 
@@ -89,6 +123,7 @@ public sealed class RnnCell : IRnnCellModule
         _shape = new RnnShape(inputSize, hiddenSize, bias: bias, isCell: true);
         Nonlinearity = nonlinearity;
         Parameters = _shape.CreateParameters(seed ?? System.Random.Shared.Next());
+        Gradients = new ParameterSet(_shape.ParameterLayout());
     }
 
     /// <inheritdoc/>
@@ -104,21 +139,47 @@ public sealed class RnnCell : IRnnCellModule
     public ParameterSet Parameters { get; }
 
     /// <inheritdoc/>
+    public ParameterSet Gradients { get; }
+
+    /// <inheritdoc/>
     public KernelPath LastKernelPath => _workspace.LastPath;
 
     /// <inheritdoc/>
-    public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext)
+    public void ZeroGrad() => Gradients.AsSpan().Clear();
+
+    /// <inheritdoc/>
+    public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, bool training = false)
     {
+        if (Nonlinearity == Nonlinearity.Tanh)
+            Run<TanhActivation>(input, batch, hx, hNext, training);
+        else
+            Run<ReluActivation>(input, batch, hx, hNext, training);
         _workspace.LastPath = KernelPath.Scalar;
+    }
+
+    /// <inheritdoc/>
+    public void Backward(ReadOnlySpan<float> gradHNext, Span<float> gradInput, Span<float> gradHx)
+    {
         if (Nonlinearity == Nonlinearity.Tanh)
         {
             var kernels = new GenericRnnKernels<TanhActivation>(_shape, Parameters);
-            RnnDriver.CellForward(ref kernels, _shape, _workspace, input, batch, hx, hNext);
+            RnnDriver.CellBackward<GenericRnnKernels<TanhActivation>, TanhActivation>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);
         }
         else
         {
             var kernels = new GenericRnnKernels<ReluActivation>(_shape, Parameters);
-            RnnDriver.CellForward(ref kernels, _shape, _workspace, input, batch, hx, hNext);
+            RnnDriver.CellBackward<GenericRnnKernels<ReluActivation>, ReluActivation>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);
         }
+        _workspace.LastPath = KernelPath.Scalar;
+    }
+
+    private void Run<TActivation>(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, bool training)
+        where TActivation : struct, IActivation
+    {
+        var kernels = new GenericRnnKernels<TActivation>(_shape, Parameters);
+        if (training)
+            RnnDriver.CellForwardTraining(ref kernels, _shape, _workspace, Parameters.Version, input, batch, hx, hNext);
+        else
+            RnnDriver.CellForward(ref kernels, _shape, _workspace, input, batch, hx, hNext);
     }
 }

@@ -54,4 +54,24 @@ public static class Packing
             destination[j] = biasIh[j] + biasHh[j];
         destination.Slice(biasIh.Length).Clear();
     }
+
+    /// <summary>
+    /// Copies <paramref name="weight"/>, a row-major (<paramref name="rows"/>, <paramref name="cols"/>) matrix,
+    /// with every row padded by zeros to <paramref name="paddedCols"/>: the layout the backward kernels read
+    /// W in (a tile of a row is then whole vectors).
+    /// </summary>
+    public static void PackRows(ReadOnlySpan<float> weight, int rows, int cols, int paddedCols, Span<float> destination)
+    {
+        if (rows < 1 || cols < 1 || paddedCols < cols)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"Bad row shape: rows {rows}, cols {cols}, paddedCols {paddedCols}.");
+        if (weight.Length != rows * cols)
+            throw new ArgumentException($"Expected {rows}x{cols} = {rows * cols} weights; got {weight.Length}.", nameof(weight));
+        if (destination.Length != rows * paddedCols)
+            throw new ArgumentException($"Expected room for {rows}x{paddedCols} = {rows * paddedCols} packed weights; got {destination.Length}.", nameof(destination));
+        for (int j = 0; j < rows; j++)
+        {
+            weight.Slice(j * cols, cols).CopyTo(destination.Slice(j * paddedCols, cols));
+            destination.Slice(j * paddedCols + cols, paddedCols - cols).Clear();
+        }
+    }
 }

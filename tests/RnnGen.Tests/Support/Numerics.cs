@@ -35,6 +35,23 @@ internal static class Numerics
         return worst;
     }
 
+    public const double GradientTolerance = 1e-4;
+
+    /// <summary>‖actual − expected‖₂ / ‖expected‖₂ (the absolute norm when the expected norm is below 1e-6).</summary>
+    public static double RelativeNormError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        Assert.That(actual.Length, Is.EqualTo(expected.Length), "lengths differ");
+        double diff = 0, norm = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double d = (double)actual[i] - expected[i];
+            diff += d * d;
+            norm += (double)expected[i] * expected[i];
+        }
+        double err = Math.Sqrt(diff) / Math.Max(Math.Sqrt(norm), 1e-6);
+        return double.IsNaN(err) ? double.PositiveInfinity : err;
+    }
+
     public static void AssertClose(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, string what, double tolerance = ForwardTolerance)
     {
         double err = MaxScaledError(actual, expected);

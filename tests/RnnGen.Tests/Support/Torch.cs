@@ -55,6 +55,42 @@ internal static class Torch
         }
     }
 
+    /// <summary>What PyTorch's autograd gives for loss = Σ output·gradOutput + Σ hN·gradHn.</summary>
+    public sealed record Gradients(float[] Output, float[] HN, System.Collections.Generic.Dictionary<string, float[]> Parameters, float[] Input, float[]? H0);
+
+    public static Gradients RnnBackward(RnnConfig c, ParameterSet parameters, float[] input, int seqLen, int batch, float[]? h0, float[] gradOutput, float[]? gradHn)
+    {
+        Initialize();
+        using var scope = torch.NewDisposeScope();
+        using var rnn = nn.RNN(c.InputSize, c.HiddenSize, c.NumLayers, Activation(c), c.Bias, c.BatchFirst, 0.0, c.Bidirectional);
+        Load(rnn, parameters);
+        long[] inputShape = c.BatchFirst ? new long[] { batch, seqLen, c.InputSize } : new long[] { seqLen, batch, c.InputSize };
+        long[] stateShape = { c.NumLayers * c.Directions, batch, c.HiddenSize };
+        Tensor x = torch.tensor(input, inputShape, requires_grad: true);
+        Tensor? h = h0 is null ? null : torch.tensor(h0, stateShape, requires_grad: true);
+        var (output, hN) = rnn.forward(x, h);
+        Tensor loss = (output * torch.tensor(gradOutput, output.shape)).sum();
+        if (gradHn is not null)
+            loss = loss + (hN * torch.tensor(gradHn, stateShape)).sum();
+        loss.backward();
+        var grads = rnn.named_parameters().ToDictionary(p => p.name, p => ToArray(p.parameter.grad!));
+        return new Gradients(ToArray(output), ToArray(hN), grads, ToArray(x.grad!), h is null ? null : ToArray(h.grad!));
+    }
+
+    public static Gradients CellBackward(RnnConfig c, ParameterSet parameters, float[] input, int batch, float[]? hx, float[] gradHNext)
+    {
+        Initialize();
+        using var scope = torch.NewDisposeScope();
+        using var cell = nn.RNNCell(c.InputSize, c.HiddenSize, Activation(c), c.Bias);
+        Load(cell, parameters);
+        Tensor x = torch.tensor(input, new long[] { batch, c.InputSize }, requires_grad: true);
+        Tensor? h = hx is null ? null : torch.tensor(hx, new long[] { batch, c.HiddenSize }, requires_grad: true);
+        Tensor next = cell.forward(x, h);
+        (next * torch.tensor(gradHNext, next.shape)).sum().backward();
+        var grads = cell.named_parameters().ToDictionary(p => p.name, p => ToArray(p.parameter.grad!));
+        return new Gradients(ToArray(next), ToArray(next), grads, ToArray(x.grad!), h is null ? null : ToArray(h.grad!));
+    }
+
     /// <summary>PyTorch's parameter names and shapes, in <c>named_parameters()</c> order.</summary>
     public static (string Name, long[] Shape)[] ParameterLayout(RnnConfig c)
     {
