@@ -78,10 +78,19 @@ public static partial class RnnDriver
                     x.Slice(r * kp + directions * hidden, kp - directions * hidden).Clear();
                 if (hasDropout)
                 {
+                    // One mask row per input row, drawn over the real features only, so that a seed gives the
+                    // same masks on every path whatever its padding.
                     Span<float> mask = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref t0, tape.Mask(layer)), rows * kp);
-                    generator!.FillMask(mask, dropout);
-                    for (int i = 0; i < x.Length; i++)
-                        x[i] *= mask[i];
+                    int width = directions * hidden;
+                    for (int r = 0; r < rows; r++)
+                    {
+                        Span<float> m = mask.Slice(r * kp, kp);
+                        generator!.FillMask(m.Slice(0, width), dropout);
+                        m.Slice(width).Clear();
+                        Span<float> xr = x.Slice(r * kp, width);
+                        for (int i = 0; i < width; i++)
+                            xr[i] *= m[i];
+                    }
                 }
             }
 
