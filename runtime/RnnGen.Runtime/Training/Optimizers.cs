@@ -256,19 +256,20 @@ public static class TrainingFunctions
             throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "maxNorm must be non-negative.");
         if (normType != 2f && !float.IsPositiveInfinity(normType))
             throw new ArgumentOutOfRangeException(nameof(normType), normType, "normType must be 2 or +∞.");
+        // Indexed loops: enumerating an IReadOnlyList would allocate an enumerator per call.
         double total = 0;
-        foreach (ParameterSet set in gradients)
+        for (int s = 0; s < gradients.Count; s++)
         {
-            foreach (float g in set.AsReadOnlySpan())
+            foreach (float g in gradients[s].AsReadOnlySpan())
                 total = float.IsPositiveInfinity(normType) ? Math.Max(total, Math.Abs(g)) : total + (double)g * g;
         }
         float norm = float.IsPositiveInfinity(normType) ? (float)total : (float)Math.Sqrt(total);
         float coefficient = maxNorm / (norm + 1e-6f);
         if (coefficient < 1f)
         {
-            foreach (ParameterSet set in gradients)
+            for (int s = 0; s < gradients.Count; s++)
             {
-                Span<float> values = set.AsSpan();
+                Span<float> values = gradients[s].AsSpan();
                 for (int i = 0; i < values.Length; i++)
                     values[i] *= coefficient;
             }
