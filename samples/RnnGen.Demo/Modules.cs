@@ -13,3 +13,7 @@ public partial class TutorialRnn;
 /// <summary>A streaming size: one input sample, 32 hidden units, one step per audio sample.</summary>
 [Rnn(inputSize: 1, hiddenSize: 32)]
 public partial class AmpRnn;
+
+/// <summary>The time-series model of the airline demo: windows of months in, batch-first.</summary>
+[Rnn(inputSize: 1, hiddenSize: 32, BatchFirst = true)]
+public partial class PassengerRnn;

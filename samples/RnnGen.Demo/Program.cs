@@ -66,5 +66,7 @@ for (int t = 0; t < SeqLen; t++)
         maxDiff = MathF.Max(maxDiff, MathF.Abs(cellOutputs[t][i] - sameOutput[t * Batch * TutorialRnn.HiddenSize + i]));
 Console.WriteLine($"\nRnn with the cell's weights vs the cell stepped 6 times: max |difference| = {maxDiff:E1}");
 
+AirlineDemo.Run();
+
 Console.WriteLine($"\nTime per call on each SIMD path of this machine (hardware: {Simd.HardwarePath}; each path in its own process):");
 Timing.RunEveryPath();
