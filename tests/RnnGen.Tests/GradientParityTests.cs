@@ -11,6 +11,12 @@ namespace RnnGen.Tests;
 /// gradient, the input gradient and the h0 gradient within 1e-4 relative (norm-wise), for
 /// loss = Σ output · gradOutput + Σ hN · gradHn with random upstream gradients.
 /// </summary>
+/// <remarks>
+/// Inputs are scaled so that pre-activations have about unit spread at PyTorch's initialisation (bound
+/// 1/√hidden): deep in tanh's saturation the gradient factor 1 − y² is ill-conditioned in float32 (an
+/// absolute error of ~7e-7 from the last bits of y, ours and PyTorch's alike), so relative comparisons there
+/// measure rounding, not correctness. The forward parity tests use unscaled inputs.
+/// </remarks>
 [Category("Numeric")]
 [NonParallelizable]
 public class GradientParityTests
@@ -48,7 +54,7 @@ public class GradientParityTests
             var cell = (IRnnCellModule)Activator.CreateInstance(type, random.Next())!;
             int batch = random.Next(1, 9);
             bool customHx = random.Next(2) == 1;
-            float[] input = Numerics.Uniform(random, batch * config.InputSize, 2f);
+            float[] input = Numerics.Uniform(random, batch * config.InputSize, InputBound(config));
             float[]? hx = customHx ? Numerics.Uniform(random, batch * config.HiddenSize) : null;
             float[] gradHNext = Numerics.Uniform(random, batch * config.HiddenSize);
             var hNext = new float[batch * config.HiddenSize];
@@ -95,7 +101,7 @@ public class GradientParityTests
         int seqLen = random.Next(1, large ? 7 : 16), batch = random.Next(1, large ? 4 : 7);
         bool customH0 = random.Next(2) == 1, withGradHn = random.Next(2) == 1;
         int stateLength = config.NumLayers * config.Directions * batch * config.HiddenSize;
-        float[] input = Numerics.Uniform(random, seqLen * batch * config.InputSize, 2f);
+        float[] input = Numerics.Uniform(random, seqLen * batch * config.InputSize, InputBound(config));
         float[]? h0 = customH0 ? Numerics.Uniform(random, stateLength) : null;
         float[] gradOutput = Numerics.Uniform(random, seqLen * batch * config.Directions * config.HiddenSize);
         float[]? gradHn = withGradHn ? Numerics.Uniform(random, stateLength) : null;
@@ -118,6 +124,9 @@ public class GradientParityTests
         detail += $" (worst parameter {which})";
         return err;
     }
+
+    /// <summary>An input bound giving pre-activations of about unit spread: x·W has spread b·√(K/H)/3.</summary>
+    private static float InputBound(RnnConfig config) => MathF.Min(2f, 3f * MathF.Sqrt((float)config.HiddenSize / config.InputSize));
 
     private static double ParameterError(ParameterSet gradients, Torch.Gradients reference, out string worstName)
     {

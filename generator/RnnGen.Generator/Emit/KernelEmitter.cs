@@ -13,7 +13,19 @@ namespace RnnGen.Generator.Emit;
 /// </summary>
 internal static class KernelEmitter
 {
-    private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+    /// <summary>File-level aliases the module emitter declares (long global:: names would triple the source).</summary>
+    public static readonly string[] Aliases =
+    {
+        "using RnnGenUnsafe = global::System.Runtime.CompilerServices.Unsafe;",
+        "using RnnGenV128 = global::System.Runtime.Intrinsics.Vector128;",
+        "using RnnGenV256 = global::System.Runtime.Intrinsics.Vector256;",
+        "using RnnGenV512 = global::System.Runtime.Intrinsics.Vector512;",
+        "using RnnGenF128 = global::System.Runtime.Intrinsics.Vector128<float>;",
+        "using RnnGenF256 = global::System.Runtime.Intrinsics.Vector256<float>;",
+        "using RnnGenF512 = global::System.Runtime.Intrinsics.Vector512<float>;",
+    };
+
+    private const string Unsafe = "RnnGenUnsafe";
     private const string AggressiveOptimization = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
     /// <summary>The signature every dispatcher shares (unused operands are passed as the caller sees fit).</summary>
@@ -44,15 +56,12 @@ internal static class KernelEmitter
             int k = b.InputColumns;
             TilePlan inputTiles = plan.Tiles(k, k);
             operations.Add(new Operation($"ProjectK{k}", $"pre = x · W_ih^T + bias over {k} inputs (column panels).", hiddenTiles, false, k, 1, k, 0, true, false));
-            operations.Add(new Operation($"BackProjectK{k}", $"dx = da · W_ih, {k} inputs wide (padded rows).", inputTiles, false, spec.HiddenSize, 1, null, b.PaddedInput, false, false));
-            operations.Add(new Operation($"BackProjectK{k}Acc", $"dx += da · W_ih, {k} inputs wide (padded rows).", inputTiles, false, spec.HiddenSize, 1, null, b.PaddedInput, true, false));
-            operations.Add(new Operation($"WeightGradK{k}", $"dW_ih[j] = Σ_r da[r, j] · x[r], {k} inputs wide.", inputTiles, false, null, hp, null, b.PaddedInput, false, false));
-            operations.Add(new Operation($"WeightGradK{k}Acc", $"dW_ih[j] += Σ_r da[r, j] · x[r], {k} inputs wide.", inputTiles, false, null, hp, null, b.PaddedInput, true, false));
+            operations.Add(new Operation($"BackProjectK{k}", $"dx += da · W_ih, {k} inputs wide (padded rows).", inputTiles, false, spec.HiddenSize, 1, null, b.PaddedInput, true, false));
+            operations.Add(new Operation($"WeightGradK{k}", $"dW_ih[j] += Σ_r da[r, j] · x[r], {k} inputs wide.", inputTiles, false, null, hp, null, b.PaddedInput, true, false));
         }
         operations.Add(new Operation("StepTiles", "h = act(pre + hPrev · W_hh^T), written exactly HiddenSize wide (column panels).", hiddenTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, true, true));
         operations.Add(new Operation("BackStepTiles", "dh = da · W_hh (padded rows).", hiddenTiles, false, spec.HiddenSize, 1, null, hp, false, false));
-        operations.Add(new Operation("WeightGradState", "dW_hh[j] = Σ_r da[r, j] · hPrev[r].", hiddenTiles, false, null, hp, null, hp, false, false));
-        operations.Add(new Operation("WeightGradStateAcc", "dW_hh[j] += Σ_r da[r, j] · hPrev[r].", hiddenTiles, false, null, hp, null, hp, true, false));
+        operations.Add(new Operation("WeightGradState", "dW_hh[j] += Σ_r da[r, j] · hPrev[r].", hiddenTiles, false, null, hp, null, hp, true, false));
 
         w.Summary($"The {plan.Name} path: {plan.Width} floats per {plan.Vector}, column tiles of up to {plan.MaxTileVectors} vectors, blocks of {plan.RowBlock} rows.");
         using (w.Block($"private static class {plan.Name}Path"))
@@ -164,23 +173,20 @@ internal static class KernelEmitter
             using (w.Block("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)"))
                 Switch(w, b => $"BackStepTiles(ref da, PaddedHidden, rows, {W($"PackedWeightHhRows{b.Suffix}")}, ref dh, PaddedHidden, ref dh, PaddedHidden, 0);");
             w.Line();
-            using (w.Block("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx, bool accumulate)"))
-                Switch(w, b => $"if (accumulate) BackProjectK{b.InputColumns}Acc(ref da, PaddedHidden, rows, {W($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0); " +
-                    $"else BackProjectK{b.InputColumns}(ref da, PaddedHidden, rows, {W($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0);");
+            using (w.Block("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)"))
+                Switch(w, b => $"BackProjectK{b.InputColumns}(ref da, PaddedHidden, rows, {W($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0);");
             w.Line();
-            using (w.Block("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw, bool accumulate)"))
+            using (w.Block("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)"))
             {
                 using (w.Block("if (recurrent)"))
                 {
-                    w.Line("if (accumulate) WeightGradStateAcc(ref da, 1, HiddenSize, ref x, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
-                    w.Line("else WeightGradState(ref da, 1, HiddenSize, ref x, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
+                    w.Line("WeightGradState(ref da, 1, HiddenSize, ref x, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
                     w.Line("return;");
                 }
                 using (w.Block("switch (layer)"))
                 {
                     foreach (PackedBlock b in layout.Blocks.Where(b => b.Direction == 0))
-                        w.Line($"case {b.Layer}: if (accumulate) WeightGradK{b.InputColumns}Acc(ref da, 1, HiddenSize, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); " +
-                            $"else WeightGradK{b.InputColumns}(ref da, 1, HiddenSize, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); return;");
+                        w.Line($"case {b.Layer}: WeightGradK{b.InputColumns}(ref da, 1, HiddenSize, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); return;");
                     w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
                 }
             }
@@ -239,7 +245,7 @@ internal static class KernelEmitter
 
     private static void EmitKernel(SourceWriter w, PathPlan plan, Operation op, int vectors, int tail, int rows, string activation)
     {
-        string v = $"global::System.Runtime.Intrinsics.{plan.Vector}";
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
         int bStride = op.PanelRows is null ? op.BRowStride : vectors * plan.Width;
         w.Summary($"{rows} row(s) x {vectors} vector(s): {op.Summary}" + (tail > 0 ? $" The last vector holds {tail} lane(s)." : ""));
         w.Line(AggressiveOptimization);
@@ -250,17 +256,17 @@ internal static class KernelEmitter
             for (int i = 0; i < rows; i++)
             {
                 string row = i == 0 ? "c0" : $"{Unsafe}.Add(ref c0, {i} * c0Stride)";
-                w.Line($"{v}<float> " + string.Join(", ", Enumerable.Range(0, vectors).Select(j =>
-                    op.Load ? $"acc{i}{j} = {v}.LoadUnsafe(ref {row}, {j * plan.Width})" : $"acc{i}{j} = {v}<float>.Zero")) + ";");
+                w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, vectors).Select(j =>
+                    op.Load ? $"acc{i}{j} = {v}.LoadUnsafe(ref {row}, {j * plan.Width})" : $"acc{i}{j} = {f}.Zero")) + ";");
             }
             using (w.Block($"for (int k = 0; k < {(op.Reduction is int n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "count")}; k++)"))
             {
                 for (int j = 0; j < vectors; j++)
-                    w.Line($"{v}<float> w{j} = {v}.LoadUnsafe(ref b, {j * plan.Width});");
+                    w.Line($"{f} w{j} = {v}.LoadUnsafe(ref b, {j * plan.Width});");
                 for (int i = 0; i < rows; i++)
                 {
                     string a = i == 0 ? "a" : $"a{i}";
-                    w.Line($"{(i == 0 ? $"{v}<float> " : "")}x = {v}.Create({a});");
+                    w.Line($"{(i == 0 ? $"{f} " : "")}x = {v}.Create({a});");
                     for (int j = 0; j < vectors; j++)
                         w.Line($"acc{i}{j} = {v}.MultiplyAddEstimate(x, w{j}, acc{i}{j});");
                 }
@@ -317,5 +323,5 @@ internal static class KernelEmitter
             EmitPartialStore(w, $"{type}.GetUpper({vector})", half, destination, offset + half, lanes - half);
     }
 
-    private static string VectorType(int width) => $"global::System.Runtime.Intrinsics.Vector{width * 32}";
+    private static string VectorType(int width) => $"RnnGenV{width * 32}";
 }

@@ -95,7 +95,7 @@ public readonly struct GenericRnnKernels<TActivation> : IRnnKernels
     }
 
     /// <inheritdoc/>
-    public void BackProject(int layer, int direction, ref float da, int rows, ref float dx, bool accumulate)
+    public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)
     {
         int hidden = _shape.HiddenSize, cols = _shape.LayerInputSize(layer);
         float[] p = _parameters.Data;
@@ -104,9 +104,6 @@ public readonly struct GenericRnnKernels<TActivation> : IRnnKernels
         {
             ref float dar = ref Unsafe.Add(ref da, r * hidden);
             ref float dxr = ref Unsafe.Add(ref dx, r * cols);
-            if (!accumulate)
-                for (int k = 0; k < cols; k++)
-                    Unsafe.Add(ref dxr, k) = 0f;
             for (int j = 0; j < hidden; j++)
             {
                 float g = Unsafe.Add(ref dar, j);
@@ -118,15 +115,12 @@ public readonly struct GenericRnnKernels<TActivation> : IRnnKernels
     }
 
     /// <inheritdoc/>
-    public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw, bool accumulate)
+    public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)
     {
         int hidden = _shape.HiddenSize, cols = recurrent ? hidden : _shape.LayerInputSize(layer);
         for (int j = 0; j < hidden; j++)
         {
             ref float dwj = ref Unsafe.Add(ref dw, j * cols);
-            if (!accumulate)
-                for (int k = 0; k < cols; k++)
-                    Unsafe.Add(ref dwj, k) = 0f;
             for (int r = 0; r < rows; r++)
             {
                 float g = Unsafe.Add(ref da, r * hidden + j);

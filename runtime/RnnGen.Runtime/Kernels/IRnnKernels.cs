@@ -41,17 +41,15 @@ public interface IRnnKernels
     void BackStep(int layer, int direction, ref float da, int rows, ref float dh);
 
     /// <summary>
-    /// Back through the input projection: for r &lt; rows, <c>dx[r] = da[r] · W_ih(layer, direction)</c>, or
-    /// <c>dx[r] += …</c> when <paramref name="accumulate"/>; rows of <see cref="PreStride"/> and
-    /// <see cref="InputStride"/> floats.
+    /// Back through the input projection: for r &lt; rows, <c>dx[r] += da[r] · W_ih(layer, direction)</c>; rows of
+    /// <see cref="PreStride"/> and <see cref="InputStride"/> floats.
     /// </summary>
-    void BackProject(int layer, int direction, ref float da, int rows, ref float dx, bool accumulate);
+    void BackProject(int layer, int direction, ref float da, int rows, ref float dx);
 
     /// <summary>
-    /// A weight gradient: for every hidden unit j, <c>dw[j] = Σ_r da[r][j] · x[r]</c> (or <c>dw[j] += …</c> when
-    /// <paramref name="accumulate"/>), over <paramref name="rows"/> rows. For W_ih (<paramref name="recurrent"/>
-    /// false) x and dw rows hold <see cref="InputStride"/> floats; for W_hh, <see cref="PreStride"/>.
-    /// <paramref name="da"/> rows hold <see cref="PreStride"/> floats.
+    /// A weight gradient: for every hidden unit j, <c>dw[j] += Σ_r da[r][j] · x[r]</c> over <paramref name="rows"/>
+    /// rows. For W_ih (<paramref name="recurrent"/> false) x and dw rows hold <see cref="InputStride"/> floats;
+    /// for W_hh, <see cref="PreStride"/>. <paramref name="da"/> rows hold <see cref="PreStride"/> floats.
     /// </summary>
-    void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw, bool accumulate);
+    void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw);
 }

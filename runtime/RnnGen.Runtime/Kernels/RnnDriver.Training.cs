@@ -190,7 +190,8 @@ public static partial class RnnDriver
             widest = Math.Max(widest, tape.InputStride(1));
         Span<float> dx = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradInput, rows * widest), rows * widest);
         Span<float> dh = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradState, batch * hp), batch * hp);
-        ref float dw = ref workspace.Get(WorkspaceSlot.GradWeight, hidden * widest);
+        Span<float> dwScratch = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradWeight, hidden * widest), hidden * widest);
+        ref float dw = ref MemoryMarshal.GetReference(dwScratch);
 
         // The top layer's output gradient, per direction, time-major and padded.
         for (int d = 0; d < directions; d++)
@@ -243,25 +244,26 @@ public static partial class RnnDriver
                 ref float dad = ref da[d * rows * hp];
                 ref float hd = ref Unsafe.Add(ref t0, tape.H(layer, d));
 
-                kernels.WeightGrad(layer, d, false, ref dad, ref x, rows, ref dw, false);
+                dwScratch.Slice(0, hidden * kp).Clear();
+                kernels.WeightGrad(layer, d, false, ref dad, ref x, rows, ref dw);
                 AddRows(gradients, block, hidden, cols, ref dw, kp);
 
                 // W_hh pairs da_t with the state before step t: h_{t-1} forwards, h_{t+1} in reverse, h0 first.
-                bool any = false;
-                if (seqLen > 1)
+                if (seqLen > 1 || record.HasH0)
                 {
-                    int daStart = d == 0 ? batch : 0, hStart = d == 0 ? 0 : batch;
-                    kernels.WeightGrad(layer, d, true, ref Unsafe.Add(ref dad, daStart * hp), ref Unsafe.Add(ref hd, hStart * hp), rows - batch, ref dw, false);
-                    any = true;
-                }
-                if (record.HasH0)
-                {
-                    int firstStep = d == 0 ? 0 : seqLen - 1;
-                    kernels.WeightGrad(layer, d, true, ref Unsafe.Add(ref dad, firstStep * batch * hp), ref Unsafe.Add(ref t0, tape.H0(layer, d)), batch, ref dw, any);
-                    any = true;
-                }
-                if (any)
+                    dwScratch.Slice(0, hidden * hp).Clear();
+                    if (seqLen > 1)
+                    {
+                        int daStart = d == 0 ? batch : 0, hStart = d == 0 ? 0 : batch;
+                        kernels.WeightGrad(layer, d, true, ref Unsafe.Add(ref dad, daStart * hp), ref Unsafe.Add(ref hd, hStart * hp), rows - batch, ref dw);
+                    }
+                    if (record.HasH0)
+                    {
+                        int firstStep = d == 0 ? 0 : seqLen - 1;
+                        kernels.WeightGrad(layer, d, true, ref Unsafe.Add(ref dad, firstStep * batch * hp), ref Unsafe.Add(ref t0, tape.H0(layer, d)), batch, ref dw);
+                    }
                     AddRows(gradients, block + 1, hidden, hidden, ref dw, hp);
+                }
 
                 if (shape.Bias)
                 {
@@ -283,8 +285,9 @@ public static partial class RnnDriver
             // The gradient at the layer's input: dX = Σ_d DA_d · W_ih,d.
             if (layer == 0 && gradInput.IsEmpty)
                 continue;
+            dx.Slice(0, rows * kp).Clear();
             for (int d = 0; d < directions; d++)
-                kernels.BackProject(layer, d, ref da[d * rows * hp], rows, ref MemoryMarshal.GetReference(dx), d > 0);
+                kernels.BackProject(layer, d, ref da[d * rows * hp], rows, ref MemoryMarshal.GetReference(dx));
             if (layer > 0)
             {
                 ReadOnlySpan<float> mask = record.HasDropout
