@@ -39,7 +39,8 @@ public class GradientParityTests
             report.AppendLine($"{err:E2}  {config} {detail}");
             Assert.That(err, Is.LessThanOrEqualTo(Numerics.GradientTolerance), $"seed {_seed}: {config} {detail}");
         }
-        TestContext.Out.WriteLine($"{compared} RNN configurations, path {ExpectedPath.Get()}, max relative gradient error vs autograd {worst:E2}\n{report}");
+        TestContext.Out.WriteLine(report.ToString());
+        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: {compared} RNN configurations (dropout 0), max relative gradient error vs autograd {worst:E2}");
         Assert.That(compared, Is.GreaterThan(0));
     }
 
@@ -73,7 +74,8 @@ public class GradientParityTests
             report.AppendLine($"{err:E2}  {config} {detail} (worst parameter {which})");
             Assert.That(err, Is.LessThanOrEqualTo(Numerics.GradientTolerance), $"seed {_seed}: {config} {detail}");
         }
-        TestContext.Out.WriteLine($"{DrawnModules.CellConfigurations} RNNCell configurations, path {ExpectedPath.Get()}, max relative gradient error vs autograd {worst:E2}\n{report}");
+        TestContext.Out.WriteLine(report.ToString());
+        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: {DrawnModules.CellConfigurations} RNNCell configurations, max relative gradient error vs autograd {worst:E2}");
     }
 
     [Test]

@@ -34,7 +34,8 @@ public class TorchParityTests
             Assert.That(err, Is.LessThanOrEqualTo(Numerics.ForwardTolerance), $"seed {_seed}: {config} {shape}");
             Assert.That(module.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), $"seed {_seed}: kernel path");
         }
-        TestContext.Out.WriteLine($"{DrawnModules.RnnConfigurations} RNN configurations, path {ExpectedPath.Get()}, max scaled error vs PyTorch {worst:E2}\n{report}");
+        TestContext.Out.WriteLine(report.ToString());
+        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: {DrawnModules.RnnConfigurations} RNN configurations, max scaled forward error vs PyTorch {worst:E2}");
     }
 
     [Test]
@@ -52,7 +53,8 @@ public class TorchParityTests
             Assert.That(err, Is.LessThanOrEqualTo(Numerics.ForwardTolerance), $"seed {_seed}: {config} {shape}");
             Assert.That(cell.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), $"seed {_seed}: kernel path");
         }
-        TestContext.Out.WriteLine($"{DrawnModules.CellConfigurations} RNNCell configurations, path {ExpectedPath.Get()}, max scaled error vs PyTorch {worst:E2}\n{report}");
+        TestContext.Out.WriteLine(report.ToString());
+        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: {DrawnModules.CellConfigurations} RNNCell configurations, max scaled forward error vs PyTorch {worst:E2}");
     }
 
     public static IEnumerable<TestCaseData> DeclaredModules()
