@@ -30,8 +30,24 @@ public sealed class RnnGenerator : IIncrementalGenerator
                 static (ctx, ct) => SpecParser.Parse(ctx, ModuleKind.RnnCell, ct))
             .WithTrackingName(TrackingNames.RnnCellParse);
 
+        IncrementalValuesProvider<ParseResult> lstm = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                SpecParser.LstmAttribute,
+                static (node, _) => node is TypeDeclarationSyntax,
+                static (ctx, ct) => SpecParser.Parse(ctx, ModuleKind.Lstm, ct))
+            .WithTrackingName(TrackingNames.LstmParse);
+
+        IncrementalValuesProvider<ParseResult> lstmCell = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                SpecParser.LstmCellAttribute,
+                static (node, _) => node is TypeDeclarationSyntax,
+                static (ctx, ct) => SpecParser.Parse(ctx, ModuleKind.LstmCell, ct))
+            .WithTrackingName(TrackingNames.LstmCellParse);
+
         Register(context, rnn);
         Register(context, cell);
+        Register(context, lstm);
+        Register(context, lstmCell);
     }
 
     private static void Register(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<ParseResult> results)

@@ -5,6 +5,8 @@ internal static class TrackingNames
 {
     public const string RnnParse = nameof(RnnParse);
     public const string RnnCellParse = nameof(RnnCellParse);
+    public const string LstmParse = nameof(LstmParse);
+    public const string LstmCellParse = nameof(LstmCellParse);
     public const string Diagnostics = nameof(Diagnostics);
     public const string Specs = nameof(Specs);
 }

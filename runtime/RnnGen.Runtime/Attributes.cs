@@ -78,3 +78,65 @@ public sealed class RnnCellAttribute : Attribute
     /// <summary>PyTorch's <c>nonlinearity</c> (default <see cref="RnnGen.Nonlinearity.Tanh"/>).</summary>
     public Nonlinearity Nonlinearity { get; set; } = Nonlinearity.Tanh;
 }
+
+/// <summary>
+/// Generates a multi-layer LSTM with PyTorch's <c>torch.nn.LSTM</c> semantics (gate rows i, f, g, o), sized at
+/// compile time. Apply it to a non-generic <c>partial class</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class LstmAttribute : Attribute
+{
+    /// <summary>Declares an LSTM with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
+    public LstmAttribute(int inputSize, int hiddenSize)
+    {
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+    }
+
+    /// <summary>PyTorch's <c>input_size</c>.</summary>
+    public int InputSize { get; }
+
+    /// <summary>PyTorch's <c>hidden_size</c>.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>PyTorch's <c>num_layers</c> (default 1).</summary>
+    public int NumLayers { get; set; } = 1;
+
+    /// <summary>PyTorch's <c>bias</c> (default true).</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>PyTorch's <c>batch_first</c> (default false).</summary>
+    public bool BatchFirst { get; set; }
+
+    /// <summary>PyTorch's <c>dropout</c> between layers (default 0); applies in training only.</summary>
+    public double Dropout { get; set; }
+
+    /// <summary>PyTorch's <c>bidirectional</c> (default false).</summary>
+    public bool Bidirectional { get; set; }
+
+    /// <summary>PyTorch's <c>proj_size</c> (default 0: no projection).</summary>
+    public int ProjSize { get; set; }
+}
+
+/// <summary>
+/// Generates an LSTM cell with PyTorch's <c>torch.nn.LSTMCell</c> semantics, sized at compile time.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class LstmCellAttribute : Attribute
+{
+    /// <summary>Declares a cell with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
+    public LstmCellAttribute(int inputSize, int hiddenSize)
+    {
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+    }
+
+    /// <summary>PyTorch's <c>input_size</c>.</summary>
+    public int InputSize { get; }
+
+    /// <summary>PyTorch's <c>hidden_size</c>.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>PyTorch's <c>bias</c> (default true).</summary>
+    public bool Bias { get; set; } = true;
+}

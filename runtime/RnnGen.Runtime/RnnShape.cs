@@ -10,8 +10,10 @@ namespace RnnGen;
 public readonly record struct RnnShape
 {
     /// <summary>Describes a module; throws <see cref="ArgumentOutOfRangeException"/> for sizes below 1.</summary>
-    public RnnShape(int inputSize, int hiddenSize, int numLayers = 1, bool bidirectional = false, bool bias = true, bool batchFirst = false, bool isCell = false)
+    public RnnShape(int inputSize, int hiddenSize, int numLayers = 1, bool bidirectional = false, bool bias = true, bool batchFirst = false, bool isCell = false, int gateCount = 1)
     {
+        if (gateCount is not (1 or 3 or 4))
+            throw new ArgumentOutOfRangeException(nameof(gateCount), gateCount, "gateCount is 1 (RNN), 3 (GRU) or 4 (LSTM).");
         ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(hiddenSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(numLayers, 1);
@@ -24,7 +26,11 @@ public readonly record struct RnnShape
         Bias = bias;
         BatchFirst = batchFirst;
         IsCell = isCell;
+        GateCount = gateCount;
     }
+
+    /// <summary>Gates per hidden unit: 1 for an Elman RNN, 3 for a GRU (r, z, n), 4 for an LSTM (i, f, g, o).</summary>
+    public int GateCount { get; }
 
     /// <summary>Features per input row.</summary>
     public int InputSize { get; }
@@ -68,12 +74,13 @@ public readonly record struct RnnShape
             for (int direction = 0; direction < NumDirections; direction++)
             {
                 string suffix = IsCell ? "" : $"_l{layer}" + (direction == 1 ? "_reverse" : "");
-                list.Add(("weight_ih" + suffix, [HiddenSize, LayerInputSize(layer)]));
-                list.Add(("weight_hh" + suffix, [HiddenSize, HiddenSize]));
+                int gateRows = GateCount * HiddenSize;
+                list.Add(("weight_ih" + suffix, [gateRows, LayerInputSize(layer)]));
+                list.Add(("weight_hh" + suffix, [gateRows, HiddenSize]));
                 if (Bias)
                 {
-                    list.Add(("bias_ih" + suffix, [HiddenSize]));
-                    list.Add(("bias_hh" + suffix, [HiddenSize]));
+                    list.Add(("bias_ih" + suffix, [gateRows]));
+                    list.Add(("bias_hh" + suffix, [gateRows]));
                 }
             }
         }

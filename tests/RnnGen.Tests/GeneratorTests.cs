@@ -22,6 +22,7 @@ public class GeneratorTests
     [TestCase("[Rnn(inputSize: 100, hiddenSize: 200)] public partial class Encoder;", "Sample.Encoder", TestName = "Snapshot_Rnn_100_200")]
     [TestCase("[RnnCell(3, 17, Nonlinearity = Nonlinearity.Relu, Bias = false)] public partial class Cell;", "Sample.Cell", TestName = "Snapshot_RnnCell_3_17_Relu_NoBias")]
     [TestCase("[Rnn(1, 5, NumLayers = 2, Bidirectional = true, BatchFirst = true)] public partial class Stack;", "Sample.Stack", TestName = "Snapshot_Rnn_1_5_TwoLayers_Bidirectional")]
+    [TestCase("[LstmCell(1, 12)] public partial class Amp;", "Sample.Amp", TestName = "Snapshot_LstmCell_1_12")]
     public void EmittedSourceMatchesSnapshot(string declaration, string typeName)
     {
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + declaration);
@@ -45,10 +46,12 @@ public class GeneratorTests
             "public static partial class Outer { public partial class Middle { [Rnn(2, 8)] internal partial class F; } }",
             "[Rnn(5, 7)] public partial record G;",
             "[Rnn(5, 7)] public sealed partial class H { public H(string name) : this(1) { Name = name; } public string Name { get; } = \"\"; }",
+            "[Lstm(3, 17, NumLayers = 2, Bidirectional = true, BatchFirst = true, Bias = false)] public partial class I;",
+            "[LstmCell(1, 32)] public partial class J;",
         });
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(source);
         Assert.That(result.Diagnostics, Is.Empty);
-        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(8));
+        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(10));
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.That(problems, Is.Empty, string.Join("\n", problems));
     }
@@ -77,15 +80,15 @@ public class GeneratorTests
     public void SecondRunOnAClonedCompilationIsAllCached()
     {
         Compilation compilation = GeneratorHarness.CreateCompilation(Header +
-            "[Rnn(4, 8)] public partial class A;\n[RnnCell(2, 3)] public partial class B;\n[Rnn(0, 3)] public partial class Bad;");
+            "[Rnn(4, 8)] public partial class A;\n[RnnCell(2, 3)] public partial class B;\n[Rnn(0, 3)] public partial class Bad;\n[Lstm(2, 5)] public partial class C;");
         GeneratorDriver driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
         GeneratorRunResult first = driver.GetRunResult().Results.Single();
-        Assert.That(first.GeneratedSources, Has.Length.EqualTo(2));
+        Assert.That(first.GeneratedSources, Has.Length.EqualTo(3));
 
         driver = driver.RunGenerators(compilation.Clone());
         GeneratorRunResult second = driver.GetRunResult().Results.Single();
 
-        string[] steps = { TrackingNames.RnnParse, TrackingNames.RnnCellParse, TrackingNames.Specs, TrackingNames.Diagnostics };
+        string[] steps = { TrackingNames.RnnParse, TrackingNames.RnnCellParse, TrackingNames.LstmParse, TrackingNames.Specs, TrackingNames.Diagnostics };
         foreach (string step in steps)
         {
             Assert.That(second.TrackedSteps.ContainsKey(step), Is.True, $"step {step} is tracked");
@@ -150,6 +153,10 @@ public class GeneratorTests
         yield return Case("RNNG0010", "[Rnn(100000, 100000)] public partial class A;", "parameter values");
         yield return Case("RNNG0011", "public class Outer { [Rnn(4, 8)] public partial class A; }", "declare 'Outer' as partial");
         yield return Case("RNNG0012", "[Rnn(4, 8)] public static partial class A;", "is static");
+        yield return Case("RNNG0013", "[Lstm(4, 8, ProjSize = 8)] public partial class A;", "ProjSize is 8");
+        yield return Case("RNNG0013", "[Lstm(4, 8, ProjSize = -1)] public partial class A;", "ProjSize is -1");
+        yield return Case("RNNG0014", "[Lstm(4, 8, ProjSize = 3)] public partial class A;", "does not generate LSTMs with a projection");
+        yield return Case("RNNG0007", "[Lstm(4, 8)][LstmCell(4, 8)] public partial class A;", "carries both [Lstm] and [LstmCell]");
     }
 
     [TestCaseSource(nameof(InvalidDeclarations))]
@@ -188,6 +195,8 @@ public class GeneratorTests
     [TestCase("[Rnn(4, 8)] public partial struct S;")]
     [TestCase("[Rnn(\"4\", 8.5)] public partial class A;")]
     [TestCase("[RnnCell(4, 8, Dropout = 0.1)] public partial class A;")]
+    [TestCase("[Lstm(4, 8, Nonlinearity = Nonlinearity.Relu)] public partial class A;")]
+    [TestCase("[LstmCell(4, )] public partial class A;")]
     public void HalfTypedCodeNeverCrashesTheGenerator(string source)
     {
         (_, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + source);

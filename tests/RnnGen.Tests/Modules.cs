@@ -40,3 +40,12 @@ public static partial class Outer
     [Rnn(4, 9)]
     public partial class NestedRnn;
 }
+
+[LstmCell(1, 32)]
+public partial class AmpLstmCell;
+
+[Lstm(3, 17, NumLayers = 2, Bidirectional = true, BatchFirst = true)]
+public partial class MixedLstm;
+
+[Lstm(100, 200)]
+public partial class WideLstm;

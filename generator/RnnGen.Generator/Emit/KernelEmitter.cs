@@ -25,8 +25,8 @@ internal static class KernelEmitter
         "using RnnGenF512 = global::System.Runtime.Intrinsics.Vector512<float>;",
     };
 
-    private const string Unsafe = "RnnGenUnsafe";
-    private const string AggressiveOptimization = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+    internal const string Unsafe = "RnnGenUnsafe";
+    internal const string AggressiveOptimization = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
     /// <summary>The signature every dispatcher shares (unused operands are passed as the caller sees fit).</summary>
     private const string DispatcherParameters = "(ref float a, nint aStride, int rows, ref float b, ref float c0, nint c0Stride, ref float c, nint cStride, int count)";
@@ -47,32 +47,39 @@ internal static class KernelEmitter
     public static void EmitPath(SourceWriter w, NetworkSpec spec, PathPlan plan)
     {
         PackedLayout layout = PackedLayout.For(spec, plan);
-        TilePlan hiddenTiles = plan.Tiles(spec.HiddenSize, spec.HiddenSize);
-        int hp = plan.PaddedHidden;
+        TilePlan unitTiles = plan.UnitTiles, gateTiles = plan.GateTiles, stateTiles = plan.ProductTiles(spec.HiddenSize);
+        int hp = plan.PaddedHidden, ps = plan.PreStride;
+        // Backward products reduce over the gates: the real units suffice for one gate; a gated layout has padding inside.
+        int gateReduction = plan.Gates == 1 ? spec.HiddenSize : ps;
         string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.Kernels.TanhActivation" : "global::RnnGen.Kernels.ReluActivation";
         var operations = new List<Operation>();
         foreach (PackedBlock b in layout.Blocks.GroupBy(b => b.InputColumns).Select(g => g.First()))
         {
             int k = b.InputColumns;
-            TilePlan inputTiles = plan.Tiles(k, k);
-            operations.Add(new Operation($"ProjectK{k}", $"pre = x · W_ih^T + bias over {k} inputs (column panels).", hiddenTiles, false, k, 1, k, 0, true, false));
-            operations.Add(new Operation($"BackProjectK{k}", $"dx += da · W_ih, {k} inputs wide (padded rows).", inputTiles, false, spec.HiddenSize, 1, null, b.PaddedInput, true, false));
-            operations.Add(new Operation($"WeightGradK{k}", $"dW_ih[j] += Σ_r da[r, j] · x[r], {k} inputs wide.", inputTiles, false, null, hp, null, b.PaddedInput, true, false));
+            TilePlan inputTiles = plan.ProductTiles(k);
+            operations.Add(new Operation($"ProjectK{k}", $"pre = x · W_ih^T + bias over {k} inputs (column panels).", gateTiles, false, k, 1, k, 0, true, false));
+            operations.Add(new Operation($"BackProjectK{k}", $"dx += da · W_ih, {k} inputs wide (padded rows).", inputTiles, false, gateReduction, 1, null, b.PaddedInput, true, false));
+            operations.Add(new Operation($"WeightGradK{k}", $"dW_ih[q] += Σ_r da[r, q] · x[r], {k} inputs wide.", inputTiles, false, null, ps, null, b.PaddedInput, true, false));
         }
-        operations.Add(new Operation("StepTiles", "h = act(pre + hPrev · W_hh^T), written exactly HiddenSize wide (column panels).", hiddenTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, true, true));
-        operations.Add(new Operation("BackStepTiles", "dh = da · W_hh (padded rows).", hiddenTiles, false, spec.HiddenSize, 1, null, hp, false, false));
-        operations.Add(new Operation("WeightGradState", "dW_hh[j] += Σ_r da[r, j] · hPrev[r].", hiddenTiles, false, null, hp, null, hp, true, false));
+        if (plan.Gates == 1)
+            operations.Add(new Operation("StepTiles", "h = act(pre + hPrev · W_hh^T), written exactly HiddenSize wide (column panels).", unitTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, true, true));
+        operations.Add(new Operation("BackStepTiles", "dh = da · W_hh (padded rows).", stateTiles, false, gateReduction, 1, null, hp, false, false));
+        operations.Add(new Operation("WeightGradState", "dW_hh[q] += Σ_r da[r, q] · hPrev[r].", stateTiles, false, null, ps, null, hp, true, false));
 
-        w.Summary($"The {plan.Name} path: {plan.Width} floats per {plan.Vector}, column tiles of up to {plan.MaxTileVectors} vectors, blocks of {plan.RowBlock} rows.");
+        w.Summary($"The {plan.Name} path: {plan.Width} floats per {plan.Vector}, blocks of {plan.RowBlock} rows.");
         using (w.Block($"private static class {plan.Name}Path"))
         {
-            w.Summary("HiddenSize rounded up to whole vectors: the row stride of states, pre-activations and their gradients.");
+            w.Summary("HiddenSize rounded up to whole vectors: the row stride of states and their gradients.");
             w.Line($"public const int PaddedHidden = {hp};");
-            w.Summary("Floats per column tile of the hidden units (the panel width of packed W_ih^T and W_hh^T).");
-            w.Line($"private const int TileWidth = {hiddenTiles.TileWidth};");
+            w.Summary("Floats per pre-activation row: every gate of every padded unit.");
+            w.Line($"private const int GateRow = {ps};");
+            w.Summary("Hidden units per tile; a tile's gates are stored together (the panel width of packed W^T is Gates x TileUnits).");
+            w.Line($"private const int TileUnits = {unitTiles.TileWidth};");
+            w.Line($"private const int Gates = {plan.Gates};");
+            w.Line("private static readonly global::RnnGen.Kernels.GateLayout s_layout = new(HiddenSize, PaddedHidden, TileUnits, Gates);");
             w.Line();
             w.Line("// Packed weights, per layer and direction: W_ih^T and W_hh^T as column panels, bias_ih + bias_hh (forward);");
-            w.Line("// W_ih and W_hh with rows padded to whole vectors (backward).");
+            w.Line("// W_ih and W_hh with rows in the gate layout, padded to whole vectors (backward).");
             foreach (PackedBlock b in layout.Blocks)
             {
                 w.Line($"private const int PackedWeightIh{b.Suffix} = {b.WeightIh};");
@@ -87,6 +94,11 @@ internal static class KernelEmitter
             w.Line();
             EmitKernelsStruct(w, spec, layout);
 
+            if (plan.Gates > 1)
+            {
+                w.Line();
+                LstmStepEmitter.Emit(w, spec, plan);
+            }
             foreach (Operation op in operations)
             {
                 w.Line();
@@ -112,7 +124,7 @@ internal static class KernelEmitter
     }
 
     /// <summary>Full row blocks, and single rows for the remainder.</summary>
-    private static IEnumerable<int> RowKinds(PathPlan plan) => plan.RowBlock > 1 ? new[] { plan.RowBlock, 1 } : new[] { 1 };
+    internal static IEnumerable<int> RowKinds(PathPlan plan) => plan.RowBlock > 1 ? new[] { plan.RowBlock, 1 } : new[] { 1 };
 
     private static string KernelName(Operation op, int vectors, int tail, int rows) => $"{op.Name}V{vectors}R{rows}" + (tail > 0 ? $"Tail{tail}" : "");
 
@@ -125,14 +137,14 @@ internal static class KernelEmitter
             foreach (PackedBlock b in layout.Blocks)
             {
                 string wih = $"parameters.GetReadOnly(\"weight_ih{b.TorchSuffix}\")", whh = $"parameters.GetReadOnly(\"weight_hh{b.TorchSuffix}\")";
-                w.Line($"{Packing}.PackPanels({wih}, HiddenSize, {b.InputColumns}, PaddedHidden, TileWidth, packed.Slice(PackedWeightIh{b.Suffix}, {b.InputColumns} * PaddedHidden));");
-                w.Line($"{Packing}.PackPanels({whh}, HiddenSize, HiddenSize, PaddedHidden, TileWidth, packed.Slice(PackedWeightHh{b.Suffix}, HiddenSize * PaddedHidden));");
+                w.Line($"{Packing}.PackPanels({wih}, Gates, HiddenSize, {b.InputColumns}, PaddedHidden, TileUnits, packed.Slice(PackedWeightIh{b.Suffix}, {b.InputColumns} * GateRow));");
+                w.Line($"{Packing}.PackPanels({whh}, Gates, HiddenSize, HiddenSize, PaddedHidden, TileUnits, packed.Slice(PackedWeightHh{b.Suffix}, HiddenSize * GateRow));");
                 if (spec.Bias)
-                    w.Line($"{Packing}.PackBias(parameters.GetReadOnly(\"bias_ih{b.TorchSuffix}\"), parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\"), packed.Slice(PackedBias{b.Suffix}, PaddedHidden));");
+                    w.Line($"{Packing}.PackBias(parameters.GetReadOnly(\"bias_ih{b.TorchSuffix}\"), parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\"), s_layout, packed.Slice(PackedBias{b.Suffix}, GateRow));");
                 else
-                    w.Line($"packed.Slice(PackedBias{b.Suffix}, PaddedHidden).Clear();");
-                w.Line($"{Packing}.PackRows({wih}, HiddenSize, {b.InputColumns}, {b.PaddedInput}, packed.Slice(PackedWeightIhRows{b.Suffix}, HiddenSize * {b.PaddedInput}));");
-                w.Line($"{Packing}.PackRows({whh}, HiddenSize, HiddenSize, PaddedHidden, packed.Slice(PackedWeightHhRows{b.Suffix}, HiddenSize * PaddedHidden));");
+                    w.Line($"packed.Slice(PackedBias{b.Suffix}, GateRow).Clear();");
+                w.Line($"{Packing}.PackRows({wih}, s_layout, {b.InputColumns}, {b.PaddedInput}, packed.Slice(PackedWeightIhRows{b.Suffix}, GateRow * {b.PaddedInput}));");
+                w.Line($"{Packing}.PackRows({whh}, s_layout, HiddenSize, PaddedHidden, packed.Slice(PackedWeightHhRows{b.Suffix}, GateRow * PaddedHidden));");
             }
         }
     }
@@ -158,35 +170,41 @@ internal static class KernelEmitter
             w.Line();
             w.Line("public Kernels(global::RnnGen.Kernels.AlignedBuffer packed) => _packed = packed;");
             w.Line();
-            w.Line("public int PreStride => PaddedHidden;");
+            w.Line("public int StateStride => PaddedHidden;");
+            w.Line();
+            w.Line("public int PreStride => GateRow;");
+            w.Line();
+            w.Line("public global::RnnGen.Kernels.GateLayout Layout => s_layout;");
             w.Line();
             int kp0 = layout.Blocks[0].PaddedInput;
             int kp1 = layout.Blocks.Count > spec.NumDirections ? layout.Blocks[spec.NumDirections].PaddedInput : kp0;
             w.Line(kp0 == kp1 ? $"public int InputStride(int layer) => {kp0};" : $"public int InputStride(int layer) => layer == 0 ? {kp0} : {kp1};");
             w.Line();
             using (w.Block("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre)"))
-                Switch(w, b => $"ProjectK{b.InputColumns}(ref x, xStride, rows, {W($"PackedWeightIh{b.Suffix}")}, {W($"PackedBias{b.Suffix}")}, 0, ref pre, PaddedHidden, 0);");
+                Switch(w, b => $"ProjectK{b.InputColumns}(ref x, xStride, rows, {W($"PackedWeightIh{b.Suffix}")}, {W($"PackedBias{b.Suffix}")}, 0, ref pre, GateRow, 0);");
             w.Line();
-            using (w.Block("public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride)"))
-                Switch(w, b => $"StepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, PaddedHidden, ref h, hStride, 0);");
+            using (w.Block("public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)"))
+                Switch(w, b => spec.IsLstm
+                    ? $"LstmStepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, ref cPrev, cPrevStride, ref h, hStride, ref c, cStride, ref gates);"
+                    : $"StepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, GateRow, ref h, hStride, 0);");
             w.Line();
             using (w.Block("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)"))
-                Switch(w, b => $"BackStepTiles(ref da, PaddedHidden, rows, {W($"PackedWeightHhRows{b.Suffix}")}, ref dh, PaddedHidden, ref dh, PaddedHidden, 0);");
+                Switch(w, b => $"BackStepTiles(ref da, GateRow, rows, {W($"PackedWeightHhRows{b.Suffix}")}, ref dh, PaddedHidden, ref dh, PaddedHidden, 0);");
             w.Line();
             using (w.Block("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)"))
-                Switch(w, b => $"BackProjectK{b.InputColumns}(ref da, PaddedHidden, rows, {W($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0);");
+                Switch(w, b => $"BackProjectK{b.InputColumns}(ref da, GateRow, rows, {W($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0);");
             w.Line();
             using (w.Block("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)"))
             {
                 using (w.Block("if (recurrent)"))
                 {
-                    w.Line("WeightGradState(ref da, 1, HiddenSize, ref x, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
+                    w.Line("WeightGradState(ref da, 1, GateRow, ref x, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
                     w.Line("return;");
                 }
                 using (w.Block("switch (layer)"))
                 {
                     foreach (PackedBlock b in layout.Blocks.Where(b => b.Direction == 0))
-                        w.Line($"case {b.Layer}: WeightGradK{b.InputColumns}(ref da, 1, HiddenSize, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); return;");
+                        w.Line($"case {b.Layer}: WeightGradK{b.InputColumns}(ref da, 1, GateRow, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); return;");
                     w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
                 }
             }
@@ -299,7 +317,7 @@ internal static class KernelEmitter
     /// Stores the first <paramref name="lanes"/> lanes of a vector and nothing past them, by halving the
     /// vector down to 128 bits, then 64-bit and 32-bit stores: an exact tail with no run-time loop.
     /// </summary>
-    private static void EmitPartialStore(SourceWriter w, string vector, int width, string destination, int offset, int lanes)
+    internal static void EmitPartialStore(SourceWriter w, string vector, int width, string destination, int offset, int lanes)
     {
         string type = VectorType(width);
         if (lanes == width)

@@ -30,7 +30,7 @@ internal static class ModuleEmitter
         foreach (ContainingType outer in spec.ContainingTypes)
             blocks.Add(w.Block($"partial {outer.Keyword} {outer.Name}"));
 
-        string module = spec.IsCell ? "global::RnnGen.IRnnCellModule" : "global::RnnGen.IRnnModule";
+        string module = Interface(spec);
         using (w.Block($"partial {spec.Keyword} {spec.TypeName} : {module}"))
         {
             EmitMembers(w, spec);
@@ -48,7 +48,13 @@ internal static class ModuleEmitter
 
     private static void EmitMembers(SourceWriter w, NetworkSpec spec)
     {
-        string torch = spec.IsCell ? "torch.nn.RNNCell" : "torch.nn.RNN";
+        string torch = spec.Kind switch
+        {
+            ModuleKind.RnnCell => "torch.nn.RNNCell",
+            ModuleKind.Lstm => "torch.nn.LSTM",
+            ModuleKind.LstmCell => "torch.nn.LSTMCell",
+            _ => "torch.nn.RNN",
+        };
         string activation = spec.Activation == ActivationKind.Tanh ? "Tanh" : "Relu";
         IReadOnlyList<PathPlan> plans = PathPlan.For(spec);
 
@@ -73,12 +79,15 @@ internal static class ModuleEmitter
         }
         w.Summary("Whether the module has bias_ih and bias_hh (PyTorch's bias).");
         w.Line($"public const bool Bias = {Bool(spec.Bias)};");
-        w.Summary("The non-linearity (PyTorch's nonlinearity).");
-        w.Line($"public const global::RnnGen.Nonlinearity Nonlinearity = global::RnnGen.Nonlinearity.{activation};");
+        if (!spec.IsLstm)
+        {
+            w.Summary("The non-linearity (PyTorch's nonlinearity).");
+            w.Line($"public const global::RnnGen.Nonlinearity Nonlinearity = global::RnnGen.Nonlinearity.{activation};");
+        }
         w.Line();
         w.Line(spec.IsCell
-            ? $"private static readonly global::RnnGen.RnnShape s_shape = new(InputSize, HiddenSize, bias: Bias, isCell: true);"
-            : $"private static readonly global::RnnGen.RnnShape s_shape = new(InputSize, HiddenSize, NumLayers, bidirectional: {Bool(spec.Bidirectional)}, bias: Bias, batchFirst: BatchFirst);");
+            ? $"private static readonly global::RnnGen.RnnShape s_shape = new(InputSize, HiddenSize, bias: Bias, isCell: true, gateCount: {spec.Gates});"
+            : $"private static readonly global::RnnGen.RnnShape s_shape = new(InputSize, HiddenSize, NumLayers, bidirectional: {Bool(spec.Bidirectional)}, bias: Bias, batchFirst: BatchFirst, gateCount: {spec.Gates});");
         w.Line("private readonly global::RnnGen.Kernels.RnnWorkspace _workspace = new();");
         w.Line("private readonly global::RnnGen.Kernels.AlignedBuffer _packed;");
         w.Line("private long _packedVersion = -1;");
@@ -125,7 +134,7 @@ internal static class ModuleEmitter
             w.Line("public void SeedDropout(int seed) => _dropout.Reseed(seed);");
             w.Line();
         }
-        string iface = spec.IsCell ? "global::RnnGen.IRnnCellModule" : "global::RnnGen.IRnnModule";
+        string iface = Interface(spec);
         w.Line($"int {iface}.InputSize => InputSize;");
         w.Line($"int {iface}.HiddenSize => HiddenSize;");
         if (!spec.IsCell)
@@ -137,9 +146,58 @@ internal static class ModuleEmitter
         }
         w.Line();
 
-        string tanh = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.Kernels.TanhActivation" : "global::RnnGen.Kernels.ReluActivation";
         const string Driver = "global::RnnGen.Kernels.RnnDriver";
-        if (spec.IsCell)
+        string gates = GatesType(spec);
+        if (spec.Kind == ModuleKind.LstmCell)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// One step of torch.nn.LSTMCell: <paramref name=\"input\"/> (batch, InputSize); <paramref name=\"hx\"/>, <paramref name=\"cx\"/>,");
+            w.Line("/// <paramref name=\"hNext\"/>, <paramref name=\"cNext\"/> (batch, HiddenSize). Empty hx / cx mean zeros, and each may be the");
+            w.Line("/// same memory as its next state. With <paramref name=\"training\"/>, also records what Backward needs.");
+            w.Line("/// Allocates nothing once the workspace has grown to the batch.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">A length or batch is wrong, or buffers overlap; nothing was written.</exception>");
+            w.Line(GeneratedCode);
+            EmitDispatch(w, spec, plans,
+                "public void Forward(global::System.ReadOnlySpan<float> input, int batch, global::System.ReadOnlySpan<float> hx, global::System.ReadOnlySpan<float> cx, global::System.Span<float> hNext, global::System.Span<float> cNext, bool training = false)",
+                kernels => new[]
+                {
+                    $"if (training) {Driver}.CellForwardTraining<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Parameters.Version, input, batch, hx, hNext, cx, cNext);",
+                    $"else {Driver}.CellForward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, input, batch, hx, hNext, cx, cNext);",
+                });
+            w.Line();
+            w.Line("/// <summary>Backward through the last training forward: adds every parameter's gradient into Gradients and writes the gradients at input, hx and cx (empty: not needed).</summary>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No training forward preceded, or the batch or the parameters changed since.</exception>");
+            w.Line(GeneratedCode);
+            EmitDispatch(w, spec, plans,
+                "public void Backward(global::System.ReadOnlySpan<float> gradHNext, global::System.ReadOnlySpan<float> gradCNext, global::System.Span<float> gradInput, global::System.Span<float> gradHx, global::System.Span<float> gradCx)",
+                kernels => new[] { $"{Driver}.CellBackward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx, gradCNext, gradCx);" });
+        }
+        else if (spec.Kind == ModuleKind.Lstm)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// torch.nn.LSTM's forward: the layouts of torch.nn.RNN (input, output; h0, hN), plus the cell states <paramref name=\"c0\"/> and");
+            w.Line("/// <paramref name=\"cN\"/> (NumLayers * NumDirections, batch, HiddenSize). Empty initial states mean zeros; each may be the same");
+            w.Line("/// memory as its final state. With <paramref name=\"training\"/>, also records what Backward needs and applies Dropout between layers.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">A length, seqLen or batch is wrong, or buffers overlap; nothing was written.</exception>");
+            w.Line(GeneratedCode);
+            EmitDispatch(w, spec, plans,
+                "public void Forward(global::System.ReadOnlySpan<float> input, int seqLen, int batch, global::System.Span<float> output, global::System.Span<float> hN, global::System.Span<float> cN, global::System.ReadOnlySpan<float> h0 = default, global::System.ReadOnlySpan<float> c0 = default, bool training = false)",
+                kernels => new[]
+                {
+                    $"if (training) {Driver}.ForwardTraining<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, _dropout, cN, c0);",
+                    $"else {Driver}.Forward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, input, seqLen, batch, output, hN, h0, cN, c0);",
+                });
+            w.Line();
+            w.Line("/// <summary>Backpropagation through time over the last training forward (see IRnnModule.Backward), with the cell states' gradients.</summary>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No training forward preceded, a later Forward had another seqLen or batch, or the parameters changed since.</exception>");
+            w.Line(GeneratedCode);
+            EmitDispatch(w, spec, plans,
+                "public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.ReadOnlySpan<float> gradHn, global::System.ReadOnlySpan<float> gradCn, global::System.Span<float> gradInput, global::System.Span<float> gradH0, global::System.Span<float> gradC0)",
+                kernels => new[] { $"{Driver}.Backward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0, gradCn, gradC0);" });
+        }
+        else if (spec.IsCell)
         {
             w.Line("/// <summary>");
             w.Line("/// One step of torch.nn.RNNCell: <paramref name=\"input\"/> (batch, InputSize); <paramref name=\"hx\"/> and");
@@ -153,8 +211,8 @@ internal static class ModuleEmitter
                 "public void Forward(global::System.ReadOnlySpan<float> input, int batch, global::System.ReadOnlySpan<float> hx, global::System.Span<float> hNext, bool training = false)",
                 kernels => new[]
                 {
-                    $"if (training) {Driver}.CellForwardTraining(ref kernels, s_shape, _workspace, Parameters.Version, input, batch, hx, hNext);",
-                    $"else {Driver}.CellForward(ref kernels, s_shape, _workspace, input, batch, hx, hNext);",
+                    $"if (training) {Driver}.CellForwardTraining<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Parameters.Version, input, batch, hx, hNext);",
+                    $"else {Driver}.CellForward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, input, batch, hx, hNext);",
                 });
             w.Line();
             w.Line("/// <summary>");
@@ -166,7 +224,7 @@ internal static class ModuleEmitter
             w.Line(GeneratedCode);
             EmitDispatch(w, spec, plans,
                 "public void Backward(global::System.ReadOnlySpan<float> gradHNext, global::System.Span<float> gradInput, global::System.Span<float> gradHx)",
-                kernels => new[] { $"{Driver}.CellBackward<{kernels}, {tanh}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);" });
+                kernels => new[] { $"{Driver}.CellBackward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);" });
         }
         else
         {
@@ -184,8 +242,8 @@ internal static class ModuleEmitter
                 "public void Forward(global::System.ReadOnlySpan<float> input, int seqLen, int batch, global::System.Span<float> output, global::System.Span<float> hN, global::System.ReadOnlySpan<float> h0 = default, bool training = false)",
                 kernels => new[]
                 {
-                    $"if (training) {Driver}.ForwardTraining(ref kernels, s_shape, _workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, _dropout);",
-                    $"else {Driver}.Forward(ref kernels, s_shape, _workspace, input, seqLen, batch, output, hN, h0);",
+                    $"if (training) {Driver}.ForwardTraining<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, _dropout);",
+                    $"else {Driver}.Forward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, input, seqLen, batch, output, hN, h0);",
                 });
             w.Line();
             w.Line("/// <summary>");
@@ -198,7 +256,7 @@ internal static class ModuleEmitter
             w.Line(GeneratedCode);
             EmitDispatch(w, spec, plans,
                 "public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.ReadOnlySpan<float> gradHn, global::System.Span<float> gradInput, global::System.Span<float> gradH0)",
-                kernels => new[] { $"{Driver}.Backward<{kernels}, {tanh}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);" });
+                kernels => new[] { $"{Driver}.Backward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);" });
         }
 
         w.Line();
@@ -240,7 +298,7 @@ internal static class ModuleEmitter
                 }
                 using (w.Block("default:"))
                 {
-                    string generic = $"global::RnnGen.Kernels.GenericRnnKernels<{activation}>";
+                    string generic = spec.IsLstm ? "global::RnnGen.Kernels.GenericLstmKernels" : $"global::RnnGen.Kernels.GenericRnnKernels<{activation}>";
                     w.Line($"var kernels = new {generic}(s_shape, Parameters);");
                     foreach (string line in body(generic))
                         w.Line(line);
@@ -250,6 +308,18 @@ internal static class ModuleEmitter
             }
         }
     }
+
+    private static string Interface(NetworkSpec spec) => spec.Kind switch
+    {
+        ModuleKind.RnnCell => "global::RnnGen.IRnnCellModule",
+        ModuleKind.Lstm => "global::RnnGen.ILstmModule",
+        ModuleKind.LstmCell => "global::RnnGen.ILstmCellModule",
+        _ => "global::RnnGen.IRnnModule",
+    };
+
+    private static string GatesType(NetworkSpec spec) => spec.IsLstm
+        ? "global::RnnGen.Kernels.LstmGates"
+        : $"global::RnnGen.Kernels.ElmanGates<{(spec.Activation == ActivationKind.Tanh ? "global::RnnGen.Kernels.TanhActivation" : "global::RnnGen.Kernels.ReluActivation")}>";
 
     private static string Bool(bool value) => value ? "true" : "false";
 

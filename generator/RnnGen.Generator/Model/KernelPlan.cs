@@ -13,7 +13,7 @@ namespace RnnGen.Generator.Model;
 /// rows·vectors accumulators + vectors weights + 1 broadcast must fit the register file (32 zmm with
 /// AVX-512; 16 ymm/xmm with AVX2/SSE, and NEON is planned like SSE).
 /// </remarks>
-internal sealed record PathPlan(string Name, string Vector, string KernelPathMember, int Width, int RowBlock, int MaxTileVectors, int HiddenSize)
+internal sealed record PathPlan(string Name, string Vector, string KernelPathMember, int Width, int RowBlock, int MaxTileVectors, int HiddenSize, int Gates)
 {
     /// <summary><paramref name="n"/> rounded up to whole vectors.</summary>
     public int Pad(int n) => (n + Width - 1) / Width * Width;
@@ -24,13 +24,31 @@ internal sealed record PathPlan(string Name, string Vector, string KernelPathMem
     /// <summary>The column tiles over an output of <paramref name="width"/> floats (exactly <paramref name="exact"/> of them meaningful).</summary>
     public TilePlan Tiles(int width, int exact) => new(Width, System.Math.Min(MaxTileVectors, Pad(width) / Width), Pad(width), exact);
 
-    /// <summary>The three SIMD paths, widest first.</summary>
-    public static IReadOnlyList<PathPlan> For(NetworkSpec spec) => new[]
+    /// <summary>Column tiles for the backward products, which hold no gates: up to four vectors whatever the cell.</summary>
+    public TilePlan ProductTiles(int width) => new(Width, System.Math.Min(4, Pad(width) / Width), Pad(width), width);
+
+    /// <summary>The hidden-unit tiles: gates of the same units stay together, so a gated cell takes one vector of units per tile.</summary>
+    public TilePlan UnitTiles => Tiles(HiddenSize, HiddenSize);
+
+    /// <summary>Floats per pre-activation row: every gate of every padded unit.</summary>
+    public int PreStride => Gates * PaddedHidden;
+
+    /// <summary>
+    /// The column tiles of a pre-activation row: one per unit tile, each holding that tile's units of every gate.
+    /// </summary>
+    public TilePlan GateTiles => new(Width, Gates * UnitTiles.TileVectors, PreStride, PreStride);
+
+    /// <summary>The three SIMD paths, widest first. Gated cells keep all gates of a tile in registers: one vector of units.</summary>
+    public static IReadOnlyList<PathPlan> For(NetworkSpec spec)
     {
-        new PathPlan("Avx512", "Vector512", "Avx512", 16, RowBlock: 4, MaxTileVectors: 4, spec.HiddenSize),
-        new PathPlan("Avx2", "Vector256", "Avx2", 8, RowBlock: 2, MaxTileVectors: 4, spec.HiddenSize),
-        new PathPlan("Vector128", "Vector128", "Vector128", 4, RowBlock: 2, MaxTileVectors: 4, spec.HiddenSize),
-    };
+        int maxTile = spec.Gates > 1 ? 1 : 4;
+        return new[]
+        {
+            new PathPlan("Avx512", "Vector512", "Avx512", 16, RowBlock: 4, maxTile, spec.HiddenSize, spec.Gates),
+            new PathPlan("Avx2", "Vector256", "Avx2", 8, RowBlock: 2, maxTile, spec.HiddenSize, spec.Gates),
+            new PathPlan("Vector128", "Vector128", "Vector128", 4, RowBlock: 2, maxTile, spec.HiddenSize, spec.Gates),
+        };
+    }
 }
 
 /// <summary>
@@ -74,13 +92,13 @@ internal sealed record PackedLayout(IReadOnlyList<PackedBlock> Blocks, int Lengt
             {
                 string torch = spec.IsCell ? "" : $"_l{layer}" + (direction == 1 ? "_reverse" : "");
                 string suffix = spec.IsCell ? "" : $"L{layer}" + (direction == 1 ? "Reverse" : "");
-                int k = spec.LayerInputSize(layer), kp = plan.Pad(k), hp = plan.PaddedHidden, h = spec.HiddenSize;
+                int k = spec.LayerInputSize(layer), kp = plan.Pad(k), hp = plan.PaddedHidden, h = spec.HiddenSize, ps = plan.PreStride;
                 int wih = offset;
-                int whh = wih + k * hp;
-                int bias = whh + h * hp;
-                int wihRows = bias + hp;
-                int whhRows = wihRows + h * kp;
-                offset = whhRows + h * hp;
+                int whh = wih + k * ps;
+                int bias = whh + h * ps;
+                int wihRows = bias + ps;
+                int whhRows = wihRows + ps * kp;
+                offset = whhRows + ps * hp;
                 blocks.Add(new PackedBlock(layer, direction, suffix, torch, k, kp, wih, whh, bias, wihRows, whhRows));
             }
         }

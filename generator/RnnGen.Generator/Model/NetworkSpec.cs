@@ -7,6 +7,8 @@ internal enum ModuleKind
 {
     Rnn,
     RnnCell,
+    Lstm,
+    LstmCell,
 }
 
 /// <summary>The non-linearity, mirroring <c>RnnGen.Nonlinearity</c> (the generator does not reference the runtime).</summary>
@@ -40,7 +42,12 @@ internal sealed record NetworkSpec(
 {
     public int NumDirections => Bidirectional ? 2 : 1;
 
-    public bool IsCell => Kind == ModuleKind.RnnCell;
+    public bool IsCell => Kind is ModuleKind.RnnCell or ModuleKind.LstmCell;
+
+    public bool IsLstm => Kind is ModuleKind.Lstm or ModuleKind.LstmCell;
+
+    /// <summary>Gates per hidden unit: 1 (Elman) or 4 (LSTM: i, f, g, o).</summary>
+    public int Gates => IsLstm ? 4 : 1;
 
     /// <summary>The fully qualified metadata-style name, used for the hint name.</summary>
     public string FullName

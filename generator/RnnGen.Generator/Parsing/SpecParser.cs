@@ -18,9 +18,11 @@ internal static class SpecParser
 {
     public const string RnnAttribute = "RnnGen.RnnAttribute";
     public const string RnnCellAttribute = "RnnGen.RnnCellAttribute";
+    public const string LstmAttribute = "RnnGen.LstmAttribute";
+    public const string LstmCellAttribute = "RnnGen.LstmCellAttribute";
 
     /// <summary>Every attribute that makes a type a module; a type may carry only one.</summary>
-    private static readonly string[] s_moduleAttributes = { RnnAttribute, RnnCellAttribute };
+    private static readonly string[] s_moduleAttributes = { RnnAttribute, RnnCellAttribute, LstmAttribute, LstmCellAttribute };
 
     /// <summary>Array.MaxLength: the most floats one parameter buffer can hold.</summary>
     private const long MaxArrayLength = 0x7FFFFFC7;
@@ -37,7 +39,7 @@ internal static class SpecParser
 
         AttributeData attribute = context.Attributes[0];
         var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
-        string attributeName = kind == ModuleKind.Rnn ? "Rnn" : "RnnCell";
+        string attributeName = kind.ToString();
         Location typeLocation = node.Identifier.GetLocation();
         Location attributeLocation = attributeSyntax?.GetLocation() ?? typeLocation;
         var diagnostics = new List<DiagnosticInfo>();
@@ -60,7 +62,7 @@ internal static class SpecParser
         int inputSize = (int)attribute.ConstructorArguments[0].Value!;
         int hiddenSize = (int)attribute.ConstructorArguments[1].Value!;
 
-        int numLayers = 1, activation = 0;
+        int numLayers = 1, activation = 0, projSize = 0;
         bool bias = true, batchFirst = false, bidirectional = false;
         double dropout = 0;
         foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
@@ -76,6 +78,7 @@ internal static class SpecParser
                 case "BatchFirst" when value is bool b: batchFirst = b; break;
                 case "Bidirectional" when value is bool b: bidirectional = b; break;
                 case "Dropout": dropout = Convert.ToDouble(value, CultureInfo.InvariantCulture); break;
+                case "ProjSize" when value is int n: projSize = n; break;
                 default: return empty;
             }
         }
@@ -110,11 +113,15 @@ internal static class SpecParser
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.LayersNotPositive, ArgumentLocation(attributeSyntax, "NumLayers", -1) ?? attributeLocation, Format(numLayers)));
         if (!(dropout >= 0 && dropout < 1))
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutOutOfRange, ArgumentLocation(attributeSyntax, "Dropout", -1) ?? attributeLocation, Format(dropout)));
+        if (projSize < 0 || (projSize > 0 && projSize >= hiddenSize))
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ProjSizeOutOfRange, ArgumentLocation(attributeSyntax, "ProjSize", -1) ?? attributeLocation, Format(projSize), Format(hiddenSize)));
+        else if (projSize > 0)
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ProjSizeNotSupported, ArgumentLocation(attributeSyntax, "ProjSize", -1) ?? attributeLocation, Format(projSize)));
         if (activation is not (0 or 1))
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownNonlinearity, ArgumentLocation(attributeSyntax, "Nonlinearity", -1) ?? attributeLocation, Format(activation)));
         if (inputSize >= 1 && hiddenSize >= 1 && numLayers >= 1)
         {
-            long values = StorageFloats(inputSize, hiddenSize, numLayers, bidirectional ? 2 : 1);
+            long values = StorageFloats(inputSize, hiddenSize, numLayers, bidirectional ? 2 : 1, kind is ModuleKind.Lstm or ModuleKind.LstmCell ? 4 : 1);
             if (values > MaxArrayLength)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.TooLarge, attributeLocation, Format(values), Format(MaxArrayLength)));
         }
@@ -140,14 +147,15 @@ internal static class SpecParser
     }
 
     /// <summary>The floats of the largest buffer a module keeps: its packed weights at the widest padding.</summary>
-    private static long StorageFloats(long input, long hidden, long layers, long directions)
+    private static long StorageFloats(long input, long hidden, long layers, long directions, long gates)
     {
         long padded = (hidden + WidestVector - 1) / WidestVector * WidestVector;
         long total = 0;
         for (long layer = 0; layer < layers; layer++)
         {
             long k = layer == 0 ? input : directions * hidden;
-            total += directions * (k * padded + hidden * padded + padded);
+            long kp = (k + WidestVector - 1) / WidestVector * WidestVector;
+            total += directions * gates * (k * padded + hidden * padded + padded + padded * kp + padded * padded);
         }
         return total;
     }

@@ -85,12 +85,12 @@ public sealed class Rnn : IRnnModule
         if (Nonlinearity == Nonlinearity.Tanh)
         {
             var kernels = new GenericRnnKernels<TanhActivation>(_shape, Parameters);
-            RnnDriver.Backward<GenericRnnKernels<TanhActivation>, TanhActivation>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);
+            RnnDriver.Backward<GenericRnnKernels<TanhActivation>, ElmanGates<TanhActivation>>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);
         }
         else
         {
             var kernels = new GenericRnnKernels<ReluActivation>(_shape, Parameters);
-            RnnDriver.Backward<GenericRnnKernels<ReluActivation>, ReluActivation>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);
+            RnnDriver.Backward<GenericRnnKernels<ReluActivation>, ElmanGates<ReluActivation>>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);
         }
         _workspace.LastPath = KernelPath.Scalar;
     }
@@ -100,9 +100,9 @@ public sealed class Rnn : IRnnModule
     {
         var kernels = new GenericRnnKernels<TActivation>(_shape, Parameters);
         if (training)
-            RnnDriver.ForwardTraining(ref kernels, _shape, _workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, _dropout);
+            RnnDriver.ForwardTraining<GenericRnnKernels<TActivation>, ElmanGates<TActivation>>(ref kernels, _shape, _workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, _dropout);
         else
-            RnnDriver.Forward(ref kernels, _shape, _workspace, input, seqLen, batch, output, hN, h0);
+            RnnDriver.Forward<GenericRnnKernels<TActivation>, ElmanGates<TActivation>>(ref kernels, _shape, _workspace, input, seqLen, batch, output, hN, h0);
     }
 }
 
@@ -163,12 +163,12 @@ public sealed class RnnCell : IRnnCellModule
         if (Nonlinearity == Nonlinearity.Tanh)
         {
             var kernels = new GenericRnnKernels<TanhActivation>(_shape, Parameters);
-            RnnDriver.CellBackward<GenericRnnKernels<TanhActivation>, TanhActivation>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);
+            RnnDriver.CellBackward<GenericRnnKernels<TanhActivation>, ElmanGates<TanhActivation>>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);
         }
         else
         {
             var kernels = new GenericRnnKernels<ReluActivation>(_shape, Parameters);
-            RnnDriver.CellBackward<GenericRnnKernels<ReluActivation>, ReluActivation>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);
+            RnnDriver.CellBackward<GenericRnnKernels<ReluActivation>, ElmanGates<ReluActivation>>(ref kernels, _shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);
         }
         _workspace.LastPath = KernelPath.Scalar;
     }
@@ -178,8 +178,8 @@ public sealed class RnnCell : IRnnCellModule
     {
         var kernels = new GenericRnnKernels<TActivation>(_shape, Parameters);
         if (training)
-            RnnDriver.CellForwardTraining(ref kernels, _shape, _workspace, Parameters.Version, input, batch, hx, hNext);
+            RnnDriver.CellForwardTraining<GenericRnnKernels<TActivation>, ElmanGates<TActivation>>(ref kernels, _shape, _workspace, Parameters.Version, input, batch, hx, hNext);
         else
-            RnnDriver.CellForward(ref kernels, _shape, _workspace, input, batch, hx, hNext);
+            RnnDriver.CellForward<GenericRnnKernels<TActivation>, ElmanGates<TActivation>>(ref kernels, _shape, _workspace, input, batch, hx, hNext);
     }
 }

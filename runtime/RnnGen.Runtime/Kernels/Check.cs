@@ -37,4 +37,12 @@ internal static class Check
         if (written.Overlaps(other))
             throw new ArgumentException($"{writtenName} must not overlap {otherName}.", writtenName);
     }
+
+    /// <summary>Allows the exact same memory (state carried in place) or none in common.</summary>
+    public static void SameOrDisjoint(ReadOnlySpan<float> written, string writtenName, ReadOnlySpan<float> other, string otherName)
+    {
+        if (written.Overlaps(other) && !(written.Length == other.Length && System.Runtime.CompilerServices.Unsafe.AreSame(
+                ref System.Runtime.InteropServices.MemoryMarshal.GetReference(written), ref System.Runtime.InteropServices.MemoryMarshal.GetReference(other))))
+            throw new ArgumentException($"{writtenName} must be either the same memory as {otherName} or not overlap it.", writtenName);
+    }
 }

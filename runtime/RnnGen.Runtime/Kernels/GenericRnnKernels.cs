@@ -4,11 +4,108 @@ using System.Runtime.CompilerServices;
 namespace RnnGen.Kernels;
 
 /// <summary>
-/// Scalar kernels for any <see cref="RnnShape"/>, reading the parameters in PyTorch's layout directly (no
-/// packing, so never stale). They run where no SIMD path applies, they back the run-time-sized modules in
-/// <see cref="RnnGen.Dynamic"/>, and they are the reference the generated kernels are tested against.
+/// Scalar products for any <see cref="RnnShape"/>, reading the parameters in PyTorch's layout directly (no
+/// packing, so never stale): the part of the generic kernels that does not depend on the cell kind. Gate
+/// rows are in PyTorch's order (the generic <see cref="GateLayout"/> has one tile).
 /// </summary>
-/// <typeparam name="TActivation">The non-linearity.</typeparam>
+internal static class GenericProducts
+{
+    public static GateLayout Layout(in RnnShape shape) => new(shape.HiddenSize, shape.HiddenSize, shape.HiddenSize, shape.GateCount);
+
+    public static void Project(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float x, nint xStride, int rows, ref float pre)
+    {
+        int block = shape.BlockIndex(layer, direction);
+        int gateRows = shape.GateCount * shape.HiddenSize, cols = shape.LayerInputSize(layer);
+        float[] p = parameters.Data;
+        int w = parameters.OffsetOf(block);
+        int bih = shape.Bias ? parameters.OffsetOf(block + 2) : -1;
+        int bhh = shape.Bias ? parameters.OffsetOf(block + 3) : -1;
+        for (int r = 0; r < rows; r++)
+        {
+            ref float xr = ref Unsafe.Add(ref x, r * xStride);
+            for (int j = 0; j < gateRows; j++)
+            {
+                float sum = bih >= 0 ? p[bih + j] + p[bhh + j] : 0f;
+                int row = w + j * cols;
+                for (int k = 0; k < cols; k++)
+                    sum += p[row + k] * Unsafe.Add(ref xr, k);
+                Unsafe.Add(ref pre, r * gateRows + j) = sum;
+            }
+        }
+    }
+
+    /// <summary>pre + Σ_k W_hh[j][k] · hPrev[k]: gate row j of one batch row.</summary>
+    public static float GateSum(float[] p, int w, int hidden, int j, ref float hPrev, float pre)
+    {
+        float sum = pre;
+        int row = w + j * hidden;
+        for (int k = 0; k < hidden; k++)
+            sum += p[row + k] * Unsafe.Add(ref hPrev, k);
+        return sum;
+    }
+
+    public static void BackStep(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float da, int rows, ref float dh)
+    {
+        int hidden = shape.HiddenSize, gateRows = shape.GateCount * hidden;
+        float[] p = parameters.Data;
+        int w = parameters.OffsetOf(shape.BlockIndex(layer, direction) + 1);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float dar = ref Unsafe.Add(ref da, r * gateRows);
+            ref float dhr = ref Unsafe.Add(ref dh, r * hidden);
+            for (int k = 0; k < hidden; k++)
+                Unsafe.Add(ref dhr, k) = 0f;
+            for (int j = 0; j < gateRows; j++)
+            {
+                float g = Unsafe.Add(ref dar, j);
+                int row = w + j * hidden;
+                for (int k = 0; k < hidden; k++)
+                    Unsafe.Add(ref dhr, k) += g * p[row + k];
+            }
+        }
+    }
+
+    public static void BackProject(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float da, int rows, ref float dx)
+    {
+        int gateRows = shape.GateCount * shape.HiddenSize, cols = shape.LayerInputSize(layer);
+        float[] p = parameters.Data;
+        int w = parameters.OffsetOf(shape.BlockIndex(layer, direction));
+        for (int r = 0; r < rows; r++)
+        {
+            ref float dar = ref Unsafe.Add(ref da, r * gateRows);
+            ref float dxr = ref Unsafe.Add(ref dx, r * cols);
+            for (int j = 0; j < gateRows; j++)
+            {
+                float g = Unsafe.Add(ref dar, j);
+                int row = w + j * cols;
+                for (int k = 0; k < cols; k++)
+                    Unsafe.Add(ref dxr, k) += g * p[row + k];
+            }
+        }
+    }
+
+    public static void WeightGrad(in RnnShape shape, int layer, bool recurrent, ref float da, ref float x, int rows, ref float dw)
+    {
+        int hidden = shape.HiddenSize, gateRows = shape.GateCount * hidden, cols = recurrent ? hidden : shape.LayerInputSize(layer);
+        for (int j = 0; j < gateRows; j++)
+        {
+            ref float dwj = ref Unsafe.Add(ref dw, j * cols);
+            for (int r = 0; r < rows; r++)
+            {
+                float g = Unsafe.Add(ref da, r * gateRows + j);
+                ref float xr = ref Unsafe.Add(ref x, r * cols);
+                for (int k = 0; k < cols; k++)
+                    Unsafe.Add(ref dwj, k) += g * Unsafe.Add(ref xr, k);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Scalar Elman-RNN kernels for any <see cref="RnnShape"/> on PyTorch-layout parameters. They run where no
+/// SIMD path applies, back the run-time-sized modules in <see cref="RnnGen.Dynamic"/>, and are the
+/// reference the generated kernels are tested against.
+/// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct GenericRnnKernels<TActivation> : IRnnKernels
     where TActivation : struct, IActivation
@@ -24,33 +121,24 @@ public readonly struct GenericRnnKernels<TActivation> : IRnnKernels
     }
 
     /// <inheritdoc/>
+    public int StateStride => _shape.HiddenSize;
+
+    /// <inheritdoc/>
     public int PreStride => _shape.HiddenSize;
 
     /// <inheritdoc/>
-    public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre)
-    {
-        int block = _shape.BlockIndex(layer, direction);
-        int hidden = _shape.HiddenSize, cols = _shape.LayerInputSize(layer);
-        float[] p = _parameters.Data;
-        int w = _parameters.OffsetOf(block);
-        int bih = _shape.Bias ? _parameters.OffsetOf(block + 2) : -1;
-        int bhh = _shape.Bias ? _parameters.OffsetOf(block + 3) : -1;
-        for (int r = 0; r < rows; r++)
-        {
-            ref float xr = ref Unsafe.Add(ref x, r * xStride);
-            for (int j = 0; j < hidden; j++)
-            {
-                float sum = bih >= 0 ? p[bih + j] + p[bhh + j] : 0f;
-                int row = w + j * cols;
-                for (int k = 0; k < cols; k++)
-                    sum += p[row + k] * Unsafe.Add(ref xr, k);
-                Unsafe.Add(ref pre, r * hidden + j) = sum;
-            }
-        }
-    }
+    public GateLayout Layout => GenericProducts.Layout(_shape);
 
     /// <inheritdoc/>
-    public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride)
+    public int InputStride(int layer) => _shape.LayerInputSize(layer);
+
+    /// <inheritdoc/>
+    public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre) =>
+        GenericProducts.Project(_shape, _parameters, layer, direction, ref x, xStride, rows, ref pre);
+
+    /// <inheritdoc/>
+    public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride,
+        ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
     {
         int hidden = _shape.HiddenSize;
         float[] p = _parameters.Data;
@@ -59,75 +147,99 @@ public readonly struct GenericRnnKernels<TActivation> : IRnnKernels
         {
             ref float hr = ref Unsafe.Add(ref hPrev, r * hPrevStride);
             for (int j = 0; j < hidden; j++)
-            {
-                float sum = Unsafe.Add(ref pre, r * hidden + j);
-                int row = w + j * hidden;
-                for (int k = 0; k < hidden; k++)
-                    sum += p[row + k] * Unsafe.Add(ref hr, k);
-                Unsafe.Add(ref h, r * hStride + j) = TActivation.Invoke(sum);
-            }
+                Unsafe.Add(ref h, r * hStride + j) = TActivation.Invoke(GenericProducts.GateSum(p, w, hidden, j, ref hr, Unsafe.Add(ref pre, r * hidden + j)));
         }
     }
+
+    /// <inheritdoc/>
+    public void BackStep(int layer, int direction, ref float da, int rows, ref float dh) =>
+        GenericProducts.BackStep(_shape, _parameters, layer, direction, ref da, rows, ref dh);
+
+    /// <inheritdoc/>
+    public void BackProject(int layer, int direction, ref float da, int rows, ref float dx) =>
+        GenericProducts.BackProject(_shape, _parameters, layer, direction, ref da, rows, ref dx);
+
+    /// <inheritdoc/>
+    public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw) =>
+        GenericProducts.WeightGrad(_shape, layer, recurrent, ref da, ref x, rows, ref dw);
+}
+
+/// <summary>
+/// Scalar LSTM kernels for any <see cref="RnnShape"/> with four gates, on PyTorch-layout parameters
+/// (gate rows i, f, g, o). The reference for the generated LSTM kernels and the engine of the run-time-sized
+/// LSTM modules.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly struct GenericLstmKernels : IRnnKernels
+{
+    private readonly RnnShape _shape;
+    private readonly ParameterSet _parameters;
+
+    /// <summary>Kernels for <paramref name="shape"/> over <paramref name="parameters"/>.</summary>
+    public GenericLstmKernels(in RnnShape shape, ParameterSet parameters)
+    {
+        _shape = shape;
+        _parameters = parameters;
+    }
+
+    /// <inheritdoc/>
+    public int StateStride => _shape.HiddenSize;
+
+    /// <inheritdoc/>
+    public int PreStride => 4 * _shape.HiddenSize;
+
+    /// <inheritdoc/>
+    public GateLayout Layout => GenericProducts.Layout(_shape);
 
     /// <inheritdoc/>
     public int InputStride(int layer) => _shape.LayerInputSize(layer);
 
     /// <inheritdoc/>
-    public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)
+    public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre) =>
+        GenericProducts.Project(_shape, _parameters, layer, direction, ref x, xStride, rows, ref pre);
+
+    /// <inheritdoc/>
+    public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride,
+        ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
     {
         int hidden = _shape.HiddenSize;
         float[] p = _parameters.Data;
         int w = _parameters.OffsetOf(_shape.BlockIndex(layer, direction) + 1);
+        bool keepGates = !Unsafe.IsNullRef(ref gates);
         for (int r = 0; r < rows; r++)
         {
-            ref float dar = ref Unsafe.Add(ref da, r * hidden);
-            ref float dhr = ref Unsafe.Add(ref dh, r * hidden);
-            for (int k = 0; k < hidden; k++)
-                Unsafe.Add(ref dhr, k) = 0f;
-            for (int j = 0; j < hidden; j++)
+            ref float hr = ref Unsafe.Add(ref hPrev, r * hPrevStride);
+            ref float pr = ref Unsafe.Add(ref pre, r * 4 * hidden);
+            for (int u = 0; u < hidden; u++)
             {
-                float g = Unsafe.Add(ref dar, j);
-                int row = w + j * hidden;
-                for (int k = 0; k < hidden; k++)
-                    Unsafe.Add(ref dhr, k) += g * p[row + k];
+                float i = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, hidden, u, ref hr, Unsafe.Add(ref pr, u)));
+                float f = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, hidden, hidden + u, ref hr, Unsafe.Add(ref pr, hidden + u)));
+                float g = TanhActivation.Invoke(GenericProducts.GateSum(p, w, hidden, 2 * hidden + u, ref hr, Unsafe.Add(ref pr, 2 * hidden + u)));
+                float o = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, hidden, 3 * hidden + u, ref hr, Unsafe.Add(ref pr, 3 * hidden + u)));
+                float cNew = f * Unsafe.Add(ref cPrev, r * cPrevStride + u) + i * g;
+                Unsafe.Add(ref c, r * cStride + u) = cNew;
+                Unsafe.Add(ref h, r * hStride + u) = o * TanhActivation.Invoke(cNew);
+                if (keepGates)
+                {
+                    ref float gr = ref Unsafe.Add(ref gates, r * 4 * hidden);
+                    Unsafe.Add(ref gr, u) = i;
+                    Unsafe.Add(ref gr, hidden + u) = f;
+                    Unsafe.Add(ref gr, 2 * hidden + u) = g;
+                    Unsafe.Add(ref gr, 3 * hidden + u) = o;
+                }
             }
         }
     }
 
     /// <inheritdoc/>
-    public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)
-    {
-        int hidden = _shape.HiddenSize, cols = _shape.LayerInputSize(layer);
-        float[] p = _parameters.Data;
-        int w = _parameters.OffsetOf(_shape.BlockIndex(layer, direction));
-        for (int r = 0; r < rows; r++)
-        {
-            ref float dar = ref Unsafe.Add(ref da, r * hidden);
-            ref float dxr = ref Unsafe.Add(ref dx, r * cols);
-            for (int j = 0; j < hidden; j++)
-            {
-                float g = Unsafe.Add(ref dar, j);
-                int row = w + j * cols;
-                for (int k = 0; k < cols; k++)
-                    Unsafe.Add(ref dxr, k) += g * p[row + k];
-            }
-        }
-    }
+    public void BackStep(int layer, int direction, ref float da, int rows, ref float dh) =>
+        GenericProducts.BackStep(_shape, _parameters, layer, direction, ref da, rows, ref dh);
 
     /// <inheritdoc/>
-    public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)
-    {
-        int hidden = _shape.HiddenSize, cols = recurrent ? hidden : _shape.LayerInputSize(layer);
-        for (int j = 0; j < hidden; j++)
-        {
-            ref float dwj = ref Unsafe.Add(ref dw, j * cols);
-            for (int r = 0; r < rows; r++)
-            {
-                float g = Unsafe.Add(ref da, r * hidden + j);
-                ref float xr = ref Unsafe.Add(ref x, r * cols);
-                for (int k = 0; k < cols; k++)
-                    Unsafe.Add(ref dwj, k) += g * Unsafe.Add(ref xr, k);
-            }
-        }
-    }
+    public void BackProject(int layer, int direction, ref float da, int rows, ref float dx) =>
+        GenericProducts.BackProject(_shape, _parameters, layer, direction, ref da, rows, ref dx);
+
+    /// <inheritdoc/>
+    public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw) =>
+        GenericProducts.WeightGrad(_shape, layer, recurrent, ref da, ref x, rows, ref dw);
 }

@@ -3,53 +3,57 @@ using System.ComponentModel;
 namespace RnnGen.Kernels;
 
 /// <summary>
-/// The two operations an Elman RNN layer is made of, as a generated struct (or the generic kernels)
-/// implements them for one shape. <see cref="RnnDriver"/> calls them through a generic struct parameter,
-/// so the JIT binds each call directly to the shape's code.
+/// The operations a recurrent layer is made of, as a generated struct (or the generic kernels) implements
+/// them for one shape and one cell kind (<see cref="IGateMath"/>). <see cref="RnnDriver"/> calls them through a
+/// generic struct parameter, so the JIT binds each call directly to the shape's code.
 /// </summary>
 /// <remarks>
 /// Rows are addressed as a first element plus a row stride in floats (a stride of 0 repeats one row), so
-/// the driver reads and writes PyTorch's layouts in place: time-major or batch-first, directions
-/// interleaved in the output.
+/// the driver reads and writes PyTorch's layouts in place. Pre-activations, gate activations and their
+/// gradients are rows of <see cref="PreStride"/> floats in the kernels' <see cref="Layout"/>; states are rows of
+/// <see cref="StateStride"/> floats when the driver owns them.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface IRnnKernels
 {
-    /// <summary>Floats per row of the pre-activation buffer (the hidden size, padded to the kernel's vectors).</summary>
+    /// <summary>Floats per state row the driver keeps (the hidden size, padded to the kernel's vectors).</summary>
+    int StateStride { get; }
+
+    /// <summary>Floats per pre-activation row: every gate of every padded unit.</summary>
     int PreStride { get; }
+
+    /// <summary>Where each gate of each unit sits in a pre-activation row.</summary>
+    GateLayout Layout { get; }
+
+    /// <summary>Floats per row of <paramref name="layer"/>'s input as the training tape and the backward pass store it.</summary>
+    int InputStride(int layer);
 
     /// <summary>
     /// The input projection, which has no time dependency: for r &lt; rows,
-    /// <c>pre[r] = x[r] · W_ih(layer, direction)ᵀ + b_ih + b_hh</c>, with row r of x at <c>r · xStride</c> and of
-    /// pre at <c>r · PreStride</c>.
+    /// <c>pre[r] = x[r] · W_ih(layer, direction)ᵀ + bias</c>, with row r of x at <c>r · xStride</c>.
     /// </summary>
     void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre);
 
     /// <summary>
-    /// One recurrent step: for r &lt; rows, <c>h[r] = act(pre[r] + hPrev[r] · W_hh(layer, direction)ᵀ)</c>, writing
-    /// exactly hidden-size floats per row. <paramref name="h"/> must not overlap <paramref name="hPrev"/>.
+    /// One recurrent step for <paramref name="rows"/> rows: the gates <c>pre + hPrev · W_hhᵀ</c>, then the cell's
+    /// update, writing exactly hidden-size floats of h per row. An Elman cell: <c>h = act(gates)</c>. An LSTM:
+    /// <c>c = f ⊙ cPrev + i ⊙ g</c> (c may be the same memory as cPrev), <c>h = o ⊙ tanh(c)</c>, and, unless
+    /// <paramref name="gates"/> is a null reference, the gate activations in <see cref="Layout"/>.
+    /// <paramref name="h"/> must not overlap <paramref name="hPrev"/>.
     /// </summary>
-    void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride);
+    void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride,
+        ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates);
 
-    /// <summary>Floats per row of <paramref name="layer"/>'s input as the training tape and the backward pass store it (padded like <see cref="PreStride"/>).</summary>
-    int InputStride(int layer);
-
-    /// <summary>
-    /// Back through one recurrent step: for r &lt; rows, <c>dh[r] = da[r] · W_hh(layer, direction)</c>, with rows of
-    /// <see cref="PreStride"/> floats in both (the padding of <paramref name="da"/> is zero; that of dh is written).
-    /// </summary>
+    /// <summary>Back through a step's product: for r &lt; rows, <c>dh[r] = da[r] · W_hh(layer, direction)</c> (overwritten).</summary>
     void BackStep(int layer, int direction, ref float da, int rows, ref float dh);
 
-    /// <summary>
-    /// Back through the input projection: for r &lt; rows, <c>dx[r] += da[r] · W_ih(layer, direction)</c>; rows of
-    /// <see cref="PreStride"/> and <see cref="InputStride"/> floats.
-    /// </summary>
+    /// <summary>Back through the input projection: for r &lt; rows, <c>dx[r] += da[r] · W_ih(layer, direction)</c>.</summary>
     void BackProject(int layer, int direction, ref float da, int rows, ref float dx);
 
     /// <summary>
-    /// A weight gradient: for every hidden unit j, <c>dw[j] += Σ_r da[r][j] · x[r]</c> over <paramref name="rows"/>
-    /// rows. For W_ih (<paramref name="recurrent"/> false) x and dw rows hold <see cref="InputStride"/> floats;
-    /// for W_hh, <see cref="PreStride"/>. <paramref name="da"/> rows hold <see cref="PreStride"/> floats.
+    /// A weight gradient in <see cref="Layout"/>'s row order: for every position q of a pre-activation row,
+    /// <c>dw[q] += Σ_r da[r][q] · x[r]</c>. For W_ih (<paramref name="recurrent"/> false) x and dw rows hold
+    /// <see cref="InputStride"/> floats; for W_hh, <see cref="StateStride"/>.
     /// </summary>
     void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw);
 }

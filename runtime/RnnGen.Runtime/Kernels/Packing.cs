@@ -11,67 +11,81 @@ namespace RnnGen.Kernels;
 public static class Packing
 {
     /// <summary>
-    /// Packs <paramref name="weight"/>, a row-major (<paramref name="rows"/>, <paramref name="cols"/>) matrix
-    /// W, as column panels of Wᵀ: output rows are taken <paramref name="tileRows"/> at a time (a tile); within
-    /// a tile, for each input column k, the tile's rows of column k are stored consecutively. Rows from
-    /// <paramref name="rows"/> up to <paramref name="paddedRows"/> are zeros, so a kernel's last vector reads
-    /// zeros rather than past the end. Tile t starts at t · tileRows · cols; the last tile may be narrower.
+    /// Packs <paramref name="weight"/>, a row-major (gates·hidden, cols) matrix W in PyTorch's gate order, as
+    /// column panels of Wᵀ in a <see cref="GateLayout"/>: hidden units are taken <paramref name="tileUnits"/> at a
+    /// time (a tile; the last may be narrower); a tile's panel holds, for each input column k, the tile's
+    /// units of gate 0, then of gate 1, and so on. Units from hidden up to <paramref name="paddedHidden"/> are
+    /// zeros, so a kernel's last vector reads zeros rather than past the end. With one gate this is plain
+    /// column panels. Tile t starts at t · tileUnits · gates · cols.
     /// </summary>
-    public static void PackPanels(ReadOnlySpan<float> weight, int rows, int cols, int paddedRows, int tileRows, Span<float> destination)
+    public static void PackPanels(ReadOnlySpan<float> weight, int gates, int hidden, int cols, int paddedHidden, int tileUnits, Span<float> destination)
     {
-        if (rows < 1 || cols < 1 || paddedRows < rows || tileRows < 1)
-            throw new ArgumentOutOfRangeException(nameof(rows), $"Bad panel shape: rows {rows}, cols {cols}, paddedRows {paddedRows}, tileRows {tileRows}.");
-        if (weight.Length != rows * cols)
-            throw new ArgumentException($"Expected {rows}x{cols} = {rows * cols} weights; got {weight.Length}.", nameof(weight));
-        if (destination.Length != paddedRows * cols)
-            throw new ArgumentException($"Expected room for {paddedRows}x{cols} = {paddedRows * cols} packed weights; got {destination.Length}.", nameof(destination));
+        if (gates < 1 || hidden < 1 || cols < 1 || paddedHidden < hidden || tileUnits < 1)
+            throw new ArgumentOutOfRangeException(nameof(hidden), $"Bad panel shape: gates {gates}, hidden {hidden}, cols {cols}, paddedHidden {paddedHidden}, tileUnits {tileUnits}.");
+        if (weight.Length != gates * hidden * cols)
+            throw new ArgumentException($"Expected {gates * hidden}x{cols} = {gates * hidden * cols} weights; got {weight.Length}.", nameof(weight));
+        if (destination.Length != gates * paddedHidden * cols)
+            throw new ArgumentException($"Expected room for {gates * paddedHidden}x{cols} = {gates * paddedHidden * cols} packed weights; got {destination.Length}.", nameof(destination));
 
-        for (int tileStart = 0; tileStart < paddedRows; tileStart += tileRows)
+        for (int tileStart = 0; tileStart < paddedHidden; tileStart += tileUnits)
         {
-            int width = Math.Min(tileRows, paddedRows - tileStart);
-            Span<float> tile = destination.Slice(tileStart * cols, width * cols);
+            int width = Math.Min(tileUnits, paddedHidden - tileStart);
+            Span<float> tile = destination.Slice(tileStart * gates * cols, width * gates * cols);
             for (int k = 0; k < cols; k++)
             {
-                Span<float> line = tile.Slice(k * width, width);
-                for (int j = 0; j < width; j++)
+                Span<float> line = tile.Slice(k * gates * width, gates * width);
+                for (int g = 0; g < gates; g++)
                 {
-                    int row = tileStart + j;
-                    line[j] = row < rows ? weight[row * cols + k] : 0f;
+                    for (int j = 0; j < width; j++)
+                    {
+                        int unit = tileStart + j;
+                        line[g * width + j] = unit < hidden ? weight[(g * hidden + unit) * cols + k] : 0f;
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// Writes <c>bias_ih + bias_hh</c> into <paramref name="destination"/> and zeros after them (the padding).
-    /// Both biases enter every pre-activation, so the kernels add them once.
+    /// Writes <c>bias_ih + bias_hh</c> (PyTorch's gate order) into <paramref name="destination"/> in
+    /// <paramref name="layout"/>'s order, zeros at the padding. Both biases enter every pre-activation, so the
+    /// kernels add them once.
     /// </summary>
-    public static void PackBias(ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh, Span<float> destination)
+    public static void PackBias(ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh, in GateLayout layout, Span<float> destination)
     {
-        if (biasIh.Length != biasHh.Length || destination.Length < biasIh.Length)
-            throw new ArgumentException($"Bias lengths {biasIh.Length} and {biasHh.Length} do not fit a destination of {destination.Length}.", nameof(destination));
-        for (int j = 0; j < biasIh.Length; j++)
-            destination[j] = biasIh[j] + biasHh[j];
-        destination.Slice(biasIh.Length).Clear();
+        if (biasIh.Length != layout.Gates * layout.Hidden || biasHh.Length != biasIh.Length || destination.Length != layout.RowLength)
+            throw new ArgumentException($"Bias lengths {biasIh.Length} and {biasHh.Length} do not fit a layout of {layout.RowLength}.", nameof(destination));
+        for (int q = 0; q < destination.Length; q++)
+        {
+            int row = layout.TorchRow(q);
+            destination[q] = row < 0 ? 0f : biasIh[row] + biasHh[row];
+        }
     }
 
     /// <summary>
-    /// Copies <paramref name="weight"/>, a row-major (<paramref name="rows"/>, <paramref name="cols"/>) matrix,
-    /// with every row padded by zeros to <paramref name="paddedCols"/>: the layout the backward kernels read
-    /// W in (a tile of a row is then whole vectors).
+    /// Copies <paramref name="weight"/>, a row-major (gates·hidden, cols) matrix in PyTorch's gate order, with its
+    /// rows in <paramref name="layout"/>'s order (zero rows at the padding) and every row padded by zeros to
+    /// <paramref name="paddedCols"/>: the layout the backward kernels read W in.
     /// </summary>
-    public static void PackRows(ReadOnlySpan<float> weight, int rows, int cols, int paddedCols, Span<float> destination)
+    public static void PackRows(ReadOnlySpan<float> weight, in GateLayout layout, int cols, int paddedCols, Span<float> destination)
     {
-        if (rows < 1 || cols < 1 || paddedCols < cols)
-            throw new ArgumentOutOfRangeException(nameof(rows), $"Bad row shape: rows {rows}, cols {cols}, paddedCols {paddedCols}.");
-        if (weight.Length != rows * cols)
-            throw new ArgumentException($"Expected {rows}x{cols} = {rows * cols} weights; got {weight.Length}.", nameof(weight));
-        if (destination.Length != rows * paddedCols)
-            throw new ArgumentException($"Expected room for {rows}x{paddedCols} = {rows * paddedCols} packed weights; got {destination.Length}.", nameof(destination));
-        for (int j = 0; j < rows; j++)
+        if (cols < 1 || paddedCols < cols)
+            throw new ArgumentOutOfRangeException(nameof(cols), $"Bad row shape: cols {cols}, paddedCols {paddedCols}.");
+        if (weight.Length != layout.Gates * layout.Hidden * cols)
+            throw new ArgumentException($"Expected {layout.Gates * layout.Hidden}x{cols} weights; got {weight.Length}.", nameof(weight));
+        if (destination.Length != layout.RowLength * paddedCols)
+            throw new ArgumentException($"Expected room for {layout.RowLength}x{paddedCols} packed weights; got {destination.Length}.", nameof(destination));
+        for (int q = 0; q < layout.RowLength; q++)
         {
-            weight.Slice(j * cols, cols).CopyTo(destination.Slice(j * paddedCols, cols));
-            destination.Slice(j * paddedCols + cols, paddedCols - cols).Clear();
+            Span<float> row = destination.Slice(q * paddedCols, paddedCols);
+            int source = layout.TorchRow(q);
+            if (source < 0)
+            {
+                row.Clear();
+                continue;
+            }
+            weight.Slice(source * cols, cols).CopyTo(row);
+            row.Slice(cols).Clear();
         }
     }
 }

@@ -8,11 +8,12 @@ namespace RnnGen.Kernels;
 //
 // The tape holds, per layer, the layer's input rows X_l (time-major, padded to InputStride; for layers
 // above the first, the previous layer's output after dropout) and, per layer and direction, every state
-// h_t (time-major, padded to PreStride), the initial state if one was given, and the dropout masks.
-// Backward walks the layers top-down: per direction it runs the recurrence backwards (da_t = (dh_t from
-// the output + from step t+1) * act'(h_t); dh_{t-1} = da_t · W_hh), then forms the weight gradients as
-// whole-sequence products (dW_ih += DAᵀ X, dW_hh += DAᵀ H_prev, db += Σ DA) and the gradient at the layer
-// input (dX = Σ_d DA_d · W_ih,d), which is the next layer down's output gradient after the dropout mask.
+// h_t (time-major, padded to StateStride), the initial state, and for an LSTM every cell state c_t and
+// every step's gate activations; then the dropout masks. Backward walks the layers top-down: per direction
+// it runs the recurrence backwards (the cell's backward step gives the gradient at the pre-activations;
+// dh_{t-1} = da_t · W_hh), then forms the weight gradients as whole-sequence products (dW_ih += DAᵀ X,
+// dW_hh += DAᵀ H_prev, db += Σ DA) and the gradient at the layer input (dX = Σ_d DA_d · W_ih,d), which is the
+// next layer down's output gradient after the dropout mask.
 public static partial class RnnDriver
 {
     /// <summary>
@@ -20,39 +21,41 @@ public static partial class RnnDriver
     /// and dropout with probability <paramref name="dropout"/> (inverted scaling) on the input of every layer
     /// above the first.
     /// </summary>
-    public static void ForwardTraining<TKernels>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, long parameterVersion,
+    public static void ForwardTraining<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, long parameterVersion,
         ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0,
-        double dropout, DropoutGenerator generator)
+        double dropout, DropoutGenerator generator, Span<float> cN = default, ReadOnlySpan<float> c0 = default)
         where TKernels : struct, IRnnKernels
+        where TGates : struct, IGateMath
     {
-        ValidateForward(shape, input, seqLen, batch, output, hN, h0);
-        Record(ref kernels, shape, workspace, parameterVersion, input, seqLen, batch, output, hN, h0, (float)dropout, generator);
+        ValidateForward<TGates>(shape, input, seqLen, batch, output, hN, h0, cN, c0);
+        Record<TKernels, TGates>(ref kernels, shape, workspace, parameterVersion, input, seqLen, batch, output, hN, h0, cN, c0, (float)dropout, generator);
     }
 
     /// <summary><see cref="CellForward"/> in training mode: the same result, plus the tape.</summary>
-    public static void CellForwardTraining<TKernels>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, long parameterVersion,
-        ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext)
+    public static void CellForwardTraining<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, long parameterVersion,
+        ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, ReadOnlySpan<float> cx = default, Span<float> cNext = default)
         where TKernels : struct, IRnnKernels
+        where TGates : struct, IGateMath
     {
-        ValidateCell(shape, input, batch, hx, hNext);
-        // The tape keeps its own copy of hx, so hx may be the same memory as hNext.
-        Record(ref kernels, shape, workspace, parameterVersion, input, 1, batch, hNext, default, hx, 0f, null);
+        ValidateCell<TGates>(shape, input, batch, hx, hNext, cx, cNext);
+        // The tape keeps its own copies of hx and cx, so they may be the same memory as hNext and cNext.
+        Record<TKernels, TGates>(ref kernels, shape, workspace, parameterVersion, input, 1, batch, hNext, default, hx, cNext, cx, 0f, null);
     }
 
-    private static void Record<TKernels>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, long parameterVersion,
+    private static void Record<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, long parameterVersion,
         ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0,
-        float dropout, DropoutGenerator? generator)
+        Span<float> cN, ReadOnlySpan<float> c0, float dropout, DropoutGenerator? generator)
         where TKernels : struct, IRnnKernels
+        where TGates : struct, IGateMath
     {
         int hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers, rows = seqLen * batch;
-        int hp = kernels.PreStride;
+        int hs = kernels.StateStride, ps = kernels.PreStride;
         bool hasDropout = dropout > 0 && layers > 1 && generator is not null;
-        var tape = new TapeLayout(shape, hp, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, hasDropout);
+        var tape = new TapeLayout(shape, hs, ps, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, TGates.HasCell, TGates.Gates > 1, hasDropout);
         RnnTape record = workspace.Tape;
         record.IsValid = false;
         ref float t0 = ref workspace.Get(WorkspaceSlot.Tape, tape.Length);
-        ref float pre = ref workspace.Pre(Check.Product("workspace", directions, rows, hp));
-        ref float zeros = ref workspace.Zeros(hidden);
+        ref float pre = ref workspace.Pre(Check.Product("workspace", directions, rows, ps));
 
         // X_0: the input rows, time-major and padded.
         int kp0 = tape.InputStride(0);
@@ -68,20 +71,20 @@ public static partial class RnnDriver
             if (layer > 0)
             {
                 // X_l: the directions of the layer below side by side, then dropped out.
+                int width = directions * hidden;
                 for (int d = 0; d < directions; d++)
                 {
-                    ReadOnlySpan<float> below = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H(layer - 1, d)), rows * hp);
+                    ReadOnlySpan<float> below = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H(layer - 1, d)), rows * hs);
                     for (int r = 0; r < rows; r++)
-                        below.Slice(r * hp, hidden).CopyTo(x.Slice(r * kp + d * hidden, hidden));
+                        below.Slice(r * hs, hidden).CopyTo(x.Slice(r * kp + d * hidden, hidden));
                 }
                 for (int r = 0; r < rows; r++)
-                    x.Slice(r * kp + directions * hidden, kp - directions * hidden).Clear();
+                    x.Slice(r * kp + width, kp - width).Clear();
                 if (hasDropout)
                 {
                     // One mask row per input row, drawn over the real features only, so that a seed gives the
                     // same masks on every path whatever its padding.
                     Span<float> mask = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref t0, tape.Mask(layer)), rows * kp);
-                    int width = directions * hidden;
                     for (int r = 0; r < rows; r++)
                     {
                         Span<float> m = mask.Slice(r * kp, kp);
@@ -95,37 +98,58 @@ public static partial class RnnDriver
             }
 
             for (int d = 0; d < directions; d++)
-                kernels.Project(layer, d, ref MemoryMarshal.GetReference(x), kp, rows, ref Unsafe.Add(ref pre, d * rows * hp));
+                kernels.Project(layer, d, ref MemoryMarshal.GetReference(x), kp, rows, ref Unsafe.Add(ref pre, d * rows * ps));
 
             for (int d = 0; d < directions; d++)
             {
                 int state = layer * directions + d;
                 ref float hd = ref Unsafe.Add(ref t0, tape.H(layer, d));
-                ref float first = ref zeros;
-                nint firstStride = 0;
+                Span<float> savedH0 = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref t0, tape.H0(layer, d)), batch * hs);
+                savedH0.Clear();
                 if (!h0.IsEmpty)
-                {
-                    Span<float> saved = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref t0, tape.H0(layer, d)), batch * hp);
                     for (int b = 0; b < batch; b++)
-                        CopyPadded(h0.Slice((state * batch + b) * hidden, hidden), saved.Slice(b * hp, hp));
-                    first = ref MemoryMarshal.GetReference(saved);
-                    firstStride = hp;
+                        h0.Slice((state * batch + b) * hidden, hidden).CopyTo(savedH0.Slice(b * hs, hidden));
+                ref float cd = ref Unsafe.NullRef<float>();
+                ref float c0d = ref Unsafe.NullRef<float>();
+                ref float gd = ref Unsafe.NullRef<float>();
+                if (TGates.HasCell)
+                {
+                    cd = ref Unsafe.Add(ref t0, tape.C(layer, d));
+                    Span<float> savedC0 = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref t0, tape.C0(layer, d)), batch * hs);
+                    savedC0.Clear();
+                    if (!c0.IsEmpty)
+                        for (int b = 0; b < batch; b++)
+                            c0.Slice((state * batch + b) * hidden, hidden).CopyTo(savedC0.Slice(b * hs, hidden));
+                    c0d = ref MemoryMarshal.GetReference(savedC0);
                 }
+                if (TGates.Gates > 1)
+                    gd = ref Unsafe.Add(ref t0, tape.Gates(layer, d));
+
                 for (int s = 0; s < seqLen; s++)
                 {
                     int t = d == 0 ? s : seqLen - 1 - s;
-                    ref float preStep = ref Unsafe.Add(ref pre, (d * rows + t * batch) * hp);
-                    ref float hOut = ref Unsafe.Add(ref hd, t * batch * hp);
-                    if (s == 0)
-                        kernels.Step(layer, d, ref first, firstStride, ref preStep, batch, ref hOut, hp);
-                    else
-                        kernels.Step(layer, d, ref Unsafe.Add(ref hd, (d == 0 ? t - 1 : t + 1) * batch * hp), hp, ref preStep, batch, ref hOut, hp);
+                    int previous = d == 0 ? t - 1 : t + 1;
+                    ref float preStep = ref Unsafe.Add(ref pre, (d * rows + t * batch) * ps);
+                    ref float hPrev = ref s == 0 ? ref MemoryMarshal.GetReference(savedH0) : ref Unsafe.Add(ref hd, previous * batch * hs);
+                    ref float cPrev = ref Unsafe.NullRef<float>();
+                    ref float c = ref Unsafe.NullRef<float>();
+                    ref float gates = ref Unsafe.NullRef<float>();
+                    if (TGates.HasCell)
+                    {
+                        cPrev = ref s == 0 ? ref c0d : ref Unsafe.Add(ref cd, previous * batch * hs);
+                        c = ref Unsafe.Add(ref cd, t * batch * hs);
+                    }
+                    if (TGates.Gates > 1)
+                        gates = ref Unsafe.Add(ref gd, t * batch * ps);
+                    kernels.Step(layer, d, ref hPrev, hs, ref preStep, batch, ref Unsafe.Add(ref hd, t * batch * hs), hs, ref cPrev, hs, ref c, hs, ref gates);
                 }
-                if (!hN.IsEmpty)
+                int last = d == 0 ? seqLen - 1 : 0;
+                for (int b = 0; b < batch; b++)
                 {
-                    int last = d == 0 ? seqLen - 1 : 0;
-                    for (int b = 0; b < batch; b++)
-                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref hd, (last * batch + b) * hp), hidden).CopyTo(hN.Slice((state * batch + b) * hidden, hidden));
+                    if (!hN.IsEmpty)
+                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref hd, (last * batch + b) * hs), hidden).CopyTo(hN.Slice((state * batch + b) * hidden, hidden));
+                    if (TGates.HasCell && !cN.IsEmpty)
+                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cd, (last * batch + b) * hs), hidden).CopyTo(cN.Slice((state * batch + b) * hidden, hidden));
                 }
             }
         }
@@ -134,10 +158,10 @@ public static partial class RnnDriver
         int outWidth = shape.OutputSize;
         for (int d = 0; d < directions; d++)
         {
-            ReadOnlySpan<float> top = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H(layers - 1, d)), rows * hp);
+            ReadOnlySpan<float> top = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H(layers - 1, d)), rows * hs);
             for (int t = 0; t < seqLen; t++)
                 for (int b = 0; b < batch; b++)
-                    top.Slice((t * batch + b) * hp, hidden).CopyTo(output.Slice(UserRow(shape, seqLen, batch, t, b) * outWidth + d * hidden, hidden));
+                    top.Slice((t * batch + b) * hs, hidden).CopyTo(output.Slice(UserRow(shape, seqLen, batch, t, b) * outWidth + d * hidden, hidden));
         }
 
         record.SeqLen = seqLen;
@@ -151,14 +175,16 @@ public static partial class RnnDriver
     /// <summary>
     /// Backpropagation through the last training forward: accumulates every parameter's gradient into
     /// <paramref name="gradients"/> (like PyTorch's <c>.grad</c>) and writes the gradients at the input and at
-    /// h0. Empty <paramref name="gradOutput"/> / <paramref name="gradHn"/> mean zeros; empty
-    /// <paramref name="gradInput"/> / <paramref name="gradH0"/> mean "not needed" (that work is skipped).
-    /// The tape is kept, so Backward may run again (like <c>retain_graph=True</c>).
+    /// the initial states. Empty upstream gradients (<paramref name="gradOutput"/>, <paramref name="gradHn"/>,
+    /// <paramref name="gradCn"/>) mean zeros; empty <paramref name="gradInput"/>, <paramref name="gradH0"/>,
+    /// <paramref name="gradC0"/> mean "not needed". The tape is kept, so Backward may run again (like
+    /// <c>retain_graph=True</c>).
     /// </summary>
-    public static void Backward<TKernels, TActivation>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, ParameterSet gradients, long parameterVersion,
-        ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradHn, Span<float> gradInput, Span<float> gradH0)
+    public static void Backward<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, ParameterSet gradients, long parameterVersion,
+        ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradHn, Span<float> gradInput, Span<float> gradH0,
+        ReadOnlySpan<float> gradCn = default, Span<float> gradC0 = default)
         where TKernels : struct, IRnnKernels
-        where TActivation : struct, IActivation
+        where TGates : struct, IGateMath
     {
         RnnTape record = workspace.Tape;
         CheckTape(record, parameterVersion);
@@ -169,39 +195,49 @@ public static partial class RnnDriver
         if (gradOutput.Length != 0 && gradOutput.Length != rows * shape.OutputSize)
             Check.ThrowLength(nameof(gradOutput), gradOutput.Length, rows * shape.OutputSize, $"{rowsText} ({rows})·directions·hiddenSize of the recorded forward", optional: true);
         if (gradHn.Length != 0 && gradHn.Length != stateLength)
-            Check.ThrowLength(nameof(gradHn), gradHn.Length, stateLength, $"numLayers·directions·batch·hiddenSize ({layers}·{directions}·{batch}·{hidden})", optional: true);
+            Check.ThrowLength(nameof(gradHn), gradHn.Length, stateLength, StateLayout(shape, batch), optional: true);
+        if (gradCn.Length != 0 && gradCn.Length != stateLength)
+            Check.ThrowLength(nameof(gradCn), gradCn.Length, stateLength, StateLayout(shape, batch), optional: true);
         if (gradInput.Length != 0 && gradInput.Length != rows * shape.InputSize)
             Check.ThrowLength(nameof(gradInput), gradInput.Length, rows * shape.InputSize, $"{rowsText} ({rows})·inputSize {shape.InputSize}", optional: true);
         if (gradH0.Length != 0 && gradH0.Length != stateLength)
-            Check.ThrowLength(nameof(gradH0), gradH0.Length, stateLength, $"numLayers·directions·batch·hiddenSize ({layers}·{directions}·{batch}·{hidden})", optional: true);
+            Check.ThrowLength(nameof(gradH0), gradH0.Length, stateLength, StateLayout(shape, batch), optional: true);
+        if (gradC0.Length != 0 && gradC0.Length != stateLength)
+            Check.ThrowLength(nameof(gradC0), gradC0.Length, stateLength, StateLayout(shape, batch), optional: true);
         Check.NoOverlap(gradInput, nameof(gradInput), gradOutput, nameof(gradOutput));
         Check.NoOverlap(gradInput, nameof(gradInput), gradHn, nameof(gradHn));
         Check.NoOverlap(gradH0, nameof(gradH0), gradOutput, nameof(gradOutput));
         Check.NoOverlap(gradH0, nameof(gradH0), gradHn, nameof(gradHn));
         Check.NoOverlap(gradH0, nameof(gradH0), gradInput, nameof(gradInput));
+        Check.NoOverlap(gradC0, nameof(gradC0), gradOutput, nameof(gradOutput));
+        Check.NoOverlap(gradC0, nameof(gradC0), gradCn, nameof(gradCn));
+        Check.NoOverlap(gradC0, nameof(gradC0), gradInput, nameof(gradInput));
+        Check.NoOverlap(gradC0, nameof(gradC0), gradH0, nameof(gradH0));
 
-        int hp = kernels.PreStride;
-        var tape = new TapeLayout(shape, hp, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, record.HasDropout);
+        int hs = kernels.StateStride, ps = kernels.PreStride;
+        GateLayout layout = kernels.Layout;
+        var tape = new TapeLayout(shape, hs, ps, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, TGates.HasCell, TGates.Gates > 1, record.HasDropout);
         ref float t0 = ref workspace.Get(WorkspaceSlot.Tape, tape.Length);
-        Span<float> da = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradPre, directions * rows * hp), directions * rows * hp);
-        Span<float> g = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradOutput, directions * rows * hp), directions * rows * hp);
-        int widest = Math.Max(hp, tape.InputStride(0));
+        Span<float> da = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradPre, directions * rows * ps), directions * rows * ps);
+        Span<float> g = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradOutput, directions * rows * hs), directions * rows * hs);
+        int widest = Math.Max(hs, tape.InputStride(0));
         if (layers > 1)
             widest = Math.Max(widest, tape.InputStride(1));
         Span<float> dx = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradInput, rows * widest), rows * widest);
-        Span<float> dh = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradState, batch * hp), batch * hp);
-        Span<float> dwScratch = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradWeight, hidden * widest), hidden * widest);
+        Span<float> dh = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradState, batch * hs), batch * hs);
+        Span<float> dc = TGates.HasCell ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradCell, batch * hs), batch * hs) : default;
+        Span<float> dwScratch = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradWeight, ps * widest), ps * widest);
         ref float dw = ref MemoryMarshal.GetReference(dwScratch);
 
         // The top layer's output gradient, per direction, time-major and padded.
         for (int d = 0; d < directions; d++)
         {
-            Span<float> gd = g.Slice(d * rows * hp, rows * hp);
+            Span<float> gd = g.Slice(d * rows * hs, rows * hs);
             gd.Clear();
             if (!gradOutput.IsEmpty)
                 for (int t = 0; t < seqLen; t++)
                     for (int b = 0; b < batch; b++)
-                        gradOutput.Slice(UserRow(shape, seqLen, batch, t, b) * shape.OutputSize + d * hidden, hidden).CopyTo(gd.Slice((t * batch + b) * hp, hidden));
+                        gradOutput.Slice(UserRow(shape, seqLen, batch, t, b) * shape.OutputSize + d * hidden, hidden).CopyTo(gd.Slice((t * batch + b) * hs, hidden));
         }
 
         for (int layer = layers - 1; layer >= 0; layer--)
@@ -209,75 +245,95 @@ public static partial class RnnDriver
             int kp = tape.InputStride(layer), cols = shape.LayerInputSize(layer);
             ref float x = ref Unsafe.Add(ref t0, tape.X(layer));
 
-            // Back through time, per direction: da_t = (g_t + dh) * act'(h_t); dh = da_t · W_hh.
+            // Back through time, per direction: the cell's backward step, then dh = da · W_hh.
             for (int d = 0; d < directions; d++)
             {
                 int state = layer * directions + d;
                 dh.Clear();
                 if (!gradHn.IsEmpty)
                     for (int b = 0; b < batch; b++)
-                        gradHn.Slice((state * batch + b) * hidden, hidden).CopyTo(dh.Slice(b * hp, hidden));
-                Span<float> dad = da.Slice(d * rows * hp, rows * hp);
-                ReadOnlySpan<float> gd = g.Slice(d * rows * hp, rows * hp);
-                ReadOnlySpan<float> hd = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H(layer, d)), rows * hp);
+                        gradHn.Slice((state * batch + b) * hidden, hidden).CopyTo(dh.Slice(b * hs, hidden));
+                if (TGates.HasCell)
+                {
+                    dc.Clear();
+                    if (!gradCn.IsEmpty)
+                        for (int b = 0; b < batch; b++)
+                            gradCn.Slice((state * batch + b) * hidden, hidden).CopyTo(dc.Slice(b * hs, hidden));
+                }
+                Span<float> dad = da.Slice(d * rows * ps, rows * ps);
+                dad.Clear(); // padding stays zero
+                ReadOnlySpan<float> gd = g.Slice(d * rows * hs, rows * hs);
+                ReadOnlySpan<float> hd = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H(layer, d)), rows * hs);
+                ReadOnlySpan<float> cd = TGates.HasCell ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.C(layer, d)), rows * hs) : default;
+                ReadOnlySpan<float> c0d = TGates.HasCell ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.C0(layer, d)), batch * hs) : default;
+                ReadOnlySpan<float> gatesd = TGates.Gates > 1 ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.Gates(layer, d)), rows * ps) : default;
                 for (int s = seqLen - 1; s >= 0; s--)
                 {
                     int t = d == 0 ? s : seqLen - 1 - s;
+                    int previous = d == 0 ? t - 1 : t + 1;
                     for (int b = 0; b < batch; b++)
                     {
-                        int row = (t * batch + b) * hp;
-                        for (int j = 0; j < hidden; j++)
-                            dad[row + j] = (gd[row + j] + dh[b * hp + j]) * TActivation.DerivativeFromOutput(hd[row + j]);
-                        dad.Slice(row + hidden, hp - hidden).Clear();
+                        int row = t * batch + b;
+                        TGates.Backward(layout,
+                            gd.Slice(row * hs, hidden), dh.Slice(b * hs, hidden),
+                            TGates.HasCell ? dc.Slice(b * hs, hidden) : default,
+                            TGates.Gates > 1 ? gatesd.Slice(row * ps, ps) : default,
+                            hd.Slice(row * hs, hidden),
+                            TGates.HasCell ? cd.Slice(row * hs, hidden) : default,
+                            TGates.HasCell ? (s == 0 ? c0d.Slice(b * hs, hidden) : cd.Slice((previous * batch + b) * hs, hidden)) : default,
+                            dad.Slice(row * ps, ps));
                     }
-                    kernels.BackStep(layer, d, ref dad[t * batch * hp], batch, ref MemoryMarshal.GetReference(dh));
+                    kernels.BackStep(layer, d, ref dad[t * batch * ps], batch, ref MemoryMarshal.GetReference(dh));
                 }
-                if (!gradH0.IsEmpty)
-                    for (int b = 0; b < batch; b++)
-                        dh.Slice(b * hp, hidden).CopyTo(gradH0.Slice((state * batch + b) * hidden, hidden));
+                for (int b = 0; b < batch; b++)
+                {
+                    if (!gradH0.IsEmpty)
+                        dh.Slice(b * hs, hidden).CopyTo(gradH0.Slice((state * batch + b) * hidden, hidden));
+                    if (TGates.HasCell && !gradC0.IsEmpty)
+                        dc.Slice(b * hs, hidden).CopyTo(gradC0.Slice((state * batch + b) * hidden, hidden));
+                }
             }
 
             // Weight and bias gradients over the whole sequence.
             for (int d = 0; d < directions; d++)
             {
                 int block = shape.BlockIndex(layer, d);
-                ref float dad = ref da[d * rows * hp];
+                ref float dad = ref da[d * rows * ps];
                 ref float hd = ref Unsafe.Add(ref t0, tape.H(layer, d));
 
-                dwScratch.Slice(0, hidden * kp).Clear();
+                dwScratch.Slice(0, ps * kp).Clear();
                 kernels.WeightGrad(layer, d, false, ref dad, ref x, rows, ref dw);
-                AddRows(gradients, block, hidden, cols, ref dw, kp);
+                AddRows(gradients, block, layout, cols, dwScratch, kp);
 
                 // W_hh pairs da_t with the state before step t: h_{t-1} forwards, h_{t+1} in reverse, h0 first.
-                if (seqLen > 1 || record.HasH0)
+                dwScratch.Slice(0, ps * hs).Clear();
+                if (seqLen > 1)
                 {
-                    dwScratch.Slice(0, hidden * hp).Clear();
-                    if (seqLen > 1)
-                    {
-                        int daStart = d == 0 ? batch : 0, hStart = d == 0 ? 0 : batch;
-                        kernels.WeightGrad(layer, d, true, ref Unsafe.Add(ref dad, daStart * hp), ref Unsafe.Add(ref hd, hStart * hp), rows - batch, ref dw);
-                    }
-                    if (record.HasH0)
-                    {
-                        int firstStep = d == 0 ? 0 : seqLen - 1;
-                        kernels.WeightGrad(layer, d, true, ref Unsafe.Add(ref dad, firstStep * batch * hp), ref Unsafe.Add(ref t0, tape.H0(layer, d)), batch, ref dw);
-                    }
-                    AddRows(gradients, block + 1, hidden, hidden, ref dw, hp);
+                    int daStart = d == 0 ? batch : 0, hStart = d == 0 ? 0 : batch;
+                    kernels.WeightGrad(layer, d, true, ref Unsafe.Add(ref dad, daStart * ps), ref Unsafe.Add(ref hd, hStart * hs), rows - batch, ref dw);
                 }
+                if (record.HasH0)
+                {
+                    int firstStep = d == 0 ? 0 : seqLen - 1;
+                    kernels.WeightGrad(layer, d, true, ref Unsafe.Add(ref dad, firstStep * batch * ps), ref Unsafe.Add(ref t0, tape.H0(layer, d)), batch, ref dw);
+                }
+                AddRows(gradients, block + 1, layout, hidden, dwScratch, hs);
 
                 if (shape.Bias)
                 {
-                    Span<float> bih = gradients.Data.AsSpan(gradients.OffsetOf(block + 2), hidden);
-                    Span<float> bhh = gradients.Data.AsSpan(gradients.OffsetOf(block + 3), hidden);
-                    ReadOnlySpan<float> all = da.Slice(d * rows * hp, rows * hp);
-                    for (int r = 0; r < rows; r++)
+                    Span<float> bih = gradients.Data.AsSpan(gradients.OffsetOf(block + 2), layout.Gates * hidden);
+                    Span<float> bhh = gradients.Data.AsSpan(gradients.OffsetOf(block + 3), layout.Gates * hidden);
+                    ReadOnlySpan<float> all = da.Slice(d * rows * ps, rows * ps);
+                    for (int q = 0; q < ps; q++)
                     {
-                        ReadOnlySpan<float> row = all.Slice(r * hp, hidden);
-                        for (int j = 0; j < hidden; j++)
-                        {
-                            bih[j] += row[j];
-                            bhh[j] += row[j];
-                        }
+                        int torchRow = layout.TorchRow(q);
+                        if (torchRow < 0)
+                            continue;
+                        float sum = 0f;
+                        for (int r = 0; r < rows; r++)
+                            sum += all[r * ps + q];
+                        bih[torchRow] += sum;
+                        bhh[torchRow] += sum;
                     }
                 }
             }
@@ -287,7 +343,7 @@ public static partial class RnnDriver
                 continue;
             dx.Slice(0, rows * kp).Clear();
             for (int d = 0; d < directions; d++)
-                kernels.BackProject(layer, d, ref da[d * rows * hp], rows, ref MemoryMarshal.GetReference(dx));
+                kernels.BackProject(layer, d, ref da[d * rows * ps], rows, ref MemoryMarshal.GetReference(dx));
             if (layer > 0)
             {
                 ReadOnlySpan<float> mask = record.HasDropout
@@ -295,15 +351,15 @@ public static partial class RnnDriver
                     : default;
                 for (int d = 0; d < directions; d++)
                 {
-                    Span<float> gd = g.Slice(d * rows * hp, rows * hp);
+                    Span<float> gd = g.Slice(d * rows * hs, rows * hs);
                     for (int r = 0; r < rows; r++)
                     {
                         for (int j = 0; j < hidden; j++)
                         {
                             int i = r * kp + d * hidden + j;
-                            gd[r * hp + j] = mask.IsEmpty ? dx[i] : dx[i] * mask[i];
+                            gd[r * hs + j] = mask.IsEmpty ? dx[i] : dx[i] * mask[i];
                         }
-                        gd.Slice(r * hp + hidden, hp - hidden).Clear();
+                        gd.Slice(r * hs + hidden, hs - hidden).Clear();
                     }
                 }
             }
@@ -317,20 +373,24 @@ public static partial class RnnDriver
     }
 
     /// <summary>Backward through a cell's last training forward (a one-step sequence).</summary>
-    public static void CellBackward<TKernels, TActivation>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, ParameterSet gradients, long parameterVersion,
-        ReadOnlySpan<float> gradHNext, Span<float> gradInput, Span<float> gradHx)
+    public static void CellBackward<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, ParameterSet gradients, long parameterVersion,
+        ReadOnlySpan<float> gradHNext, Span<float> gradInput, Span<float> gradHx, ReadOnlySpan<float> gradCNext = default, Span<float> gradCx = default)
         where TKernels : struct, IRnnKernels
-        where TActivation : struct, IActivation
+        where TGates : struct, IGateMath
     {
         CheckTape(workspace.Tape, parameterVersion);
-        int batch = workspace.Tape.Batch;
-        if (gradHNext.Length != 0 && gradHNext.Length != batch * shape.HiddenSize)
-            Check.ThrowLength(nameof(gradHNext), gradHNext.Length, batch * shape.HiddenSize, $"batch·hiddenSize ({batch}·{shape.HiddenSize}) of the recorded forward", optional: true);
+        int batch = workspace.Tape.Batch, state = batch * shape.HiddenSize;
+        if (gradHNext.Length != 0 && gradHNext.Length != state)
+            Check.ThrowLength(nameof(gradHNext), gradHNext.Length, state, $"batch·hiddenSize ({batch}·{shape.HiddenSize}) of the recorded forward", optional: true);
+        if (gradCNext.Length != 0 && gradCNext.Length != state)
+            Check.ThrowLength(nameof(gradCNext), gradCNext.Length, state, $"batch·hiddenSize ({batch}·{shape.HiddenSize}) of the recorded forward", optional: true);
         if (gradInput.Length != 0 && gradInput.Length != batch * shape.InputSize)
             Check.ThrowLength(nameof(gradInput), gradInput.Length, batch * shape.InputSize, $"batch·inputSize ({batch}·{shape.InputSize})", optional: true);
-        if (gradHx.Length != 0 && gradHx.Length != batch * shape.HiddenSize)
-            Check.ThrowLength(nameof(gradHx), gradHx.Length, batch * shape.HiddenSize, $"batch·hiddenSize ({batch}·{shape.HiddenSize})", optional: true);
-        Backward<TKernels, TActivation>(ref kernels, shape, workspace, gradients, parameterVersion, gradHNext, default, gradInput, gradHx);
+        if (gradHx.Length != 0 && gradHx.Length != state)
+            Check.ThrowLength(nameof(gradHx), gradHx.Length, state, $"batch·hiddenSize ({batch}·{shape.HiddenSize})", optional: true);
+        if (gradCx.Length != 0 && gradCx.Length != state)
+            Check.ThrowLength(nameof(gradCx), gradCx.Length, state, $"batch·hiddenSize ({batch}·{shape.HiddenSize})", optional: true);
+        Backward<TKernels, TGates>(ref kernels, shape, workspace, gradients, parameterVersion, gradHNext, default, gradInput, gradHx, gradCNext, gradCx);
     }
 
     private static void CheckTape(RnnTape record, long parameterVersion)
@@ -343,14 +403,17 @@ public static partial class RnnDriver
                 "The parameters changed after the training forward (an optimizer step or a write to Parameters), so its tape no longer matches them: run Forward(..., training: true) again before Backward.");
     }
 
-    /// <summary>Adds a padded scratch matrix (rows × stride) into a parameter's gradient (rows × cols).</summary>
-    private static void AddRows(ParameterSet gradients, int index, int rows, int cols, ref float scratch, int stride)
+    /// <summary>Adds a scratch weight gradient (rows in the kernels' gate layout) into a parameter's gradient (PyTorch rows × cols).</summary>
+    private static void AddRows(ParameterSet gradients, int index, in GateLayout layout, int cols, ReadOnlySpan<float> scratch, int stride)
     {
-        Span<float> target = gradients.Data.AsSpan(gradients.OffsetOf(index), rows * cols);
-        for (int j = 0; j < rows; j++)
+        Span<float> target = gradients.Data.AsSpan(gradients.OffsetOf(index), layout.Gates * layout.Hidden * cols);
+        for (int q = 0; q < layout.RowLength; q++)
         {
-            ReadOnlySpan<float> source = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref scratch, j * stride), cols);
-            Span<float> row = target.Slice(j * cols, cols);
+            int torchRow = layout.TorchRow(q);
+            if (torchRow < 0)
+                continue;
+            ReadOnlySpan<float> source = scratch.Slice(q * stride, cols);
+            Span<float> row = target.Slice(torchRow * cols, cols);
             for (int k = 0; k < cols; k++)
                 row[k] += source[k];
         }
@@ -368,27 +431,32 @@ public static partial class RnnDriver
     /// <summary>Where each record sits in the tape buffer, for one call's seqLen and batch.</summary>
     private readonly struct TapeLayout
     {
-        private readonly int _rows, _batch, _hp, _kp0, _kp1, _directions, _layers, _hBase, _h0Base, _maskBase;
+        private readonly int _rows, _batch, _hs, _ps, _kp0, _kp1, _directions, _hBase, _h0Base, _cBase, _c0Base, _gatesBase, _maskBase;
 
-        public TapeLayout(in RnnShape shape, int preStride, int inputStride0, int inputStride1, int seqLen, int batch, bool dropout)
+        public TapeLayout(in RnnShape shape, int stateStride, int preStride, int inputStride0, int inputStride1, int seqLen, int batch, bool cells, bool gates, bool dropout)
         {
             _rows = seqLen * batch;
             _batch = batch;
-            _hp = preStride;
+            _hs = stateStride;
+            _ps = preStride;
             _kp0 = inputStride0;
             _kp1 = shape.NumLayers > 1 ? inputStride1 : 0;
             _directions = shape.NumDirections;
-            _layers = shape.NumLayers;
-            long x = (long)_rows * (_kp0 + (long)(_layers - 1) * _kp1);
-            long h = (long)_layers * _directions * _rows * _hp;
-            long h0 = (long)_layers * _directions * batch * _hp;
-            long mask = dropout ? (long)_rows * (_layers - 1) * _kp1 : 0;
-            long total = x + h + h0 + mask;
+            long blocks = (long)shape.NumLayers * _directions;
+            long x = (long)_rows * (_kp0 + (long)(shape.NumLayers - 1) * _kp1);
+            long h = blocks * _rows * _hs, h0 = blocks * batch * _hs;
+            long c = cells ? h : 0, c0 = cells ? h0 : 0;
+            long g = gates ? blocks * _rows * _ps : 0;
+            long mask = dropout ? (long)_rows * (shape.NumLayers - 1) * _kp1 : 0;
+            long total = x + h + h0 + c + c0 + g + mask;
             if (total > Array.MaxLength)
                 throw new ArgumentException($"The training tape would need {total} floats; use a shorter sequence or a smaller batch.", nameof(seqLen));
             _hBase = (int)x;
             _h0Base = (int)(x + h);
-            _maskBase = (int)(x + h + h0);
+            _cBase = (int)(x + h + h0);
+            _c0Base = (int)(x + h + h0 + c);
+            _gatesBase = (int)(x + h + h0 + c + c0);
+            _maskBase = (int)(x + h + h0 + c + c0 + g);
             Length = (int)total;
         }
 
@@ -398,9 +466,17 @@ public static partial class RnnDriver
 
         public int X(int layer) => layer == 0 ? 0 : _rows * (_kp0 + (layer - 1) * _kp1);
 
-        public int H(int layer, int direction) => _hBase + (layer * _directions + direction) * _rows * _hp;
+        private int Block(int layer, int direction) => layer * _directions + direction;
 
-        public int H0(int layer, int direction) => _h0Base + (layer * _directions + direction) * _batch * _hp;
+        public int H(int layer, int direction) => _hBase + Block(layer, direction) * _rows * _hs;
+
+        public int H0(int layer, int direction) => _h0Base + Block(layer, direction) * _batch * _hs;
+
+        public int C(int layer, int direction) => _cBase + Block(layer, direction) * _rows * _hs;
+
+        public int C0(int layer, int direction) => _c0Base + Block(layer, direction) * _batch * _hs;
+
+        public int Gates(int layer, int direction) => _gatesBase + Block(layer, direction) * _rows * _ps;
 
         public int Mask(int layer) => _maskBase + (layer - 1) * _rows * _kp1;
     }

@@ -6,34 +6,39 @@ using System.Runtime.InteropServices;
 namespace RnnGen.Kernels;
 
 /// <summary>
-/// Runs an Elman RNN (or cell) over PyTorch's layouts with any <see cref="IRnnKernels"/>: checks the
-/// arguments, hoists the input projection of every time step out of the recurrence, walks the layers,
-/// directions and time steps, and writes the output and final states. Shape-agnostic; the kernels it is
-/// given hold the shape's arithmetic.
+/// Runs a recurrent module (Elman RNN or LSTM, sequence or cell) over PyTorch's layouts with any
+/// <see cref="IRnnKernels"/> and <see cref="IGateMath"/>: checks the arguments, hoists the input projection of
+/// every time step out of the recurrence, walks the layers, directions and time steps, and writes the output
+/// and final states. Shape-agnostic; the kernels it is given hold the shape's arithmetic.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static partial class RnnDriver
 {
     /// <summary>
-    /// <c>torch.nn.RNN.forward</c>: <paramref name="input"/> (seq, batch, input) or (batch, seq, input) with
-    /// <see cref="RnnShape.BatchFirst"/>; <paramref name="output"/> likewise with D·hidden features, the
-    /// directions side by side; <paramref name="hN"/> and <paramref name="h0"/> (layers·D, batch, hidden),
-    /// index layer·D + direction; an empty <paramref name="h0"/> means zeros. <paramref name="h0"/> may be
-    /// the same memory as <paramref name="hN"/> (state carried in place); nothing else may overlap.
-    /// Everything is checked before anything is written.
+    /// The forward pass of <c>torch.nn.RNN</c> / <c>torch.nn.LSTM</c>: <paramref name="input"/> (seq, batch, input) or
+    /// (batch, seq, input) with <see cref="RnnShape.BatchFirst"/>; <paramref name="output"/> likewise with D·hidden
+    /// features, the directions side by side; <paramref name="hN"/>, <paramref name="h0"/>, <paramref name="cN"/>,
+    /// <paramref name="c0"/> (layers·D, batch, hidden), index layer·D + direction; empty initial states mean zeros
+    /// (cN and c0 only for an LSTM). An initial state may be the same memory as its final state; nothing else
+    /// may overlap. Everything is checked before anything is written.
     /// </summary>
-    public static void Forward<TKernels>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
-        ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0)
+    public static void Forward<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
+        ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0,
+        Span<float> cN = default, ReadOnlySpan<float> c0 = default)
         where TKernels : struct, IRnnKernels
+        where TGates : struct, IGateMath
     {
-        ValidateForward(shape, input, seqLen, batch, output, hN, h0);
+        ValidateForward<TGates>(shape, input, seqLen, batch, output, hN, h0, cN, c0);
         workspace.Tape.Observe(seqLen, batch);
         int hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers;
-
-        int preStride = kernels.PreStride;
+        int ps = kernels.PreStride, hs = kernels.StateStride;
         int stepRows = seqLen * batch;
-        ref float pre = ref workspace.Pre(Check.Product("workspace", directions, stepRows, preStride));
+        ref float pre = ref workspace.Pre(Check.Product("workspace", directions, stepRows, ps));
         ref float zeros = ref workspace.Zeros(hidden);
+        Span<float> cells = TGates.HasCell
+            ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, batch * hs), batch * hs)
+            : default;
+        ref float cellStart = ref TGates.HasCell ? ref MemoryMarshal.GetReference(cells) : ref Unsafe.NullRef<float>();
         ref float outStart = ref MemoryMarshal.GetReference(output);
         int outWidth = shape.OutputSize;
         // In PyTorch's layouts, the rows of one time step are batch rows apart; consecutive steps are one step apart.
@@ -47,7 +52,7 @@ public static partial class RnnDriver
             ref float source = ref layer == 0 ? ref MemoryMarshal.GetReference(input) : ref outStart;
             for (int d = 0; d < directions; d++)
             {
-                ref float preD = ref Unsafe.Add(ref pre, (nint)d * stepRows * preStride);
+                ref float preD = ref Unsafe.Add(ref pre, (nint)d * stepRows * ps);
                 if (!shape.BatchFirst)
                 {
                     kernels.Project(layer, d, ref source, inWidth, stepRows, ref preD);
@@ -55,33 +60,41 @@ public static partial class RnnDriver
                 else
                 {
                     for (int t = 0; t < seqLen; t++)
-                        kernels.Project(layer, d, ref Unsafe.Add(ref source, (nint)t * inWidth), (nint)seqLen * inWidth, batch, ref Unsafe.Add(ref preD, (nint)t * batch * preStride));
+                        kernels.Project(layer, d, ref Unsafe.Add(ref source, (nint)t * inWidth), (nint)seqLen * inWidth, batch, ref Unsafe.Add(ref preD, (nint)t * batch * ps));
                 }
             }
 
             for (int d = 0; d < directions; d++)
             {
-                ref float preD = ref Unsafe.Add(ref pre, (nint)d * stepRows * preStride);
+                ref float preD = ref Unsafe.Add(ref pre, (nint)d * stepRows * ps);
                 int state = layer * directions + d;
+                if (TGates.HasCell)
+                {
+                    // The cell state lives in the workspace, updated in place step by step.
+                    cells.Clear();
+                    if (!c0.IsEmpty)
+                        for (int b = 0; b < batch; b++)
+                            c0.Slice((state * batch + b) * hidden, hidden).CopyTo(cells.Slice(b * hs, hidden));
+                }
                 for (int s = 0; s < seqLen; s++)
                 {
                     int t = d == 0 ? s : seqLen - 1 - s; // the reverse direction reads the sequence backwards
                     ref float hOut = ref Unsafe.Add(ref outStart, t * outStepStride + d * hidden);
-                    ref float pStep = ref Unsafe.Add(ref preD, (nint)t * batch * preStride);
+                    ref float pStep = ref Unsafe.Add(ref preD, (nint)t * batch * ps);
+                    ref float hPrev = ref zeros;
+                    nint hPrevStride = 0;
                     if (s > 0)
                     {
-                        int previous = d == 0 ? t - 1 : t + 1;
-                        kernels.Step(layer, d, ref Unsafe.Add(ref outStart, previous * outStepStride + d * hidden), outRowStride, ref pStep, batch, ref hOut, outRowStride);
+                        hPrev = ref Unsafe.Add(ref outStart, (d == 0 ? t - 1 : t + 1) * outStepStride + d * hidden);
+                        hPrevStride = outRowStride;
                     }
-                    else if (h0.IsEmpty)
+                    else if (!h0.IsEmpty)
                     {
-                        kernels.Step(layer, d, ref zeros, 0, ref pStep, batch, ref hOut, outRowStride);
+                        hPrev = ref Unsafe.Add(ref MemoryMarshal.GetReference(h0), (nint)state * batch * hidden);
+                        hPrevStride = hidden;
                     }
-                    else
-                    {
-                        ref float h0Start = ref MemoryMarshal.GetReference(h0);
-                        kernels.Step(layer, d, ref Unsafe.Add(ref h0Start, (nint)state * batch * hidden), hidden, ref pStep, batch, ref hOut, outRowStride);
-                    }
+                    kernels.Step(layer, d, ref hPrev, hPrevStride, ref pStep, batch, ref hOut, outRowStride,
+                        ref cellStart, hs, ref cellStart, hs, ref Unsafe.NullRef<float>());
                 }
 
                 // hN is the state after the last step: t = seqLen - 1 forwards, t = 0 in reverse.
@@ -90,13 +103,62 @@ public static partial class RnnDriver
                 {
                     output.Slice((int)(last * outStepStride + b * outRowStride) + d * hidden, hidden)
                         .CopyTo(hN.Slice((state * batch + b) * hidden, hidden));
+                    if (TGates.HasCell)
+                        cells.Slice(b * hs, hidden).CopyTo(cN.Slice((state * batch + b) * hidden, hidden));
                 }
             }
         }
     }
 
+    /// <summary>
+    /// One step of <c>torch.nn.RNNCell</c> / <c>torch.nn.LSTMCell</c>: <paramref name="input"/> (batch, input),
+    /// <paramref name="hx"/>, <paramref name="hNext"/>, <paramref name="cx"/>, <paramref name="cNext"/> (batch, hidden);
+    /// empty hx / cx mean zeros, and each may be the same memory as its next state.
+    /// </summary>
+    public static void CellForward<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
+        ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, ReadOnlySpan<float> cx = default, Span<float> cNext = default)
+        where TKernels : struct, IRnnKernels
+        where TGates : struct, IGateMath
+    {
+        ValidateCell<TGates>(shape, input, batch, hx, hNext, cx, cNext);
+        workspace.Tape.Observe(1, batch);
+        int hidden = shape.HiddenSize, stateLength = batch * hidden, hs = kernels.StateStride;
+        ref float pre = ref workspace.Pre(Check.Product("workspace", batch, kernels.PreStride));
+        kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, batch, ref pre);
+
+        ref float cellStart = ref Unsafe.NullRef<float>();
+        if (TGates.HasCell)
+        {
+            Span<float> cells = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, batch * hs), batch * hs);
+            cells.Clear();
+            if (!cx.IsEmpty)
+                for (int b = 0; b < batch; b++)
+                    cx.Slice(b * hidden, hidden).CopyTo(cells.Slice(b * hs, hidden));
+            cellStart = ref MemoryMarshal.GetReference(cells);
+        }
+
+        ref float hPrev = ref hx.IsEmpty ? ref workspace.Zeros(hidden) : ref MemoryMarshal.GetReference(hx);
+        nint hPrevStride = hx.IsEmpty ? 0 : hidden;
+        if (hx.Overlaps(hNext))
+        {
+            // A kernel reads the whole previous state while it writes the new one: go through scratch.
+            ref float scratch = ref workspace.Scratch(stateLength);
+            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref scratch, hidden, ref cellStart, hs, ref cellStart, hs, ref Unsafe.NullRef<float>());
+            MemoryMarshal.CreateReadOnlySpan(ref scratch, stateLength).CopyTo(hNext);
+        }
+        else
+        {
+            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref MemoryMarshal.GetReference(hNext), hidden, ref cellStart, hs, ref cellStart, hs, ref Unsafe.NullRef<float>());
+        }
+        if (TGates.HasCell)
+            for (int b = 0; b < batch; b++)
+                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cellStart, b * hs), hidden).CopyTo(cNext.Slice(b * hidden, hidden));
+    }
+
     /// <summary>Checks a sequence call's arguments; throws before anything is written.</summary>
-    private static void ValidateForward(in RnnShape shape, ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0)
+    private static void ValidateForward<TGates>(in RnnShape shape, ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0,
+        Span<float> cN, ReadOnlySpan<float> c0)
+        where TGates : struct, IGateMath
     {
         int inputSize = shape.InputSize, hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers;
         Check.Positive(seqLen, nameof(seqLen));
@@ -109,20 +171,37 @@ public static partial class RnnDriver
         if (output.Length != outputLength)
             Check.ThrowLength(nameof(output), output.Length, outputLength, $"{Rows(shape, seqLen, batch)}·directions·hiddenSize {directions}·{hidden}");
         if (hN.Length != stateLength)
-            Check.ThrowLength(nameof(hN), hN.Length, stateLength, $"numLayers·directions·batch·hiddenSize ({layers}·{directions}·{batch}·{hidden})");
+            Check.ThrowLength(nameof(hN), hN.Length, stateLength, StateLayout(shape, batch));
         if (h0.Length != 0 && h0.Length != stateLength)
-            Check.ThrowLength(nameof(h0), h0.Length, stateLength, $"numLayers·directions·batch·hiddenSize ({layers}·{directions}·{batch}·{hidden})", optional: true);
+            Check.ThrowLength(nameof(h0), h0.Length, stateLength, StateLayout(shape, batch), optional: true);
+        if (TGates.HasCell)
+        {
+            if (cN.Length != stateLength)
+                Check.ThrowLength(nameof(cN), cN.Length, stateLength, StateLayout(shape, batch));
+            if (c0.Length != 0 && c0.Length != stateLength)
+                Check.ThrowLength(nameof(c0), c0.Length, stateLength, StateLayout(shape, batch), optional: true);
+        }
         Check.NoOverlap(output, nameof(output), input, nameof(input));
         Check.NoOverlap(output, nameof(output), hN, nameof(hN));
         Check.NoOverlap(output, nameof(output), h0, nameof(h0));
         Check.NoOverlap(hN, nameof(hN), input, nameof(input));
-        if (hN.Overlaps(h0) && !(hN.Length == h0.Length && Unsafe.AreSame(ref MemoryMarshal.GetReference(hN), ref MemoryMarshal.GetReference(h0))))
-            throw new ArgumentException("hN must be either the same memory as h0 or not overlap it.", nameof(hN));
-
+        Check.SameOrDisjoint(hN, nameof(hN), h0, nameof(h0));
+        if (TGates.HasCell)
+        {
+            Check.NoOverlap(cN, nameof(cN), input, nameof(input));
+            Check.NoOverlap(output, nameof(output), cN, nameof(cN));
+            Check.NoOverlap(output, nameof(output), c0, nameof(c0));
+            Check.NoOverlap(cN, nameof(cN), hN, nameof(hN));
+            Check.NoOverlap(cN, nameof(cN), h0, nameof(h0));
+            Check.NoOverlap(hN, nameof(hN), c0, nameof(c0));
+            Check.SameOrDisjoint(cN, nameof(cN), c0, nameof(c0));
+        }
     }
 
     /// <summary>Checks a cell call's arguments; throws before anything is written.</summary>
-    private static void ValidateCell(in RnnShape shape, ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext)
+    private static void ValidateCell<TGates>(in RnnShape shape, ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext,
+        ReadOnlySpan<float> cx, Span<float> cNext)
+        where TGates : struct, IGateMath
     {
         int hidden = shape.HiddenSize;
         Check.Positive(batch, nameof(batch));
@@ -135,40 +214,22 @@ public static partial class RnnDriver
         if (hNext.Length != stateLength)
             Check.ThrowLength(nameof(hNext), hNext.Length, stateLength, $"batch·hiddenSize ({batch}·{hidden})");
         Check.NoOverlap(hNext, nameof(hNext), input, nameof(input));
-
+        if (TGates.HasCell)
+        {
+            if (cx.Length != 0 && cx.Length != stateLength)
+                Check.ThrowLength(nameof(cx), cx.Length, stateLength, $"batch·hiddenSize ({batch}·{hidden})", optional: true);
+            if (cNext.Length != stateLength)
+                Check.ThrowLength(nameof(cNext), cNext.Length, stateLength, $"batch·hiddenSize ({batch}·{hidden})");
+            Check.NoOverlap(cNext, nameof(cNext), input, nameof(input));
+            Check.NoOverlap(cNext, nameof(cNext), hNext, nameof(hNext));
+            Check.NoOverlap(cNext, nameof(cNext), hx, nameof(hx));
+            Check.NoOverlap(hNext, nameof(hNext), cx, nameof(cx));
+        }
     }
 
     private static string Rows(in RnnShape shape, int seqLen, int batch) =>
         shape.BatchFirst ? $"batch·seqLen ({batch}·{seqLen})" : $"seqLen·batch ({seqLen}·{batch})";
 
-    /// <summary>
-    /// <c>torch.nn.RNNCell.forward</c>: <paramref name="input"/> (batch, input), <paramref name="hx"/> and
-    /// <paramref name="hNext"/> (batch, hidden); an empty <paramref name="hx"/> means zeros.
-    /// <paramref name="hx"/> may be the same memory as <paramref name="hNext"/> (state updated in place).
-    /// </summary>
-    public static void CellForward<TKernels>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
-        ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext)
-        where TKernels : struct, IRnnKernels
-    {
-        ValidateCell(shape, input, batch, hx, hNext);
-        workspace.Tape.Observe(1, batch);
-        int hidden = shape.HiddenSize, stateLength = batch * hidden;
-        ref float pre = ref workspace.Pre(Check.Product("workspace", batch, kernels.PreStride));
-        kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, batch, ref pre);
-        if (hx.IsEmpty)
-        {
-            kernels.Step(0, 0, ref workspace.Zeros(hidden), 0, ref pre, batch, ref MemoryMarshal.GetReference(hNext), hidden);
-        }
-        else if (hx.Overlaps(hNext))
-        {
-            // A kernel reads the whole previous state while it writes the new one: go through scratch.
-            ref float scratch = ref workspace.Scratch(stateLength);
-            kernels.Step(0, 0, ref MemoryMarshal.GetReference(hx), hidden, ref pre, batch, ref scratch, hidden);
-            MemoryMarshal.CreateReadOnlySpan(ref scratch, stateLength).CopyTo(hNext);
-        }
-        else
-        {
-            kernels.Step(0, 0, ref MemoryMarshal.GetReference(hx), hidden, ref pre, batch, ref MemoryMarshal.GetReference(hNext), hidden);
-        }
-    }
+    private static string StateLayout(in RnnShape shape, int batch) =>
+        $"numLayers·directions·batch·hiddenSize ({shape.NumLayers}·{shape.NumDirections}·{batch}·{shape.HiddenSize})";
 }

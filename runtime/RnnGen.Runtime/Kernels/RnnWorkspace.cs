@@ -34,6 +34,12 @@ public enum WorkspaceSlot
 
     /// <summary>Backward: one weight gradient before it is added to the module's gradients.</summary>
     GradWeight,
+
+    /// <summary>An LSTM's cell state during inference.</summary>
+    Cell,
+
+    /// <summary>Backward: gradient at the previous cell state.</summary>
+    GradCell,
 }
 
 /// <summary>

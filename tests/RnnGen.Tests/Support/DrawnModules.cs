@@ -15,6 +15,8 @@ internal static class DrawnModules
 {
     public const int RnnConfigurations = 24;
     public const int CellConfigurations = 12;
+    public const int LstmConfigurations = 12;
+    public const int LstmCellConfigurations = 8;
 
     private static readonly Lazy<(int Seed, List<(RnnConfig Config, Type Type)> Modules)> s_drawn = new(Draw);
 
@@ -31,6 +33,8 @@ internal static class DrawnModules
         var random = new Random(seed);
         var configs = Enumerable.Range(0, RnnConfigurations).Select(_ => RnnConfig.RandomRnn(random))
             .Concat(Enumerable.Range(0, CellConfigurations).Select(_ => RnnConfig.RandomCell(random)))
+            .Concat(Enumerable.Range(0, LstmConfigurations).Select(_ => RnnConfig.RandomLstm(random)))
+            .Concat(Enumerable.Range(0, LstmCellConfigurations).Select(_ => RnnConfig.RandomLstmCell(random)))
             .ToList();
         var source = new StringBuilder("namespace Drawn;\n");
         for (int i = 0; i < configs.Count; i++)

@@ -5,7 +5,7 @@ namespace RnnGen.Tests.Support;
 
 /// <summary>A module configuration as PyTorch's constructor takes it; writes the RnnGen declaration for it.</summary>
 public sealed record RnnConfig(bool IsCell, int InputSize, int HiddenSize, int NumLayers = 1, bool Bidirectional = false,
-    bool BatchFirst = false, bool Bias = true, Nonlinearity Nonlinearity = Nonlinearity.Tanh, double Dropout = 0)
+    bool BatchFirst = false, bool Bias = true, Nonlinearity Nonlinearity = Nonlinearity.Tanh, double Dropout = 0, bool IsLstm = false)
 {
     public int Directions => Bidirectional ? 2 : 1;
 
@@ -22,17 +22,29 @@ public sealed record RnnConfig(bool IsCell, int InputSize, int HiddenSize, int N
     public static RnnConfig RandomCell(Random random) =>
         new(true, Size(random), Size(random), Bias: random.Next(2) == 1, Nonlinearity: random.Next(2) == 1 ? Nonlinearity.Relu : Nonlinearity.Tanh);
 
+    public static RnnConfig RandomLstm(Random random) => RandomRnn(random) with { Nonlinearity = Nonlinearity.Tanh, IsLstm = true };
+
+    public static RnnConfig RandomLstmCell(Random random) => RandomCell(random) with { Nonlinearity = Nonlinearity.Tanh, IsLstm = true };
+
     private static int Size(Random random) => s_sizes[random.Next(s_sizes.Length)];
 
     /// <summary>The attribute that declares this configuration.</summary>
-    public string Attribute() => IsCell
-        ? $"[RnnGen.RnnCell({InputSize}, {HiddenSize}, Bias = {Bool(Bias)}, Nonlinearity = RnnGen.Nonlinearity.{Nonlinearity})]"
-        : $"[RnnGen.Rnn({InputSize}, {HiddenSize}, NumLayers = {NumLayers}, Bidirectional = {Bool(Bidirectional)}, BatchFirst = {Bool(BatchFirst)}, Bias = {Bool(Bias)}, Nonlinearity = RnnGen.Nonlinearity.{Nonlinearity}, Dropout = {Dropout.ToString(CultureInfo.InvariantCulture)})]";
+    public string Attribute() => (IsLstm, IsCell) switch
+    {
+        (false, true) => $"[RnnGen.RnnCell({InputSize}, {HiddenSize}, Bias = {Bool(Bias)}, Nonlinearity = RnnGen.Nonlinearity.{Nonlinearity})]",
+        (false, false) => $"[RnnGen.Rnn({InputSize}, {HiddenSize}, NumLayers = {NumLayers}, Bidirectional = {Bool(Bidirectional)}, BatchFirst = {Bool(BatchFirst)}, Bias = {Bool(Bias)}, Nonlinearity = RnnGen.Nonlinearity.{Nonlinearity}, Dropout = {Dropout.ToString(CultureInfo.InvariantCulture)})]",
+        (true, true) => $"[RnnGen.LstmCell({InputSize}, {HiddenSize}, Bias = {Bool(Bias)})]",
+        (true, false) => $"[RnnGen.Lstm({InputSize}, {HiddenSize}, NumLayers = {NumLayers}, Bidirectional = {Bool(Bidirectional)}, BatchFirst = {Bool(BatchFirst)}, Bias = {Bool(Bias)}, Dropout = {Dropout.ToString(CultureInfo.InvariantCulture)})]",
+    };
 
     /// <summary>The run-time-sized module of the same configuration.</summary>
-    public object CreateDynamic(int seed) => IsCell
-        ? new Dynamic.RnnCell(InputSize, HiddenSize, Bias, Nonlinearity, seed)
-        : new Dynamic.Rnn(InputSize, HiddenSize, NumLayers, Nonlinearity, Bias, BatchFirst, Dropout, Bidirectional, seed);
+    public object CreateDynamic(int seed) => (IsLstm, IsCell) switch
+    {
+        (false, true) => new Dynamic.RnnCell(InputSize, HiddenSize, Bias, Nonlinearity, seed),
+        (false, false) => new Dynamic.Rnn(InputSize, HiddenSize, NumLayers, Nonlinearity, Bias, BatchFirst, Dropout, Bidirectional, seed),
+        (true, true) => new Dynamic.LstmCell(InputSize, HiddenSize, Bias, seed),
+        (true, false) => new Dynamic.Lstm(InputSize, HiddenSize, NumLayers, Bias, BatchFirst, Dropout, Bidirectional, seed),
+    };
 
     public override string ToString() => Attribute();
 

@@ -91,14 +91,64 @@ internal static class Torch
         return new Gradients(ToArray(next), ToArray(next), grads, ToArray(x.grad!), h is null ? null : ToArray(h.grad!));
     }
 
+    public static Gradients LstmBackward(RnnConfig c, ParameterSet parameters, float[] input, int seqLen, int batch, float[]? h0, float[]? c0,
+        float[] gradOutput, float[]? gradHn, float[]? gradCn, out float[] cN, out float[]? gradC0)
+    {
+        Initialize();
+        using var scope = torch.NewDisposeScope();
+        using var lstm = nn.LSTM(c.InputSize, c.HiddenSize, c.NumLayers, c.Bias, c.BatchFirst, 0.0, c.Bidirectional);
+        Load(lstm, parameters);
+        long[] inputShape = c.BatchFirst ? new long[] { batch, seqLen, c.InputSize } : new long[] { seqLen, batch, c.InputSize };
+        long[] stateShape = { c.NumLayers * c.Directions, batch, c.HiddenSize };
+        Tensor x = torch.tensor(input, inputShape, requires_grad: true);
+        Tensor? h = h0 is null ? null : torch.tensor(h0, stateShape, requires_grad: true);
+        Tensor? cc = c0 is null ? null : torch.tensor(c0, stateShape, requires_grad: true);
+        var state = h is null ? ((Tensor, Tensor)?)null : (h, cc ?? torch.zeros(stateShape));
+        var (output, hN, cNt) = lstm.forward(x, state);
+        Tensor loss = (output * torch.tensor(gradOutput, output.shape)).sum();
+        if (gradHn is not null)
+            loss = loss + (hN * torch.tensor(gradHn, stateShape)).sum();
+        if (gradCn is not null)
+            loss = loss + (cNt * torch.tensor(gradCn, stateShape)).sum();
+        loss.backward();
+        var grads = lstm.named_parameters().ToDictionary(p => p.name, p => ToArray(p.parameter.grad!));
+        cN = ToArray(cNt);
+        gradC0 = cc is null ? null : ToArray(cc.grad!);
+        return new Gradients(ToArray(output), ToArray(hN), grads, ToArray(x.grad!), h is null ? null : ToArray(h.grad!));
+    }
+
+    public static Gradients LstmCellBackward(RnnConfig c, ParameterSet parameters, float[] input, int batch, float[]? hx, float[]? cx,
+        float[] gradHNext, float[] gradCNext, out float[] cNext, out float[]? gradCx)
+    {
+        Initialize();
+        using var scope = torch.NewDisposeScope();
+        using var cell = nn.LSTMCell(c.InputSize, c.HiddenSize, c.Bias);
+        Load(cell, parameters);
+        long[] stateShape = { batch, c.HiddenSize };
+        Tensor x = torch.tensor(input, new long[] { batch, c.InputSize }, requires_grad: true);
+        Tensor? h = hx is null ? null : torch.tensor(hx, stateShape, requires_grad: true);
+        Tensor? cc = cx is null ? null : torch.tensor(cx, stateShape, requires_grad: true);
+        // TorchSharp's LSTMCell mis-sizes its default state for batch 1, so zeros are passed explicitly.
+        var (hn, cn) = cell.forward(x, (h ?? torch.zeros(stateShape), cc ?? torch.zeros(stateShape)));
+        ((hn * torch.tensor(gradHNext, stateShape)).sum() + (cn * torch.tensor(gradCNext, stateShape)).sum()).backward();
+        var grads = cell.named_parameters().ToDictionary(p => p.name, p => ToArray(p.parameter.grad!));
+        cNext = ToArray(cn);
+        gradCx = cc is null ? null : ToArray(cc.grad!);
+        return new Gradients(ToArray(hn), ToArray(hn), grads, ToArray(x.grad!), h is null ? null : ToArray(h.grad!));
+    }
+
     /// <summary>PyTorch's parameter names and shapes, in <c>named_parameters()</c> order.</summary>
     public static (string Name, long[] Shape)[] ParameterLayout(RnnConfig c)
     {
         Initialize();
         using var scope = torch.NewDisposeScope();
-        using nn.Module module = c.IsCell
-            ? nn.RNNCell(c.InputSize, c.HiddenSize, Activation(c), c.Bias)
-            : nn.RNN(c.InputSize, c.HiddenSize, c.NumLayers, Activation(c), c.Bias, c.BatchFirst, c.Dropout, c.Bidirectional);
+        using nn.Module module = (c.IsLstm, c.IsCell) switch
+        {
+            (false, true) => nn.RNNCell(c.InputSize, c.HiddenSize, Activation(c), c.Bias),
+            (false, false) => nn.RNN(c.InputSize, c.HiddenSize, c.NumLayers, Activation(c), c.Bias, c.BatchFirst, c.Dropout, c.Bidirectional),
+            (true, true) => nn.LSTMCell(c.InputSize, c.HiddenSize, c.Bias),
+            (true, false) => nn.LSTM(c.InputSize, c.HiddenSize, c.NumLayers, c.Bias, c.BatchFirst, c.Dropout, c.Bidirectional),
+        };
         return module.named_parameters().Select(p => (p.name, p.parameter.shape)).ToArray();
     }
 

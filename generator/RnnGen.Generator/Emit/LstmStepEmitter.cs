@@ -1,0 +1,141 @@
+using System.Linq;
+using RnnGen.Generator.Model;
+
+namespace RnnGen.Generator.Emit;
+
+/// <summary>
+/// Emits the fused LSTM step of one path: per tile of hidden units, the four gate products
+/// <c>pre + hPrev · W_hh^T</c> accumulate in registers (gate rows i, f, g, o of the same units side by side in
+/// the packed panel), and the cell update runs on them before anything is stored:
+/// <c>c = σ(f) ⊙ cPrev + σ(i) ⊙ tanh(g)</c>, <c>h = σ(o) ⊙ tanh(c)</c>. Training also stores the gate activations.
+/// </summary>
+internal static class LstmStepEmitter
+{
+    private const string Unsafe = KernelEmitter.Unsafe;
+    private const string Sigmoid = "global::RnnGen.Kernels.SigmoidActivation";
+    private const string Tanh = "global::RnnGen.Kernels.TanhActivation";
+    private const string Parameters = "(ref float a, nint aStride, ref float b, ref float pre, ref float cPrev, nint cPrevStride, ref float h, nint hStride, ref float c, nint cStride, ref float gates, bool keep)";
+
+    public static void Emit(SourceWriter w, NetworkSpec spec, PathPlan plan)
+    {
+        TilePlan tiles = plan.UnitTiles; // one vector of units per tile
+        int mainTiles = tiles.MainTiles(exact: true);
+        bool hasLast = tiles.HasLastTile(exact: true);
+
+        w.Summary("The LSTM step over every tile of hidden units, the rows in register blocks.");
+        using (w.Block("private static void LstmStepTiles(ref float a, nint aStride, int rows, ref float b, ref float pre, ref float cPrev, nint cPrevStride, ref float h, nint hStride, ref float c, nint cStride, ref float gates)"))
+        {
+            w.Line($"bool keep = !{Unsafe}.IsNullRef(ref gates);");
+            if (mainTiles > 0)
+            {
+                w.Line($"// {mainTiles} tile(s) of {plan.Width} units.");
+                using (w.Block($"for (int tile = 0; tile < {mainTiles}; tile++)"))
+                {
+                    w.Line("int unit = tile * TileUnits;");
+                    EmitRows(w, plan, tail: 0);
+                }
+            }
+            if (hasLast)
+            {
+                w.Line($"// The last tile: {tiles.TailLanes} unit(s) of its {plan.Width} lanes are real.");
+                using (w.Block(""))
+                {
+                    w.Line($"const int unit = {mainTiles} * TileUnits;");
+                    EmitRows(w, plan, tiles.TailLanes);
+                }
+            }
+        }
+
+        var tails = new System.Collections.Generic.List<int>();
+        if (mainTiles > 0)
+            tails.Add(0);
+        if (hasLast)
+            tails.Add(tiles.TailLanes);
+        foreach (int tail in tails)
+        {
+            foreach (int rows in KernelEmitter.RowKinds(plan))
+            {
+                w.Line();
+                EmitKernel(w, spec, plan, rows, tail);
+            }
+        }
+    }
+
+    private static string Name(int rows, int tail) => $"LstmStepR{rows}" + (tail > 0 ? $"Tail{tail}" : "");
+
+    private static void EmitRows(SourceWriter w, PathPlan plan, int tail)
+    {
+        string Call(int rows) =>
+            $"{Name(rows, tail)}(ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, unit * Gates * HiddenSize), " +
+            $"ref {Unsafe}.Add(ref pre, r * GateRow + unit * Gates), ref {Unsafe}.Add(ref cPrev, r * cPrevStride + unit), cPrevStride, " +
+            $"ref {Unsafe}.Add(ref h, r * hStride + unit), hStride, ref {Unsafe}.Add(ref c, r * cStride + unit), cStride, " +
+            $"ref keep ? ref {Unsafe}.Add(ref gates, r * GateRow + unit * Gates) : ref gates, keep);";
+        w.Line("int r = 0;");
+        if (plan.RowBlock > 1)
+        {
+            w.Line($"for (; r + {plan.RowBlock} <= rows; r += {plan.RowBlock})");
+            w.Line("    " + Call(plan.RowBlock));
+        }
+        w.Line("for (; r < rows; r++)");
+        w.Line("    " + Call(1));
+    }
+
+    private static void EmitKernel(SourceWriter w, NetworkSpec spec, PathPlan plan, int rows, int tail)
+    {
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        int width = plan.Width;
+        string[] gate = { "i", "f", "g", "o" };
+        w.Summary($"{rows} row(s) x {width} units, all four gates in registers" + (tail > 0 ? $"; {tail} of the units are real." : "."));
+        w.Line(KernelEmitter.AggressiveOptimization);
+        using (w.Block($"private static void {Name(rows, tail)}{Parameters}"))
+        {
+            for (int r = 1; r < rows; r++)
+                w.Line($"ref float a{r} = ref {Unsafe}.Add(ref a, {r} * aStride);");
+            for (int r = 0; r < rows; r++)
+                w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, 4).Select(g =>
+                    $"{gate[g]}{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride + g * width})")) + ";");
+            using (w.Block($"for (int k = 0; k < {spec.HiddenSize}; k++)"))
+            {
+                for (int g = 0; g < 4; g++)
+                    w.Line($"{f} w{gate[g]} = {v}.LoadUnsafe(ref b, {g * width});");
+                for (int r = 0; r < rows; r++)
+                {
+                    w.Line($"{(r == 0 ? $"{f} " : "")}x = {v}.Create({(r == 0 ? "a" : $"a{r}")});");
+                    for (int g = 0; g < 4; g++)
+                        w.Line($"{gate[g]}{r} = {v}.MultiplyAddEstimate(x, w{gate[g]}, {gate[g]}{r});");
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    string a = r == 0 ? "a" : $"a{r}";
+                    w.Line($"{a} = ref {Unsafe}.Add(ref {a}, 1);");
+                }
+                w.Line($"b = ref {Unsafe}.Add(ref b, {4 * width});");
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"// Row {r}: the cell update.");
+                w.Line($"i{r} = {Sigmoid}.Invoke(i{r});");
+                w.Line($"f{r} = {Sigmoid}.Invoke(f{r});");
+                w.Line($"g{r} = {Tanh}.Invoke(g{r});");
+                w.Line($"o{r} = {Sigmoid}.Invoke(o{r});");
+                w.Line($"{f} c{r} = {v}.MultiplyAddEstimate(f{r}, {v}.LoadUnsafe(ref {Unsafe}.Add(ref cPrev, {r} * cPrevStride)), i{r} * g{r});");
+                w.Line($"{v}.StoreUnsafe(c{r}, ref {Unsafe}.Add(ref c, {r} * cStride));");
+                w.Line($"{f} h{r} = o{r} * {Tanh}.Invoke(c{r});");
+                if (tail > 0)
+                {
+                    w.Line($"ref float hRow{r} = ref {Unsafe}.Add(ref h, {r} * hStride);");
+                    KernelEmitter.EmitPartialStore(w, $"h{r}", width, $"hRow{r}", 0, tail);
+                }
+                else
+                {
+                    w.Line($"{v}.StoreUnsafe(h{r}, ref {Unsafe}.Add(ref h, {r} * hStride));");
+                }
+                using (w.Block("if (keep)"))
+                {
+                    for (int g = 0; g < 4; g++)
+                        w.Line($"{v}.StoreUnsafe({gate[g]}{r}, ref gates, {r * plan.PreStride + g * width});");
+                }
+            }
+        }
+    }
+}

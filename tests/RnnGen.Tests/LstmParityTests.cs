@@ -1,0 +1,180 @@
+using System;
+using System.Linq;
+using System.Text;
+using NUnit.Framework;
+using RnnGen.Tests.Support;
+
+namespace RnnGen.Tests;
+
+/// <summary>
+/// Generated LSTMs against PyTorch 2.10 on this run's random configurations: torch.nn.LSTM for sequences,
+/// torch.nn.LSTMCell for cells (each with its own counterpart). Forward (output, hN, cN) within
+/// 1e-5 · max(1, |reference|); with dropout 0, every parameter gradient and the gradients at the input, h0 and
+/// c0 within 1e-4 relative (norm-wise), for loss = Σ output·gOut + Σ hN·gHn + Σ cN·gCn.
+/// </summary>
+[Category("Numeric")]
+[NonParallelizable]
+public class LstmParityTests
+{
+    private readonly int _seed = DrawnModules.Seed;
+
+    [Test]
+    public void RandomLstmConfigurationsMatchPyTorch()
+    {
+        var random = new Random(_seed ^ 0x157);
+        var report = new StringBuilder();
+        double worstForward = 0, worstGradient = 0;
+        int gradients = 0;
+        foreach (var (config, type) in DrawnModules.Modules.Where(m => m.Config.IsLstm && !m.Config.IsCell))
+        {
+            var module = (ILstmModule)Activator.CreateInstance(type, random.Next())!;
+            bool large = (long)config.HiddenSize * Math.Max(config.InputSize, config.HiddenSize) * config.NumLayers * config.Directions > 60_000;
+            int seqLen = random.Next(1, large ? 7 : 16), batch = random.Next(1, large ? 4 : 7);
+            bool customState = random.Next(2) == 1, upstreamState = random.Next(2) == 1;
+            int stateLength = config.NumLayers * config.Directions * batch * config.HiddenSize;
+            float[] input = Numerics.Uniform(random, seqLen * batch * config.InputSize, InputBound(config));
+            float[]? h0 = customState ? Numerics.Uniform(random, stateLength) : null;
+            float[]? c0 = customState ? Numerics.Uniform(random, stateLength) : null;
+            float[] gradOutput = Numerics.Uniform(random, seqLen * batch * config.Directions * config.HiddenSize);
+            float[]? gradHn = upstreamState ? Numerics.Uniform(random, stateLength) : null;
+            float[]? gradCn = upstreamState ? Numerics.Uniform(random, stateLength) : null;
+            string detail = $"seqLen {seqLen}, batch {batch}, state {(customState ? "custom" : "default")}, upstream state gradients {(upstreamState ? "given" : "none")}";
+
+            var output = new float[gradOutput.Length];
+            var hN = new float[stateLength];
+            var cN = new float[stateLength];
+            var inference = new float[gradOutput.Length];
+            module.Forward(input, seqLen, batch, inference, hN, cN, h0, c0);
+            var gradInput = new float[input.Length];
+            var gradH0 = customState ? new float[stateLength] : Array.Empty<float>();
+            var gradC0 = customState ? new float[stateLength] : Array.Empty<float>();
+            module.ZeroGrad();
+            var trainingHN = new float[stateLength];
+            var trainingCN = new float[stateLength];
+            module.Forward(input, seqLen, batch, output, trainingHN, trainingCN, h0, c0, training: true);
+            module.Backward(gradOutput, gradHn, gradCn, gradInput, gradH0, gradC0);
+
+            Torch.Gradients reference = Torch.LstmBackward(config, module.Parameters, input, seqLen, batch, h0, c0, gradOutput, gradHn, gradCn, out float[] refCN, out float[]? refGradC0);
+            // The training forward drops out layer inputs when Dropout > 0; PyTorch's reference ran without dropout.
+            double forward = new[]
+            {
+                Numerics.MaxScaledError(inference, reference.Output), Numerics.MaxScaledError(hN, reference.HN), Numerics.MaxScaledError(cN, refCN),
+                config.Dropout == 0 ? Numerics.MaxScaledError(output, reference.Output) : 0, config.Dropout == 0 ? Numerics.MaxScaledError(trainingCN, refCN) : 0,
+            }.Max();
+            worstForward = Math.Max(worstForward, forward);
+            Assert.That(forward, Is.LessThanOrEqualTo(Numerics.ForwardTolerance), $"seed {_seed}: forward {config} {detail}");
+            Assert.That(module.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), $"seed {_seed}: kernel path");
+            if (config.Dropout == 0)
+            {
+                double err = Math.Max(Numerics.RelativeNormError(gradInput, reference.Input), ParameterError(module.Gradients, reference));
+                if (customState)
+                    err = Math.Max(err, Math.Max(Numerics.RelativeNormError(gradH0, reference.H0!), Numerics.RelativeNormError(gradC0, refGradC0!)));
+                worstGradient = Math.Max(worstGradient, err);
+                gradients++;
+                report.AppendLine($"forward {forward:E2}, gradient {err:E2}  {config} {detail}");
+                Assert.That(err, Is.LessThanOrEqualTo(Numerics.GradientTolerance), $"seed {_seed}: gradients {config} {detail}");
+            }
+        }
+        TestContext.Out.WriteLine(report.ToString());
+        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: {DrawnModules.LstmConfigurations} LSTM configurations, max scaled forward error vs PyTorch {worstForward:E2}; {gradients} with dropout 0, max relative gradient error vs autograd {worstGradient:E2}");
+    }
+
+    [Test]
+    public void RandomLstmCellConfigurationsMatchPyTorch()
+    {
+        var random = new Random(_seed ^ 0x1571);
+        var report = new StringBuilder();
+        double worstForward = 0, worstGradient = 0;
+        foreach (var (config, type) in DrawnModules.Modules.Where(m => m.Config.IsLstm && m.Config.IsCell))
+        {
+            var cell = (ILstmCellModule)Activator.CreateInstance(type, random.Next())!;
+            int batch = random.Next(1, 9);
+            bool customState = random.Next(2) == 1;
+            int stateLength = batch * config.HiddenSize;
+            float[] input = Numerics.Uniform(random, batch * config.InputSize, InputBound(config));
+            float[]? hx = customState ? Numerics.Uniform(random, stateLength) : null;
+            float[]? cx = customState ? Numerics.Uniform(random, stateLength) : null;
+            float[] gradH = Numerics.Uniform(random, stateLength), gradC = Numerics.Uniform(random, stateLength);
+            var hNext = new float[stateLength];
+            var cNext = new float[stateLength];
+            var gradInput = new float[input.Length];
+            var gradHx = customState ? new float[stateLength] : Array.Empty<float>();
+            var gradCx = customState ? new float[stateLength] : Array.Empty<float>();
+            cell.ZeroGrad();
+            cell.Forward(input, batch, hx, cx, hNext, cNext, training: true);
+            cell.Backward(gradH, gradC, gradInput, gradHx, gradCx);
+            Torch.Gradients reference = Torch.LstmCellBackward(config, cell.Parameters, input, batch, hx, cx, gradH, gradC, out float[] refC, out float[]? refGradCx);
+            string detail = $"batch {batch}, state {(customState ? "custom" : "default")}";
+            double forward = Math.Max(Numerics.MaxScaledError(hNext, reference.Output), Numerics.MaxScaledError(cNext, refC));
+            double err = Math.Max(Numerics.RelativeNormError(gradInput, reference.Input), ParameterError(cell.Gradients, reference));
+            if (customState)
+                err = Math.Max(err, Math.Max(Numerics.RelativeNormError(gradHx, reference.H0!), Numerics.RelativeNormError(gradCx, refGradCx!)));
+            worstForward = Math.Max(worstForward, forward);
+            worstGradient = Math.Max(worstGradient, err);
+            report.AppendLine($"forward {forward:E2}, gradient {err:E2}  {config} {detail}");
+            Assert.That(forward, Is.LessThanOrEqualTo(Numerics.ForwardTolerance), $"seed {_seed}: forward {config} {detail}");
+            Assert.That(err, Is.LessThanOrEqualTo(Numerics.GradientTolerance), $"seed {_seed}: gradients {config} {detail}");
+            Assert.That(cell.LastKernelPath, Is.EqualTo(ExpectedPath.Get()));
+        }
+        TestContext.Out.WriteLine(report.ToString());
+        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: {DrawnModules.LstmCellConfigurations} LSTMCell configurations, max scaled forward error vs PyTorch {worstForward:E2}, max relative gradient error vs autograd {worstGradient:E2}");
+    }
+
+    [Test]
+    public void DeclaredLstmsMatchTheGenericKernelsAndCarryStateInPlace()
+    {
+        var random = new Random(_seed);
+        var lstm = new MixedLstm(random.Next());
+        var reference = new Dynamic.Lstm(3, 17, numLayers: 2, batchFirst: true, bidirectional: true, seed: 0);
+        reference.Parameters.CopyFrom(lstm.Parameters);
+        float[] x = Numerics.Uniform(random, 5 * 4 * 3), h = Numerics.Uniform(random, 4 * 4 * 17), c = Numerics.Uniform(random, 4 * 4 * 17);
+        var (output, hN, cN) = lstm.Forward(x, 5, 4, h, c);
+        var (refOutput, refHN, refCN) = reference.Forward(x, 5, 4, h, c);
+        Numerics.AssertClose(output, refOutput, "output");
+        Numerics.AssertClose(hN, refHN, "hN");
+        Numerics.AssertClose(cN, refCN, "cN");
+        var inPlaceOutput = new float[output.Length];
+        lstm.Forward(x, 5, 4, inPlaceOutput, h, c, h, c);
+        Assert.That(inPlaceOutput, Is.EqualTo(output));
+        Assert.That(h, Is.EqualTo(hN));
+        Assert.That(c, Is.EqualTo(cN));
+
+        var cell = new AmpLstmCell(1);
+        var cellReference = new Dynamic.LstmCell(1, 32, seed: 0);
+        cellReference.Parameters.CopyFrom(cell.Parameters);
+        float[] sample = { 0.3f }, ch = new float[32], cc = new float[32];
+        for (int t = 0; t < 20; t++)
+        {
+            sample[0] = MathF.Sin(t);
+            var (rh, rc) = cellReference.Forward(sample, 1, ch, cc);
+            cell.Forward(sample, 1, ch, cc, ch, cc);
+            Numerics.AssertClose(ch, rh, $"h at step {t}");
+            Numerics.AssertClose(cc, rc, $"c at step {t}");
+        }
+    }
+
+    [Test]
+    public void LstmStepsAllocateNothing()
+    {
+        var cell = new AmpLstmCell(1);
+        var lstm = new WideLstm(1);
+        float[] sample = new float[1], h = new float[32], c = new float[32];
+        float[] x = new float[3 * 2 * 100], output = new float[3 * 2 * 200], hN = new float[2 * 200], cN = new float[2 * 200];
+        void Calls()
+        {
+            cell.Forward(sample, 1, h, c, h, c);
+            lstm.Forward(x, 3, 2, output, hN, cN, hN, cN);
+        }
+        for (int i = 0; i < 200; i++)
+            Calls();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+            Calls();
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0));
+    }
+
+    private static float InputBound(RnnConfig config) => MathF.Min(2f, 3f * MathF.Sqrt((float)config.HiddenSize / config.InputSize));
+
+    private static double ParameterError(ParameterSet gradients, Torch.Gradients reference) =>
+        gradients.Names.Max(name => Numerics.RelativeNormError(gradients.GetReadOnly(name), reference.Parameters[name]));
+}
