@@ -16,38 +16,16 @@ public sealed class RnnGenerator : IIncrementalGenerator
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        IncrementalValuesProvider<ParseResult> rnn = context.SyntaxProvider
-            .ForAttributeWithMetadataName(
-                SpecParser.RnnAttribute,
-                static (node, _) => node is TypeDeclarationSyntax,
-                static (ctx, ct) => SpecParser.Parse(ctx, ModuleKind.Rnn, ct))
-            .WithTrackingName(TrackingNames.RnnParse);
-
-        IncrementalValuesProvider<ParseResult> cell = context.SyntaxProvider
-            .ForAttributeWithMetadataName(
-                SpecParser.RnnCellAttribute,
-                static (node, _) => node is TypeDeclarationSyntax,
-                static (ctx, ct) => SpecParser.Parse(ctx, ModuleKind.RnnCell, ct))
-            .WithTrackingName(TrackingNames.RnnCellParse);
-
-        IncrementalValuesProvider<ParseResult> lstm = context.SyntaxProvider
-            .ForAttributeWithMetadataName(
-                SpecParser.LstmAttribute,
-                static (node, _) => node is TypeDeclarationSyntax,
-                static (ctx, ct) => SpecParser.Parse(ctx, ModuleKind.Lstm, ct))
-            .WithTrackingName(TrackingNames.LstmParse);
-
-        IncrementalValuesProvider<ParseResult> lstmCell = context.SyntaxProvider
-            .ForAttributeWithMetadataName(
-                SpecParser.LstmCellAttribute,
-                static (node, _) => node is TypeDeclarationSyntax,
-                static (ctx, ct) => SpecParser.Parse(ctx, ModuleKind.LstmCell, ct))
-            .WithTrackingName(TrackingNames.LstmCellParse);
-
-        Register(context, rnn);
-        Register(context, cell);
-        Register(context, lstm);
-        Register(context, lstmCell);
+        foreach ((string metadataName, ModuleKind kind, string trackingName) in SpecParser.ModuleAttributes)
+        {
+            IncrementalValuesProvider<ParseResult> results = context.SyntaxProvider
+                .ForAttributeWithMetadataName(
+                    metadataName,
+                    static (node, _) => node is TypeDeclarationSyntax,
+                    (ctx, ct) => SpecParser.Parse(ctx, kind, ct))
+                .WithTrackingName(trackingName);
+            Register(context, results);
+        }
     }
 
     private static void Register(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<ParseResult> results)

@@ -7,6 +7,8 @@ internal static class TrackingNames
     public const string RnnCellParse = nameof(RnnCellParse);
     public const string LstmParse = nameof(LstmParse);
     public const string LstmCellParse = nameof(LstmCellParse);
+    public const string GruParse = nameof(GruParse);
+    public const string GruCellParse = nameof(GruCellParse);
     public const string Diagnostics = nameof(Diagnostics);
     public const string Specs = nameof(Specs);
 }

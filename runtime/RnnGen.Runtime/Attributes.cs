@@ -140,3 +140,60 @@ public sealed class LstmCellAttribute : Attribute
     /// <summary>PyTorch's <c>bias</c> (default true).</summary>
     public bool Bias { get; set; } = true;
 }
+
+/// <summary>
+/// Generates a multi-layer GRU with PyTorch's <c>torch.nn.GRU</c> semantics (gate rows r, z, n; b_hn inside the
+/// reset product), sized at compile time. Apply it to a non-generic <c>partial class</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class GruAttribute : Attribute
+{
+    /// <summary>Declares a GRU with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
+    public GruAttribute(int inputSize, int hiddenSize)
+    {
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+    }
+
+    /// <summary>PyTorch's <c>input_size</c>.</summary>
+    public int InputSize { get; }
+
+    /// <summary>PyTorch's <c>hidden_size</c>.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>PyTorch's <c>num_layers</c> (default 1).</summary>
+    public int NumLayers { get; set; } = 1;
+
+    /// <summary>PyTorch's <c>bias</c> (default true).</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>PyTorch's <c>batch_first</c> (default false).</summary>
+    public bool BatchFirst { get; set; }
+
+    /// <summary>PyTorch's <c>dropout</c> between layers (default 0); applies in training only.</summary>
+    public double Dropout { get; set; }
+
+    /// <summary>PyTorch's <c>bidirectional</c> (default false).</summary>
+    public bool Bidirectional { get; set; }
+}
+
+/// <summary>Generates a GRU cell with PyTorch's <c>torch.nn.GRUCell</c> semantics, sized at compile time.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class GruCellAttribute : Attribute
+{
+    /// <summary>Declares a cell with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
+    public GruCellAttribute(int inputSize, int hiddenSize)
+    {
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+    }
+
+    /// <summary>PyTorch's <c>input_size</c>.</summary>
+    public int InputSize { get; }
+
+    /// <summary>PyTorch's <c>hidden_size</c>.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>PyTorch's <c>bias</c> (default true).</summary>
+    public bool Bias { get; set; } = true;
+}

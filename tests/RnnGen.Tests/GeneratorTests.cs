@@ -23,6 +23,7 @@ public class GeneratorTests
     [TestCase("[RnnCell(3, 17, Nonlinearity = Nonlinearity.Relu, Bias = false)] public partial class Cell;", "Sample.Cell", TestName = "Snapshot_RnnCell_3_17_Relu_NoBias")]
     [TestCase("[Rnn(1, 5, NumLayers = 2, Bidirectional = true, BatchFirst = true)] public partial class Stack;", "Sample.Stack", TestName = "Snapshot_Rnn_1_5_TwoLayers_Bidirectional")]
     [TestCase("[LstmCell(1, 12)] public partial class Amp;", "Sample.Amp", TestName = "Snapshot_LstmCell_1_12")]
+    [TestCase("[GruCell(1, 12)] public partial class AmpGru;", "Sample.AmpGru", TestName = "Snapshot_GruCell_1_12")]
     public void EmittedSourceMatchesSnapshot(string declaration, string typeName)
     {
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + declaration);
@@ -48,10 +49,12 @@ public class GeneratorTests
             "[Rnn(5, 7)] public sealed partial class H { public H(string name) : this(1) { Name = name; } public string Name { get; } = \"\"; }",
             "[Lstm(3, 17, NumLayers = 2, Bidirectional = true, BatchFirst = true, Bias = false)] public partial class I;",
             "[LstmCell(1, 32)] public partial class J;",
+            "[Gru(3, 17, NumLayers = 2, Bidirectional = true, Bias = false)] public partial class K;",
+            "[GruCell(5, 9)] public partial class L;",
         });
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(source);
         Assert.That(result.Diagnostics, Is.Empty);
-        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(10));
+        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(12));
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.That(problems, Is.Empty, string.Join("\n", problems));
     }
@@ -157,6 +160,8 @@ public class GeneratorTests
         yield return Case("RNNG0013", "[Lstm(4, 8, ProjSize = -1)] public partial class A;", "ProjSize is -1");
         yield return Case("RNNG0014", "[Lstm(4, 8, ProjSize = 3)] public partial class A;", "does not generate LSTMs with a projection");
         yield return Case("RNNG0007", "[Lstm(4, 8)][LstmCell(4, 8)] public partial class A;", "carries both [Lstm] and [LstmCell]");
+        yield return Case("RNNG0007", "[Gru(4, 8)][Rnn(4, 8)] public partial class A;", "carries both");
+        yield return Case("RNNG0001", "[GruCell(4, 0)] public partial class A;", "hiddenSize is 0");
     }
 
     [TestCaseSource(nameof(InvalidDeclarations))]

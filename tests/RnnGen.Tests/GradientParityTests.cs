@@ -40,7 +40,7 @@ public class GradientParityTests
             Assert.That(err, Is.LessThanOrEqualTo(Numerics.GradientTolerance), $"seed {_seed}: {config} {detail}");
         }
         TestContext.Out.WriteLine(report.ToString());
-        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: {compared} RNN configurations (dropout 0), max relative gradient error vs autograd {worst:E2}");
+        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: {compared} RNN and GRU configurations (dropout 0), max relative gradient error vs autograd {worst:E2}");
         Assert.That(compared, Is.GreaterThan(0));
     }
 
@@ -75,7 +75,7 @@ public class GradientParityTests
             Assert.That(err, Is.LessThanOrEqualTo(Numerics.GradientTolerance), $"seed {_seed}: {config} {detail}");
         }
         TestContext.Out.WriteLine(report.ToString());
-        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: {DrawnModules.CellConfigurations} RNNCell configurations, max relative gradient error vs autograd {worst:E2}");
+        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: RNNCell and GRUCell configurations, max relative gradient error vs autograd {worst:E2}");
     }
 
     [Test]

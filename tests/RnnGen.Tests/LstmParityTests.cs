@@ -154,16 +154,50 @@ public class LstmParityTests
     }
 
     [Test]
+    public void DeclaredGrusMatchTheGenericKernelsAndCarryStateInPlace()
+    {
+        var random = new Random(_seed);
+        var gru = new DeepGru(random.Next());
+        var reference = new Dynamic.Gru(17, 100, numLayers: 2, bidirectional: true, seed: 0);
+        reference.Parameters.CopyFrom(gru.Parameters);
+        float[] x = Numerics.Uniform(random, 6 * 3 * 17), h = Numerics.Uniform(random, 4 * 3 * 100);
+        var (output, hN) = gru.Forward(x, 6, 3, h);
+        var (refOutput, refHN) = reference.Forward(x, 6, 3, h);
+        Numerics.AssertClose(output, refOutput, "output");
+        Numerics.AssertClose(hN, refHN, "hN");
+        var inPlace = new float[output.Length];
+        gru.Forward(x, 6, 3, inPlace, h, h);
+        Assert.That(inPlace, Is.EqualTo(output));
+        Assert.That(h, Is.EqualTo(hN));
+
+        var cell = new AmpGruCell(1);
+        var cellReference = new Dynamic.GruCell(1, 32, seed: 0);
+        cellReference.Parameters.CopyFrom(cell.Parameters);
+        float[] sample = new float[1], state = new float[32];
+        for (int t = 0; t < 20; t++)
+        {
+            sample[0] = MathF.Cos(t);
+            float[] expected = cellReference.Forward(sample, 1, state);
+            cell.Forward(sample, 1, state, state);
+            Numerics.AssertClose(state, expected, $"h at step {t}");
+        }
+        Assert.That(cell.LastKernelPath, Is.EqualTo(ExpectedPath.Get()));
+    }
+
+    [Test]
     public void LstmStepsAllocateNothing()
     {
         var cell = new AmpLstmCell(1);
         var lstm = new WideLstm(1);
         float[] sample = new float[1], h = new float[32], c = new float[32];
         float[] x = new float[3 * 2 * 100], output = new float[3 * 2 * 200], hN = new float[2 * 200], cN = new float[2 * 200];
+        var gru = new AmpGruCell(1);
+        float[] g = new float[32];
         void Calls()
         {
             cell.Forward(sample, 1, h, c, h, c);
             lstm.Forward(x, 3, 2, output, hN, cN, hN, cN);
+            gru.Forward(sample, 1, g, g);
         }
         for (int i = 0; i < 200; i++)
             Calls();

@@ -49,3 +49,9 @@ public partial class MixedLstm;
 
 [Lstm(100, 200)]
 public partial class WideLstm;
+
+[GruCell(1, 32)]
+public partial class AmpGruCell;
+
+[Gru(17, 100, NumLayers = 2, Bidirectional = true)]
+public partial class DeepGru;

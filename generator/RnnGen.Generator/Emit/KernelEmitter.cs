@@ -76,6 +76,11 @@ internal static class KernelEmitter
             w.Summary("Hidden units per tile; a tile's gates are stored together (the panel width of packed W^T is Gates x TileUnits).");
             w.Line($"private const int TileUnits = {unitTiles.TileWidth};");
             w.Line($"private const int Gates = {plan.Gates};");
+            if (plan.Gates > 1)
+            {
+                w.Summary("Floats per row of a training step's record: four vectors of units per tile (LSTM: i, f, g, o; GRU: r, z, n, W_hn h + b_hn).");
+                w.Line($"private const int TapeRow = {4 * hp};");
+            }
             w.Line("private static readonly global::RnnGen.Kernels.GateLayout s_layout = new(HiddenSize, PaddedHidden, TileUnits, Gates);");
             w.Line();
             w.Line("// Packed weights, per layer and direction: W_ih^T and W_hh^T as column panels, bias_ih + bias_hh (forward);");
@@ -87,6 +92,8 @@ internal static class KernelEmitter
                 w.Line($"private const int PackedBias{b.Suffix} = {b.Bias};");
                 w.Line($"private const int PackedWeightIhRows{b.Suffix} = {b.WeightIhRows};");
                 w.Line($"private const int PackedWeightHhRows{b.Suffix} = {b.WeightHhRows};");
+                if (spec.IsGru)
+                    w.Line($"private const int PackedHiddenBiasN{b.Suffix} = {b.HiddenBiasN};");
             }
             w.Line($"public const int PackedLength = {layout.Length};");
             w.Line();
@@ -94,10 +101,15 @@ internal static class KernelEmitter
             w.Line();
             EmitKernelsStruct(w, spec, layout);
 
-            if (plan.Gates > 1)
+            if (spec.IsLstm)
             {
                 w.Line();
                 LstmStepEmitter.Emit(w, spec, plan);
+            }
+            else if (spec.IsGru)
+            {
+                w.Line();
+                GruStepEmitter.Emit(w, spec, plan);
             }
             foreach (Operation op in operations)
             {
@@ -139,10 +151,21 @@ internal static class KernelEmitter
                 string wih = $"parameters.GetReadOnly(\"weight_ih{b.TorchSuffix}\")", whh = $"parameters.GetReadOnly(\"weight_hh{b.TorchSuffix}\")";
                 w.Line($"{Packing}.PackPanels({wih}, Gates, HiddenSize, {b.InputColumns}, PaddedHidden, TileUnits, packed.Slice(PackedWeightIh{b.Suffix}, {b.InputColumns} * GateRow));");
                 w.Line($"{Packing}.PackPanels({whh}, Gates, HiddenSize, HiddenSize, PaddedHidden, TileUnits, packed.Slice(PackedWeightHh{b.Suffix}, HiddenSize * GateRow));");
-                if (spec.Bias)
+                if (spec.Bias && spec.IsGru)
+                {
+                    w.Line($"{Packing}.PackBias(parameters.GetReadOnly(\"bias_ih{b.TorchSuffix}\"), parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\"), s_layout, packed.Slice(PackedBias{b.Suffix}, GateRow), hiddenBiasFromGate: 2);");
+                    w.Line($"{Packing}.PackUnits(parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\").Slice(2 * HiddenSize, HiddenSize), packed.Slice(PackedHiddenBiasN{b.Suffix}, PaddedHidden));");
+                }
+                else if (spec.Bias)
+                {
                     w.Line($"{Packing}.PackBias(parameters.GetReadOnly(\"bias_ih{b.TorchSuffix}\"), parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\"), s_layout, packed.Slice(PackedBias{b.Suffix}, GateRow));");
+                }
                 else
+                {
                     w.Line($"packed.Slice(PackedBias{b.Suffix}, GateRow).Clear();");
+                    if (spec.IsGru)
+                        w.Line($"packed.Slice(PackedHiddenBiasN{b.Suffix}, PaddedHidden).Clear();");
+                }
                 w.Line($"{Packing}.PackRows({wih}, s_layout, {b.InputColumns}, {b.PaddedInput}, packed.Slice(PackedWeightIhRows{b.Suffix}, GateRow * {b.PaddedInput}));");
                 w.Line($"{Packing}.PackRows({whh}, s_layout, HiddenSize, PaddedHidden, packed.Slice(PackedWeightHhRows{b.Suffix}, GateRow * PaddedHidden));");
             }
@@ -186,6 +209,8 @@ internal static class KernelEmitter
             using (w.Block("public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)"))
                 Switch(w, b => spec.IsLstm
                     ? $"LstmStepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, ref cPrev, cPrevStride, ref h, hStride, ref c, cStride, ref gates);"
+                    : spec.IsGru
+                    ? $"GruStepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, {W($"PackedHiddenBiasN{b.Suffix}")}, ref h, hStride, ref gates);"
                     : $"StepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, GateRow, ref h, hStride, 0);");
             w.Line();
             using (w.Block("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)"))

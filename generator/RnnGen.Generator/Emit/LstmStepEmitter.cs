@@ -69,7 +69,7 @@ internal static class LstmStepEmitter
             $"{Name(rows, tail)}(ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, unit * Gates * HiddenSize), " +
             $"ref {Unsafe}.Add(ref pre, r * GateRow + unit * Gates), ref {Unsafe}.Add(ref cPrev, r * cPrevStride + unit), cPrevStride, " +
             $"ref {Unsafe}.Add(ref h, r * hStride + unit), hStride, ref {Unsafe}.Add(ref c, r * cStride + unit), cStride, " +
-            $"ref keep ? ref {Unsafe}.Add(ref gates, r * GateRow + unit * Gates) : ref gates, keep);";
+            $"ref keep ? ref {Unsafe}.Add(ref gates, r * TapeRow + unit * 4) : ref gates, keep);";
         w.Line("int r = 0;");
         if (plan.RowBlock > 1)
         {
@@ -133,7 +133,7 @@ internal static class LstmStepEmitter
                 using (w.Block("if (keep)"))
                 {
                     for (int g = 0; g < 4; g++)
-                        w.Line($"{v}.StoreUnsafe({gate[g]}{r}, ref gates, {r * plan.PreStride + g * width});");
+                        w.Line($"{v}.StoreUnsafe({gate[g]}{r}, ref gates, {r * 4 * plan.PaddedHidden + g * width});");
                 }
             }
         }

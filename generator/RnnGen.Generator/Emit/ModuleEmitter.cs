@@ -53,6 +53,8 @@ internal static class ModuleEmitter
             ModuleKind.RnnCell => "torch.nn.RNNCell",
             ModuleKind.Lstm => "torch.nn.LSTM",
             ModuleKind.LstmCell => "torch.nn.LSTMCell",
+            ModuleKind.Gru => "torch.nn.GRU",
+            ModuleKind.GruCell => "torch.nn.GRUCell",
             _ => "torch.nn.RNN",
         };
         string activation = spec.Activation == ActivationKind.Tanh ? "Tanh" : "Relu";
@@ -79,7 +81,7 @@ internal static class ModuleEmitter
         }
         w.Summary("Whether the module has bias_ih and bias_hh (PyTorch's bias).");
         w.Line($"public const bool Bias = {Bool(spec.Bias)};");
-        if (!spec.IsLstm)
+        if (spec.IsElman)
         {
             w.Summary("The non-linearity (PyTorch's nonlinearity).");
             w.Line($"public const global::RnnGen.Nonlinearity Nonlinearity = global::RnnGen.Nonlinearity.{activation};");
@@ -200,7 +202,7 @@ internal static class ModuleEmitter
         else if (spec.IsCell)
         {
             w.Line("/// <summary>");
-            w.Line("/// One step of torch.nn.RNNCell: <paramref name=\"input\"/> (batch, InputSize); <paramref name=\"hx\"/> and");
+            w.Line($"/// One step of {torch}: <paramref name=\"input\"/> (batch, InputSize); <paramref name=\"hx\"/> and");
             w.Line("/// <paramref name=\"hNext\"/> (batch, HiddenSize). An empty <paramref name=\"hx\"/> means zeros, and it may be the");
             w.Line("/// same memory as <paramref name=\"hNext\"/>. With <paramref name=\"training\"/>, also records what Backward needs.");
             w.Line("/// Allocates nothing once the workspace has grown to the batch.");
@@ -229,7 +231,7 @@ internal static class ModuleEmitter
         else
         {
             w.Line("/// <summary>");
-            w.Line("/// torch.nn.RNN's forward. <paramref name=\"input\"/>: (seqLen, batch, InputSize), or (batch, seqLen, InputSize)");
+            w.Line($"/// {torch}'s forward. <paramref name=\"input\"/>: (seqLen, batch, InputSize), or (batch, seqLen, InputSize)");
             w.Line("/// when BatchFirst. <paramref name=\"output\"/>: (seqLen, batch, NumDirections * HiddenSize), batch-first likewise,");
             w.Line("/// directions side by side. <paramref name=\"hN\"/> and <paramref name=\"h0\"/>: (NumLayers * NumDirections, batch,");
             w.Line("/// HiddenSize), never batch-first; an empty <paramref name=\"h0\"/> means zeros, and it may be the same memory as");
@@ -298,7 +300,9 @@ internal static class ModuleEmitter
                 }
                 using (w.Block("default:"))
                 {
-                    string generic = spec.IsLstm ? "global::RnnGen.Kernels.GenericLstmKernels" : $"global::RnnGen.Kernels.GenericRnnKernels<{activation}>";
+                    string generic = spec.IsLstm ? "global::RnnGen.Kernels.GenericLstmKernels"
+                        : spec.IsGru ? "global::RnnGen.Kernels.GenericGruKernels"
+                        : $"global::RnnGen.Kernels.GenericRnnKernels<{activation}>";
                     w.Line($"var kernels = new {generic}(s_shape, Parameters);");
                     foreach (string line in body(generic))
                         w.Line(line);
@@ -314,11 +318,14 @@ internal static class ModuleEmitter
         ModuleKind.RnnCell => "global::RnnGen.IRnnCellModule",
         ModuleKind.Lstm => "global::RnnGen.ILstmModule",
         ModuleKind.LstmCell => "global::RnnGen.ILstmCellModule",
+        ModuleKind.GruCell => "global::RnnGen.IRnnCellModule",
         _ => "global::RnnGen.IRnnModule",
     };
 
     private static string GatesType(NetworkSpec spec) => spec.IsLstm
         ? "global::RnnGen.Kernels.LstmGates"
+        : spec.IsGru
+        ? "global::RnnGen.Kernels.GruGates"
         : $"global::RnnGen.Kernels.ElmanGates<{(spec.Activation == ActivationKind.Tanh ? "global::RnnGen.Kernels.TanhActivation" : "global::RnnGen.Kernels.ReluActivation")}>";
 
     private static string Bool(bool value) => value ? "true" : "false";

@@ -74,7 +74,7 @@ internal sealed record TilePlan(int Width, int TileVectors, int PaddedWidth, int
 
 /// <summary>Where one layer-and-direction's packed matrices sit in a path's packed buffer.</summary>
 internal sealed record PackedBlock(int Layer, int Direction, string Suffix, string TorchSuffix, int InputColumns, int PaddedInput,
-    int WeightIh, int WeightHh, int Bias, int WeightIhRows, int WeightHhRows);
+    int WeightIh, int WeightHh, int Bias, int WeightIhRows, int WeightHhRows, int HiddenBiasN);
 
 /// <summary>
 /// The packed-weight layout of one path, per block: W_ihᵀ and W_hhᵀ as column panels (forward), the summed
@@ -98,8 +98,9 @@ internal sealed record PackedLayout(IReadOnlyList<PackedBlock> Blocks, int Lengt
                 int bias = whh + h * ps;
                 int wihRows = bias + ps;
                 int whhRows = wihRows + ps * kp;
-                offset = whhRows + ps * hp;
-                blocks.Add(new PackedBlock(layer, direction, suffix, torch, k, kp, wih, whh, bias, wihRows, whhRows));
+                int hiddenBiasN = whhRows + ps * hp; // a GRU's b_hn, which stays inside the reset product
+                offset = hiddenBiasN + (spec.IsGru ? hp : 0);
+                blocks.Add(new PackedBlock(layer, direction, suffix, torch, k, kp, wih, whh, bias, wihRows, whhRows, hiddenBiasN));
             }
         }
         return new PackedLayout(blocks, offset);

@@ -9,6 +9,8 @@ internal enum ModuleKind
     RnnCell,
     Lstm,
     LstmCell,
+    Gru,
+    GruCell,
 }
 
 /// <summary>The non-linearity, mirroring <c>RnnGen.Nonlinearity</c> (the generator does not reference the runtime).</summary>
@@ -42,12 +44,17 @@ internal sealed record NetworkSpec(
 {
     public int NumDirections => Bidirectional ? 2 : 1;
 
-    public bool IsCell => Kind is ModuleKind.RnnCell or ModuleKind.LstmCell;
+    public bool IsCell => Kind is ModuleKind.RnnCell or ModuleKind.LstmCell or ModuleKind.GruCell;
 
     public bool IsLstm => Kind is ModuleKind.Lstm or ModuleKind.LstmCell;
 
-    /// <summary>Gates per hidden unit: 1 (Elman) or 4 (LSTM: i, f, g, o).</summary>
-    public int Gates => IsLstm ? 4 : 1;
+    public bool IsGru => Kind is ModuleKind.Gru or ModuleKind.GruCell;
+
+    /// <summary>Whether this is an Elman RNN (the kind with a choice of non-linearity).</summary>
+    public bool IsElman => Kind is ModuleKind.Rnn or ModuleKind.RnnCell;
+
+    /// <summary>Gates per hidden unit: 1 (Elman), 3 (GRU: r, z, n) or 4 (LSTM: i, f, g, o).</summary>
+    public int Gates => IsLstm ? 4 : IsGru ? 3 : 1;
 
     /// <summary>The fully qualified metadata-style name, used for the hint name.</summary>
     public string FullName

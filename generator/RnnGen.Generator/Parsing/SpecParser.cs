@@ -20,9 +20,19 @@ internal static class SpecParser
     public const string RnnCellAttribute = "RnnGen.RnnCellAttribute";
     public const string LstmAttribute = "RnnGen.LstmAttribute";
     public const string LstmCellAttribute = "RnnGen.LstmCellAttribute";
+    public const string GruAttribute = "RnnGen.GruAttribute";
+    public const string GruCellAttribute = "RnnGen.GruCellAttribute";
 
-    /// <summary>Every attribute that makes a type a module; a type may carry only one.</summary>
-    private static readonly string[] s_moduleAttributes = { RnnAttribute, RnnCellAttribute, LstmAttribute, LstmCellAttribute };
+    /// <summary>Every attribute that makes a type a module, with its kind; a type may carry only one.</summary>
+    public static readonly (string MetadataName, ModuleKind Kind, string TrackingName)[] ModuleAttributes =
+    {
+        (RnnAttribute, ModuleKind.Rnn, TrackingNames.RnnParse),
+        (RnnCellAttribute, ModuleKind.RnnCell, TrackingNames.RnnCellParse),
+        (LstmAttribute, ModuleKind.Lstm, TrackingNames.LstmParse),
+        (LstmCellAttribute, ModuleKind.LstmCell, TrackingNames.LstmCellParse),
+        (GruAttribute, ModuleKind.Gru, TrackingNames.GruParse),
+        (GruCellAttribute, ModuleKind.GruCell, TrackingNames.GruCellParse),
+    };
 
     /// <summary>Array.MaxLength: the most floats one parameter buffer can hold.</summary>
     private const long MaxArrayLength = 0x7FFFFFC7;
@@ -121,7 +131,7 @@ internal static class SpecParser
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownNonlinearity, ArgumentLocation(attributeSyntax, "Nonlinearity", -1) ?? attributeLocation, Format(activation)));
         if (inputSize >= 1 && hiddenSize >= 1 && numLayers >= 1)
         {
-            long values = StorageFloats(inputSize, hiddenSize, numLayers, bidirectional ? 2 : 1, kind is ModuleKind.Lstm or ModuleKind.LstmCell ? 4 : 1);
+            long values = StorageFloats(inputSize, hiddenSize, numLayers, bidirectional ? 2 : 1, kind is ModuleKind.Lstm or ModuleKind.LstmCell ? 4 : kind is ModuleKind.Gru or ModuleKind.GruCell ? 3 : 1);
             if (values > MaxArrayLength)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.TooLarge, attributeLocation, Format(values), Format(MaxArrayLength)));
         }
@@ -161,7 +171,7 @@ internal static class SpecParser
     }
 
     private static bool IsModuleAttribute(INamedTypeSymbol? attributeClass) =>
-        attributeClass is not null && Array.IndexOf(s_moduleAttributes, attributeClass.ToDisplayString()) >= 0;
+        attributeClass is not null && Array.Exists(ModuleAttributes, a => a.MetadataName == attributeClass.ToDisplayString());
 
     private static string ShortName(AttributeData attribute)
     {

@@ -12,7 +12,8 @@ internal static class GenericProducts
 {
     public static GateLayout Layout(in RnnShape shape) => new(shape.HiddenSize, shape.HiddenSize, shape.HiddenSize, shape.GateCount);
 
-    public static void Project(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float x, nint xStride, int rows, ref float pre)
+    /// <summary>pre = x · W_ihᵀ + b_ih + b_hh; rows from <paramref name="hiddenBiasFromGate"/> on (a GRU's n) take b_ih only.</summary>
+    public static void Project(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float x, nint xStride, int rows, ref float pre, int hiddenBiasFromGate = int.MaxValue)
     {
         int block = shape.BlockIndex(layer, direction);
         int gateRows = shape.GateCount * shape.HiddenSize, cols = shape.LayerInputSize(layer);
@@ -25,7 +26,7 @@ internal static class GenericProducts
             ref float xr = ref Unsafe.Add(ref x, r * xStride);
             for (int j = 0; j < gateRows; j++)
             {
-                float sum = bih >= 0 ? p[bih + j] + p[bhh + j] : 0f;
+                float sum = bih < 0 ? 0f : j / shape.HiddenSize >= hiddenBiasFromGate ? p[bih + j] : p[bih + j] + p[bhh + j];
                 int row = w + j * cols;
                 for (int k = 0; k < cols; k++)
                     sum += p[row + k] * Unsafe.Add(ref xr, k);
@@ -226,6 +227,85 @@ public readonly struct GenericLstmKernels : IRnnKernels
                     Unsafe.Add(ref gr, hidden + u) = f;
                     Unsafe.Add(ref gr, 2 * hidden + u) = g;
                     Unsafe.Add(ref gr, 3 * hidden + u) = o;
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void BackStep(int layer, int direction, ref float da, int rows, ref float dh) =>
+        GenericProducts.BackStep(_shape, _parameters, layer, direction, ref da, rows, ref dh);
+
+    /// <inheritdoc/>
+    public void BackProject(int layer, int direction, ref float da, int rows, ref float dx) =>
+        GenericProducts.BackProject(_shape, _parameters, layer, direction, ref da, rows, ref dx);
+
+    /// <inheritdoc/>
+    public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw) =>
+        GenericProducts.WeightGrad(_shape, layer, recurrent, ref da, ref x, rows, ref dw);
+}
+
+/// <summary>
+/// Scalar GRU kernels for any <see cref="RnnShape"/> with three gates, on PyTorch-layout parameters (gate
+/// rows r, z, n; b_hn inside the reset product).
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly struct GenericGruKernels : IRnnKernels
+{
+    private readonly RnnShape _shape;
+    private readonly ParameterSet _parameters;
+
+    /// <summary>Kernels for <paramref name="shape"/> over <paramref name="parameters"/>.</summary>
+    public GenericGruKernels(in RnnShape shape, ParameterSet parameters)
+    {
+        _shape = shape;
+        _parameters = parameters;
+    }
+
+    /// <inheritdoc/>
+    public int StateStride => _shape.HiddenSize;
+
+    /// <inheritdoc/>
+    public int PreStride => 3 * _shape.HiddenSize;
+
+    /// <inheritdoc/>
+    public GateLayout Layout => GenericProducts.Layout(_shape);
+
+    /// <inheritdoc/>
+    public int InputStride(int layer) => _shape.LayerInputSize(layer);
+
+    /// <inheritdoc/>
+    public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre) =>
+        GenericProducts.Project(_shape, _parameters, layer, direction, ref x, xStride, rows, ref pre, hiddenBiasFromGate: 2);
+
+    /// <inheritdoc/>
+    public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride,
+        ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
+    {
+        int hidden = _shape.HiddenSize;
+        float[] p = _parameters.Data;
+        int block = _shape.BlockIndex(layer, direction);
+        int w = _parameters.OffsetOf(block + 1);
+        int bhh = _shape.Bias ? _parameters.OffsetOf(block + 3) : -1;
+        bool keep = !Unsafe.IsNullRef(ref gates);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float hr = ref Unsafe.Add(ref hPrev, r * hPrevStride);
+            ref float pr = ref Unsafe.Add(ref pre, r * 3 * hidden);
+            for (int u = 0; u < hidden; u++)
+            {
+                float reset = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, hidden, u, ref hr, Unsafe.Add(ref pr, u)));
+                float update = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, hidden, hidden + u, ref hr, Unsafe.Add(ref pr, hidden + u)));
+                float hn = GenericProducts.GateSum(p, w, hidden, 2 * hidden + u, ref hr, bhh >= 0 ? p[bhh + 2 * hidden + u] : 0f);
+                float n = TanhActivation.Invoke(Unsafe.Add(ref pr, 2 * hidden + u) + reset * hn);
+                Unsafe.Add(ref h, r * hStride + u) = (1f - update) * n + update * Unsafe.Add(ref hr, u);
+                if (keep)
+                {
+                    ref float gr = ref Unsafe.Add(ref gates, r * 4 * hidden);
+                    Unsafe.Add(ref gr, u) = reset;
+                    Unsafe.Add(ref gr, hidden + u) = update;
+                    Unsafe.Add(ref gr, 2 * hidden + u) = n;
+                    Unsafe.Add(ref gr, 3 * hidden + u) = hn;
                 }
             }
         }

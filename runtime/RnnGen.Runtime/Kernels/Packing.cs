@@ -51,15 +51,28 @@ public static class Packing
     /// <paramref name="layout"/>'s order, zeros at the padding. Both biases enter every pre-activation, so the
     /// kernels add them once.
     /// </summary>
-    public static void PackBias(ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh, in GateLayout layout, Span<float> destination)
+    /// <remarks>
+    /// With <paramref name="hiddenBiasFromGate"/> set (a GRU: 2), gates from that one on get <c>bias_ih</c> only:
+    /// their <c>bias_hh</c> goes inside the reset product (<see cref="PackUnits"/>).
+    /// </remarks>
+    public static void PackBias(ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh, in GateLayout layout, Span<float> destination, int hiddenBiasFromGate = int.MaxValue)
     {
         if (biasIh.Length != layout.Gates * layout.Hidden || biasHh.Length != biasIh.Length || destination.Length != layout.RowLength)
             throw new ArgumentException($"Bias lengths {biasIh.Length} and {biasHh.Length} do not fit a layout of {layout.RowLength}.", nameof(destination));
         for (int q = 0; q < destination.Length; q++)
         {
             int row = layout.TorchRow(q);
-            destination[q] = row < 0 ? 0f : biasIh[row] + biasHh[row];
+            destination[q] = row < 0 ? 0f : row / layout.Hidden >= hiddenBiasFromGate ? biasIh[row] : biasIh[row] + biasHh[row];
         }
+    }
+
+    /// <summary>Copies <paramref name="source"/> (one value per hidden unit) and zeros the padding after it.</summary>
+    public static void PackUnits(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        if (destination.Length < source.Length)
+            throw new ArgumentException($"{source.Length} values do not fit {destination.Length}.", nameof(destination));
+        source.CopyTo(destination);
+        destination.Slice(source.Length).Clear();
     }
 
     /// <summary>

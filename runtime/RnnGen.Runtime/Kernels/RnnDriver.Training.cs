@@ -51,7 +51,8 @@ public static partial class RnnDriver
         int hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers, rows = seqLen * batch;
         int hs = kernels.StateStride, ps = kernels.PreStride;
         bool hasDropout = dropout > 0 && layers > 1 && generator is not null;
-        var tape = new TapeLayout(shape, hs, ps, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, TGates.HasCell, TGates.Gates > 1, hasDropout);
+        int tr = TGates.TapeSlots * hs;
+        var tape = new TapeLayout(shape, hs, tr, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, TGates.HasCell, hasDropout);
         RnnTape record = workspace.Tape;
         record.IsValid = false;
         ref float t0 = ref workspace.Get(WorkspaceSlot.Tape, tape.Length);
@@ -122,7 +123,7 @@ public static partial class RnnDriver
                             c0.Slice((state * batch + b) * hidden, hidden).CopyTo(savedC0.Slice(b * hs, hidden));
                     c0d = ref MemoryMarshal.GetReference(savedC0);
                 }
-                if (TGates.Gates > 1)
+                if (TGates.TapeSlots > 0)
                     gd = ref Unsafe.Add(ref t0, tape.Gates(layer, d));
 
                 for (int s = 0; s < seqLen; s++)
@@ -139,8 +140,8 @@ public static partial class RnnDriver
                         cPrev = ref s == 0 ? ref c0d : ref Unsafe.Add(ref cd, previous * batch * hs);
                         c = ref Unsafe.Add(ref cd, t * batch * hs);
                     }
-                    if (TGates.Gates > 1)
-                        gates = ref Unsafe.Add(ref gd, t * batch * ps);
+                    if (TGates.TapeSlots > 0)
+                        gates = ref Unsafe.Add(ref gd, t * batch * tr);
                     kernels.Step(layer, d, ref hPrev, hs, ref preStep, batch, ref Unsafe.Add(ref hd, t * batch * hs), hs, ref cPrev, hs, ref c, hs, ref gates);
                 }
                 int last = d == 0 ? seqLen - 1 : 0;
@@ -214,11 +215,19 @@ public static partial class RnnDriver
         Check.NoOverlap(gradC0, nameof(gradC0), gradInput, nameof(gradInput));
         Check.NoOverlap(gradC0, nameof(gradC0), gradH0, nameof(gradH0));
 
-        int hs = kernels.StateStride, ps = kernels.PreStride;
+        int hs = kernels.StateStride, ps = kernels.PreStride, tr = TGates.TapeSlots * hs;
         GateLayout layout = kernels.Layout;
-        var tape = new TapeLayout(shape, hs, ps, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, TGates.HasCell, TGates.Gates > 1, record.HasDropout);
+        var tapeLayout = layout with { Gates = Math.Max(1, TGates.TapeSlots) };
+        var tape = new TapeLayout(shape, hs, tr, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, TGates.HasCell, record.HasDropout);
         ref float t0 = ref workspace.Get(WorkspaceSlot.Tape, tape.Length);
         Span<float> da = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradPre, directions * rows * ps), directions * rows * ps);
+        // A GRU's input-side gradient differs from the hidden side's in the n gate; the other cells share one.
+        Span<float> daIn = TGates.SplitsGradients
+            ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradPreInput, directions * rows * ps), directions * rows * ps)
+            : da;
+        Span<float> direct = TGates.SplitsGradients
+            ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradDirect, batch * hs), batch * hs)
+            : default;
         Span<float> g = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradOutput, directions * rows * hs), directions * rows * hs);
         int widest = Math.Max(hs, tape.InputStride(0));
         if (layers > 1)
@@ -261,12 +270,16 @@ public static partial class RnnDriver
                             gradCn.Slice((state * batch + b) * hidden, hidden).CopyTo(dc.Slice(b * hs, hidden));
                 }
                 Span<float> dad = da.Slice(d * rows * ps, rows * ps);
+                Span<float> dadIn = daIn.Slice(d * rows * ps, rows * ps);
                 dad.Clear(); // padding stays zero
+                if (TGates.SplitsGradients)
+                    dadIn.Clear();
                 ReadOnlySpan<float> gd = g.Slice(d * rows * hs, rows * hs);
                 ReadOnlySpan<float> hd = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H(layer, d)), rows * hs);
                 ReadOnlySpan<float> cd = TGates.HasCell ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.C(layer, d)), rows * hs) : default;
                 ReadOnlySpan<float> c0d = TGates.HasCell ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.C0(layer, d)), batch * hs) : default;
-                ReadOnlySpan<float> gatesd = TGates.Gates > 1 ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.Gates(layer, d)), rows * ps) : default;
+                ReadOnlySpan<float> gatesd = TGates.TapeSlots > 0 ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.Gates(layer, d)), rows * tr) : default;
+                ReadOnlySpan<float> h0d = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H0(layer, d)), batch * hs);
                 for (int s = seqLen - 1; s >= 0; s--)
                 {
                     int t = d == 0 ? s : seqLen - 1 - s;
@@ -274,16 +287,22 @@ public static partial class RnnDriver
                     for (int b = 0; b < batch; b++)
                     {
                         int row = t * batch + b;
-                        TGates.Backward(layout,
+                        TGates.Backward(layout, tapeLayout,
                             gd.Slice(row * hs, hidden), dh.Slice(b * hs, hidden),
                             TGates.HasCell ? dc.Slice(b * hs, hidden) : default,
-                            TGates.Gates > 1 ? gatesd.Slice(row * ps, ps) : default,
+                            TGates.TapeSlots > 0 ? gatesd.Slice(row * tr, tr) : default,
                             hd.Slice(row * hs, hidden),
+                            s == 0 ? h0d.Slice(b * hs, hidden) : hd.Slice((previous * batch + b) * hs, hidden),
                             TGates.HasCell ? cd.Slice(row * hs, hidden) : default,
                             TGates.HasCell ? (s == 0 ? c0d.Slice(b * hs, hidden) : cd.Slice((previous * batch + b) * hs, hidden)) : default,
-                            dad.Slice(row * ps, ps));
+                            dad.Slice(row * ps, ps), dadIn.Slice(row * ps, ps),
+                            TGates.SplitsGradients ? direct.Slice(b * hs, hidden) : default);
                     }
                     kernels.BackStep(layer, d, ref dad[t * batch * ps], batch, ref MemoryMarshal.GetReference(dh));
+                    if (TGates.SplitsGradients)
+                        for (int b = 0; b < batch; b++)
+                            for (int u = 0; u < hidden; u++)
+                                dh[b * hs + u] += direct[b * hs + u];
                 }
                 for (int b = 0; b < batch; b++)
                 {
@@ -302,7 +321,7 @@ public static partial class RnnDriver
                 ref float hd = ref Unsafe.Add(ref t0, tape.H(layer, d));
 
                 dwScratch.Slice(0, ps * kp).Clear();
-                kernels.WeightGrad(layer, d, false, ref dad, ref x, rows, ref dw);
+                kernels.WeightGrad(layer, d, false, ref daIn[d * rows * ps], ref x, rows, ref dw);
                 AddRows(gradients, block, layout, cols, dwScratch, kp);
 
                 // W_hh pairs da_t with the state before step t: h_{t-1} forwards, h_{t+1} in reverse, h0 first.
@@ -323,17 +342,20 @@ public static partial class RnnDriver
                 {
                     Span<float> bih = gradients.Data.AsSpan(gradients.OffsetOf(block + 2), layout.Gates * hidden);
                     Span<float> bhh = gradients.Data.AsSpan(gradients.OffsetOf(block + 3), layout.Gates * hidden);
-                    ReadOnlySpan<float> all = da.Slice(d * rows * ps, rows * ps);
+                    ReadOnlySpan<float> hiddenSide = da.Slice(d * rows * ps, rows * ps), inputSide = daIn.Slice(d * rows * ps, rows * ps);
                     for (int q = 0; q < ps; q++)
                     {
                         int torchRow = layout.TorchRow(q);
                         if (torchRow < 0)
                             continue;
-                        float sum = 0f;
+                        float sumHidden = 0f, sumInput = 0f;
                         for (int r = 0; r < rows; r++)
-                            sum += all[r * ps + q];
-                        bih[torchRow] += sum;
-                        bhh[torchRow] += sum;
+                        {
+                            sumHidden += hiddenSide[r * ps + q];
+                            sumInput += inputSide[r * ps + q];
+                        }
+                        bih[torchRow] += sumInput;
+                        bhh[torchRow] += sumHidden;
                     }
                 }
             }
@@ -343,7 +365,7 @@ public static partial class RnnDriver
                 continue;
             dx.Slice(0, rows * kp).Clear();
             for (int d = 0; d < directions; d++)
-                kernels.BackProject(layer, d, ref da[d * rows * ps], rows, ref MemoryMarshal.GetReference(dx));
+                kernels.BackProject(layer, d, ref daIn[d * rows * ps], rows, ref MemoryMarshal.GetReference(dx));
             if (layer > 0)
             {
                 ReadOnlySpan<float> mask = record.HasDropout
@@ -433,12 +455,12 @@ public static partial class RnnDriver
     {
         private readonly int _rows, _batch, _hs, _ps, _kp0, _kp1, _directions, _hBase, _h0Base, _cBase, _c0Base, _gatesBase, _maskBase;
 
-        public TapeLayout(in RnnShape shape, int stateStride, int preStride, int inputStride0, int inputStride1, int seqLen, int batch, bool cells, bool gates, bool dropout)
+        public TapeLayout(in RnnShape shape, int stateStride, int tapeRow, int inputStride0, int inputStride1, int seqLen, int batch, bool cells, bool dropout)
         {
             _rows = seqLen * batch;
             _batch = batch;
             _hs = stateStride;
-            _ps = preStride;
+            _ps = tapeRow;
             _kp0 = inputStride0;
             _kp1 = shape.NumLayers > 1 ? inputStride1 : 0;
             _directions = shape.NumDirections;
@@ -446,7 +468,7 @@ public static partial class RnnDriver
             long x = (long)_rows * (_kp0 + (long)(shape.NumLayers - 1) * _kp1);
             long h = blocks * _rows * _hs, h0 = blocks * batch * _hs;
             long c = cells ? h : 0, c0 = cells ? h0 : 0;
-            long g = gates ? blocks * _rows * _ps : 0;
+            long g = blocks * _rows * _ps;
             long mask = dropout ? (long)_rows * (shape.NumLayers - 1) * _kp1 : 0;
             long total = x + h + h0 + c + c0 + g + mask;
             if (total > Array.MaxLength)

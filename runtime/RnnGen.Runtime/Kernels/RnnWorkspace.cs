@@ -40,6 +40,12 @@ public enum WorkspaceSlot
 
     /// <summary>Backward: gradient at the previous cell state.</summary>
     GradCell,
+
+    /// <summary>Backward: a GRU's input-side pre-activation gradients.</summary>
+    GradPreInput,
+
+    /// <summary>Backward: a GRU's direct gradient at the previous state.</summary>
+    GradDirect,
 }
 
 /// <summary>

@@ -17,6 +17,8 @@ internal static class DrawnModules
     public const int CellConfigurations = 12;
     public const int LstmConfigurations = 12;
     public const int LstmCellConfigurations = 8;
+    public const int GruConfigurations = 12;
+    public const int GruCellConfigurations = 8;
 
     private static readonly Lazy<(int Seed, List<(RnnConfig Config, Type Type)> Modules)> s_drawn = new(Draw);
 
@@ -35,6 +37,8 @@ internal static class DrawnModules
             .Concat(Enumerable.Range(0, CellConfigurations).Select(_ => RnnConfig.RandomCell(random)))
             .Concat(Enumerable.Range(0, LstmConfigurations).Select(_ => RnnConfig.RandomLstm(random)))
             .Concat(Enumerable.Range(0, LstmCellConfigurations).Select(_ => RnnConfig.RandomLstmCell(random)))
+            .Concat(Enumerable.Range(0, GruConfigurations).Select(_ => RnnConfig.RandomGru(random)))
+            .Concat(Enumerable.Range(0, GruCellConfigurations).Select(_ => RnnConfig.RandomGruCell(random)))
             .ToList();
         var source = new StringBuilder("namespace Drawn;\n");
         for (int i = 0; i < configs.Count; i++)

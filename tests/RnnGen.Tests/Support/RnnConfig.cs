@@ -5,8 +5,10 @@ namespace RnnGen.Tests.Support;
 
 /// <summary>A module configuration as PyTorch's constructor takes it; writes the RnnGen declaration for it.</summary>
 public sealed record RnnConfig(bool IsCell, int InputSize, int HiddenSize, int NumLayers = 1, bool Bidirectional = false,
-    bool BatchFirst = false, bool Bias = true, Nonlinearity Nonlinearity = Nonlinearity.Tanh, double Dropout = 0, bool IsLstm = false)
+    bool BatchFirst = false, bool Bias = true, Nonlinearity Nonlinearity = Nonlinearity.Tanh, double Dropout = 0, bool IsLstm = false, bool IsGru = false)
 {
+    /// <summary>The PyTorch module's name.</summary>
+    public string Kind => (IsLstm ? "LSTM" : IsGru ? "GRU" : "RNN") + (IsCell ? "Cell" : "");
     public int Directions => Bidirectional ? 2 : 1;
 
     /// <summary>Sizes the parity tests draw from: 1, 3, 17, 100 and 200 always among them, and vector-width neighbours.</summary>
@@ -26,10 +28,18 @@ public sealed record RnnConfig(bool IsCell, int InputSize, int HiddenSize, int N
 
     public static RnnConfig RandomLstmCell(Random random) => RandomCell(random) with { Nonlinearity = Nonlinearity.Tanh, IsLstm = true };
 
+    public static RnnConfig RandomGru(Random random) => RandomRnn(random) with { Nonlinearity = Nonlinearity.Tanh, IsGru = true };
+
+    public static RnnConfig RandomGruCell(Random random) => RandomCell(random) with { Nonlinearity = Nonlinearity.Tanh, IsGru = true };
+
     private static int Size(Random random) => s_sizes[random.Next(s_sizes.Length)];
 
     /// <summary>The attribute that declares this configuration.</summary>
-    public string Attribute() => (IsLstm, IsCell) switch
+    public string Attribute() => IsGru
+        ? IsCell
+            ? $"[RnnGen.GruCell({InputSize}, {HiddenSize}, Bias = {Bool(Bias)})]"
+            : $"[RnnGen.Gru({InputSize}, {HiddenSize}, NumLayers = {NumLayers}, Bidirectional = {Bool(Bidirectional)}, BatchFirst = {Bool(BatchFirst)}, Bias = {Bool(Bias)}, Dropout = {Dropout.ToString(CultureInfo.InvariantCulture)})]"
+        : (IsLstm, IsCell) switch
     {
         (false, true) => $"[RnnGen.RnnCell({InputSize}, {HiddenSize}, Bias = {Bool(Bias)}, Nonlinearity = RnnGen.Nonlinearity.{Nonlinearity})]",
         (false, false) => $"[RnnGen.Rnn({InputSize}, {HiddenSize}, NumLayers = {NumLayers}, Bidirectional = {Bool(Bidirectional)}, BatchFirst = {Bool(BatchFirst)}, Bias = {Bool(Bias)}, Nonlinearity = RnnGen.Nonlinearity.{Nonlinearity}, Dropout = {Dropout.ToString(CultureInfo.InvariantCulture)})]",
@@ -38,7 +48,9 @@ public sealed record RnnConfig(bool IsCell, int InputSize, int HiddenSize, int N
     };
 
     /// <summary>The run-time-sized module of the same configuration.</summary>
-    public object CreateDynamic(int seed) => (IsLstm, IsCell) switch
+    public object CreateDynamic(int seed) => IsGru
+        ? IsCell ? new Dynamic.GruCell(InputSize, HiddenSize, Bias, seed) : new Dynamic.Gru(InputSize, HiddenSize, NumLayers, Bias, BatchFirst, Dropout, Bidirectional, seed)
+        : (IsLstm, IsCell) switch
     {
         (false, true) => new Dynamic.RnnCell(InputSize, HiddenSize, Bias, Nonlinearity, seed),
         (false, false) => new Dynamic.Rnn(InputSize, HiddenSize, NumLayers, Nonlinearity, Bias, BatchFirst, Dropout, Bidirectional, seed),

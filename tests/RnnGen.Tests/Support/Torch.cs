@@ -30,14 +30,14 @@ internal static class Torch
     {
         Initialize();
         using var scope = torch.NewDisposeScope();
-        using var rnn = nn.RNN(c.InputSize, c.HiddenSize, c.NumLayers, Activation(c), c.Bias, c.BatchFirst, 0.0, c.Bidirectional);
+        using var rnn = Sequence(c);
         rnn.eval();
         Load(rnn, parameters);
         long[] inputShape = c.BatchFirst ? new long[] { batch, seqLen, c.InputSize } : new long[] { seqLen, batch, c.InputSize };
         using (torch.no_grad())
         {
             Tensor? h = h0 is null ? null : torch.tensor(h0, new long[] { c.NumLayers * c.Directions, batch, c.HiddenSize });
-            var (output, hN) = rnn.forward(torch.tensor(input, inputShape), h);
+            var (output, hN) = Run(rnn, torch.tensor(input, inputShape), h);
             return (ToArray(output), ToArray(hN));
         }
     }
@@ -46,12 +46,12 @@ internal static class Torch
     {
         Initialize();
         using var scope = torch.NewDisposeScope();
-        using var cell = nn.RNNCell(c.InputSize, c.HiddenSize, Activation(c), c.Bias);
+        using var cell = Cell(c);
         Load(cell, parameters);
         using (torch.no_grad())
         {
             Tensor? h = hx is null ? null : torch.tensor(hx, new long[] { batch, c.HiddenSize });
-            return ToArray(cell.forward(torch.tensor(input, new long[] { batch, c.InputSize }), h));
+            return ToArray(RunCell(cell, torch.tensor(input, new long[] { batch, c.InputSize }), h, batch, c.HiddenSize));
         }
     }
 
@@ -62,13 +62,13 @@ internal static class Torch
     {
         Initialize();
         using var scope = torch.NewDisposeScope();
-        using var rnn = nn.RNN(c.InputSize, c.HiddenSize, c.NumLayers, Activation(c), c.Bias, c.BatchFirst, 0.0, c.Bidirectional);
+        using var rnn = Sequence(c);
         Load(rnn, parameters);
         long[] inputShape = c.BatchFirst ? new long[] { batch, seqLen, c.InputSize } : new long[] { seqLen, batch, c.InputSize };
         long[] stateShape = { c.NumLayers * c.Directions, batch, c.HiddenSize };
         Tensor x = torch.tensor(input, inputShape, requires_grad: true);
         Tensor? h = h0 is null ? null : torch.tensor(h0, stateShape, requires_grad: true);
-        var (output, hN) = rnn.forward(x, h);
+        var (output, hN) = Run(rnn, x, h);
         Tensor loss = (output * torch.tensor(gradOutput, output.shape)).sum();
         if (gradHn is not null)
             loss = loss + (hN * torch.tensor(gradHn, stateShape)).sum();
@@ -81,11 +81,11 @@ internal static class Torch
     {
         Initialize();
         using var scope = torch.NewDisposeScope();
-        using var cell = nn.RNNCell(c.InputSize, c.HiddenSize, Activation(c), c.Bias);
+        using var cell = Cell(c);
         Load(cell, parameters);
         Tensor x = torch.tensor(input, new long[] { batch, c.InputSize }, requires_grad: true);
         Tensor? h = hx is null ? null : torch.tensor(hx, new long[] { batch, c.HiddenSize }, requires_grad: true);
-        Tensor next = cell.forward(x, h);
+        Tensor next = RunCell(cell, x, h, batch, c.HiddenSize);
         (next * torch.tensor(gradHNext, next.shape)).sum().backward();
         var grads = cell.named_parameters().ToDictionary(p => p.name, p => ToArray(p.parameter.grad!));
         return new Gradients(ToArray(next), ToArray(next), grads, ToArray(x.grad!), h is null ? null : ToArray(h.grad!));
@@ -142,7 +142,7 @@ internal static class Torch
     {
         Initialize();
         using var scope = torch.NewDisposeScope();
-        using nn.Module module = (c.IsLstm, c.IsCell) switch
+        using nn.Module module = c.IsGru ? (c.IsCell ? Cell(c) : Sequence(c)) : (c.IsLstm, c.IsCell) switch
         {
             (false, true) => nn.RNNCell(c.InputSize, c.HiddenSize, Activation(c), c.Bias),
             (false, false) => nn.RNN(c.InputSize, c.HiddenSize, c.NumLayers, Activation(c), c.Bias, c.BatchFirst, c.Dropout, c.Bidirectional),
@@ -166,6 +166,30 @@ internal static class Torch
             }
         }
     }
+
+    /// <summary>torch.nn.RNN or torch.nn.GRU (same calls).</summary>
+    private static nn.Module Sequence(RnnConfig c) => c.IsGru
+        ? nn.GRU(c.InputSize, c.HiddenSize, c.NumLayers, c.Bias, c.BatchFirst, 0.0, c.Bidirectional)
+        : nn.RNN(c.InputSize, c.HiddenSize, c.NumLayers, Activation(c), c.Bias, c.BatchFirst, 0.0, c.Bidirectional);
+
+    private static (Tensor Output, Tensor HN) Run(nn.Module module, Tensor x, Tensor? h) => module switch
+    {
+        TorchSharp.Modules.GRU gru => gru.forward(x, h),
+        TorchSharp.Modules.RNN rnn => rnn.forward(x, h),
+        _ => throw new ArgumentException("not a sequence module"),
+    };
+
+    private static nn.Module Cell(RnnConfig c) => c.IsGru
+        ? nn.GRUCell(c.InputSize, c.HiddenSize, c.Bias)
+        : nn.RNNCell(c.InputSize, c.HiddenSize, Activation(c), c.Bias);
+
+    /// <summary>TorchSharp's GRUCell mis-sizes its default state for batch 1, so zeros are passed explicitly.</summary>
+    private static Tensor RunCell(nn.Module module, Tensor x, Tensor? h, int batch, int hidden) => module switch
+    {
+        TorchSharp.Modules.GRUCell gru => gru.forward(x, h ?? torch.zeros(batch, hidden)),
+        TorchSharp.Modules.RNNCell rnn => rnn.forward(x, h),
+        _ => throw new ArgumentException("not a cell"),
+    };
 
     private static nn.NonLinearities Activation(RnnConfig c) =>
         c.Nonlinearity == Nonlinearity.Relu ? nn.NonLinearities.ReLU : nn.NonLinearities.Tanh;

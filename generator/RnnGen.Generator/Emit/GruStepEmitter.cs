@@ -1,0 +1,147 @@
+using System.Linq;
+using RnnGen.Generator.Model;
+
+namespace RnnGen.Generator.Emit;
+
+/// <summary>
+/// Emits the fused GRU step of one path: per tile of hidden units, the products for r and z start from their
+/// pre-activations and the product for n from b_hn, all three in registers, and PyTorch's update runs on
+/// them before anything is stored: <c>r = σ(a_r)</c>, <c>z = σ(a_z)</c>, <c>n = tanh(pre_n + r ⊙ (W_hn h + b_hn))</c>,
+/// <c>h' = (1 − z) ⊙ n + z ⊙ h</c>. Training also stores r, z, n and W_hn h + b_hn.
+/// </summary>
+internal static class GruStepEmitter
+{
+    private const string Unsafe = KernelEmitter.Unsafe;
+    private const string Sigmoid = "global::RnnGen.Kernels.SigmoidActivation";
+    private const string Tanh = "global::RnnGen.Kernels.TanhActivation";
+    private const string Parameters = "(ref float a, nint aStride, ref float b, ref float pre, ref float bhn, ref float hPrev, ref float h, nint hStride, ref float gates, bool keep)";
+
+    public static void Emit(SourceWriter w, NetworkSpec spec, PathPlan plan)
+    {
+        TilePlan tiles = plan.UnitTiles; // one vector of units per tile
+        int mainTiles = tiles.MainTiles(exact: true);
+        bool hasLast = tiles.HasLastTile(exact: true);
+
+        w.Summary("The GRU step over every tile of hidden units, the rows in register blocks.");
+        using (w.Block("private static void GruStepTiles(ref float a, nint aStride, int rows, ref float b, ref float pre, ref float bhn, ref float h, nint hStride, ref float gates)"))
+        {
+            w.Line($"bool keep = !{Unsafe}.IsNullRef(ref gates);");
+            if (mainTiles > 0)
+            {
+                w.Line($"// {mainTiles} tile(s) of {plan.Width} units.");
+                using (w.Block($"for (int tile = 0; tile < {mainTiles}; tile++)"))
+                {
+                    w.Line("int unit = tile * TileUnits;");
+                    EmitRows(w, plan, tail: 0);
+                }
+            }
+            if (hasLast)
+            {
+                w.Line($"// The last tile: {tiles.TailLanes} unit(s) of its {plan.Width} lanes are real.");
+                using (w.Block(""))
+                {
+                    w.Line($"const int unit = {mainTiles} * TileUnits;");
+                    EmitRows(w, plan, tiles.TailLanes);
+                }
+            }
+        }
+
+        var tails = new System.Collections.Generic.List<int>();
+        if (mainTiles > 0)
+            tails.Add(0);
+        if (hasLast)
+            tails.Add(tiles.TailLanes);
+        foreach (int tail in tails)
+        {
+            foreach (int rows in KernelEmitter.RowKinds(plan))
+            {
+                w.Line();
+                EmitKernel(w, spec, plan, rows, tail);
+            }
+        }
+    }
+
+    private static string Name(int rows, int tail) => $"GruStepR{rows}" + (tail > 0 ? $"Tail{tail}" : "");
+
+    private static void EmitRows(SourceWriter w, PathPlan plan, int tail)
+    {
+        string Call(int rows) =>
+            $"{Name(rows, tail)}(ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, unit * Gates * HiddenSize), " +
+            $"ref {Unsafe}.Add(ref pre, r * GateRow + unit * Gates), ref {Unsafe}.Add(ref bhn, unit), ref {Unsafe}.Add(ref a, r * aStride + unit), " +
+            $"ref {Unsafe}.Add(ref h, r * hStride + unit), hStride, " +
+            $"ref keep ? ref {Unsafe}.Add(ref gates, r * TapeRow + unit * 4) : ref gates, keep);";
+        w.Line("int r = 0;");
+        if (plan.RowBlock > 1)
+        {
+            w.Line($"for (; r + {plan.RowBlock} <= rows; r += {plan.RowBlock})");
+            w.Line("    " + Call(plan.RowBlock));
+        }
+        w.Line("for (; r < rows; r++)");
+        w.Line("    " + Call(1));
+    }
+
+    private static void EmitKernel(SourceWriter w, NetworkSpec spec, PathPlan plan, int rows, int tail)
+    {
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        int width = plan.Width, bits = width * 32;
+        w.Summary($"{rows} row(s) x {width} units, the three gate products in registers" + (tail > 0 ? $"; {tail} of the units are real." : "."));
+        w.Line(KernelEmitter.AggressiveOptimization);
+        using (w.Block($"private static void {Name(rows, tail)}{Parameters}"))
+        {
+            // hPrev is the tile's units of the previous state (for z ⊙ h); a walks whole rows (for the products).
+            for (int r = 0; r < rows; r++)
+                w.Line($"ref float h{r}Prev = ref {(r == 0 ? "hPrev" : $"{Unsafe}.Add(ref hPrev, {r} * aStride)")};");
+            for (int r = 1; r < rows; r++)
+                w.Line($"ref float a{r} = ref {Unsafe}.Add(ref a, {r} * aStride);");
+            w.Line($"{f} hiddenBias = {v}.LoadUnsafe(ref bhn);");
+            for (int r = 0; r < rows; r++)
+                w.Line($"{f} r{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride}), z{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride + width}), n{r} = hiddenBias;");
+            w.Line("ref float x0 = ref a;");
+            using (w.Block($"for (int k = 0; k < {spec.HiddenSize}; k++)"))
+            {
+                w.Line($"{f} wr = {v}.LoadUnsafe(ref b), wz = {v}.LoadUnsafe(ref b, {width}), wn = {v}.LoadUnsafe(ref b, {2 * width});");
+                for (int r = 0; r < rows; r++)
+                {
+                    w.Line($"{(r == 0 ? $"{f} " : "")}x = {v}.Create({(r == 0 ? "x0" : $"a{r}")});");
+                    w.Line($"r{r} = {v}.MultiplyAddEstimate(x, wr, r{r});");
+                    w.Line($"z{r} = {v}.MultiplyAddEstimate(x, wz, z{r});");
+                    w.Line($"n{r} = {v}.MultiplyAddEstimate(x, wn, n{r});");
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    string a = r == 0 ? "x0" : $"a{r}";
+                    w.Line($"{a} = ref {Unsafe}.Add(ref {a}, 1);");
+                }
+                w.Line($"b = ref {Unsafe}.Add(ref b, {3 * width});");
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"// Row {r}: the update.");
+                w.Line($"{f} hn{r} = n{r};");
+                w.Line($"r{r} = {Sigmoid}.Invoke(r{r});");
+                w.Line($"z{r} = {Sigmoid}.Invoke(z{r});");
+                w.Line($"n{r} = {Tanh}.Invoke({v}.MultiplyAddEstimate(r{r}, hn{r}, {v}.LoadUnsafe(ref pre, {r * plan.PreStride + 2 * width})));");
+                // The previous state is the caller's row: its tail is loaded exactly, never past the row's end.
+                string previous = tail > 0
+                    ? $"global::RnnGen.Kernels.PartialVector.Load{bits}(ref h{r}Prev, {tail})"
+                    : $"{v}.LoadUnsafe(ref h{r}Prev)";
+                w.Line($"{f} next{r} = {v}.MultiplyAddEstimate(z{r}, {previous}, ({f}.One - z{r}) * n{r});");
+                if (tail > 0)
+                {
+                    w.Line($"ref float hRow{r} = ref {Unsafe}.Add(ref h, {r} * hStride);");
+                    KernelEmitter.EmitPartialStore(w, $"next{r}", width, $"hRow{r}", 0, tail);
+                }
+                else
+                {
+                    w.Line($"{v}.StoreUnsafe(next{r}, ref {Unsafe}.Add(ref h, {r} * hStride));");
+                }
+                using (w.Block("if (keep)"))
+                {
+                    string[] slots = { $"r{r}", $"z{r}", $"n{r}", $"hn{r}" };
+                    for (int g = 0; g < 4; g++)
+                        w.Line($"{v}.StoreUnsafe({slots[g]}, ref gates, {r * 4 * plan.PaddedHidden + g * width});");
+                }
+            }
+        }
+    }
+}
