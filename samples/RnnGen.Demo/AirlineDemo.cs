@@ -23,9 +23,11 @@ internal static class AirlineDemo
     {
         float[] series = Load();
         int trainMonths = series.Length * 2 / 3;
-        // Min-max scaling fitted on the training months only, so nothing leaks from the test period.
+        // Min-max scaling fitted on the training months only, so nothing leaks from the test period, onto
+        // [0, 0.5]: the test months run up to about twice the training range, and an LSTM's h stays in (-1, 1).
         float min = series.Take(trainMonths).Min(), max = series.Take(trainMonths).Max();
-        float[] scaled = series.Select(v => (v - min) / (max - min)).ToArray();
+        float scale = 2 * (max - min);
+        float[] scaled = series.Select(v => (v - min) / scale).ToArray();
 
         // Windows: twelve months in, the next month out. A window belongs to the test set when its target does.
         int windows = series.Length - Window;
@@ -37,10 +39,10 @@ internal static class AirlineDemo
 
         Console.WriteLine($"\nTime series: {series.Length} months of airline passengers; windows of {Window} months -> next month; " +
             $"{trainCount} training windows (1949-{1949 + trainMonths / 12 - 1}), {testCount} test windows.");
-        var rnn = new PassengerRnn(seed: 3);
-        var head = new Linear(PassengerRnn.HiddenSize, 1, seed: 4);
+        var rnn = new PassengerLstm(seed: 3);
+        var head = new Linear(PassengerLstm.HiddenSize, 1, seed: 4);
         var optimizer = new Adam(new[] { (rnn.Parameters, rnn.Gradients), (head.Parameters, head.Gradients) }, lr: 0.01f);
-        Console.WriteLine($"Model: [Rnn(1, {PassengerRnn.HiddenSize}, BatchFirst = true)] + Linear({PassengerRnn.HiddenSize}, 1), Adam(lr 0.01), full batch, {Epochs} epochs");
+        Console.WriteLine($"Model: [Lstm(1, {PassengerLstm.HiddenSize}, BatchFirst = true)] + Linear({PassengerLstm.HiddenSize}, 1), Adam(lr 0.01), full batch, {Epochs} epochs");
 
         var buffers = new Buffers(trainCount);
         var stopwatch = new Stopwatch();
@@ -50,12 +52,12 @@ internal static class AirlineDemo
             float loss = TrainStep(rnn, head, optimizer, trainX, trainY, buffers);
             stopwatch.Stop();
             if (epoch % ReportEvery == 0 || epoch == 1)
-                Console.WriteLine($"  epoch {epoch,4}: training MSE {loss:F5} (scaled), RMSE {MathF.Sqrt(loss) * (max - min),6:F1} passengers");
+                Console.WriteLine($"  epoch {epoch,4}: training MSE {loss:F5} (scaled), RMSE {MathF.Sqrt(loss) * scale,6:F1} passengers");
         }
         double stepMicroseconds = stopwatch.Elapsed.TotalMicroseconds / Epochs;
 
-        float[] trainPrediction = Predict(rnn, head, trainX, trainCount).Select(v => v * (max - min) + min).ToArray();
-        float[] testPrediction = Predict(rnn, head, testX, testCount).Select(v => v * (max - min) + min).ToArray();
+        float[] trainPrediction = Predict(rnn, head, trainX, trainCount).Select(v => v * scale + min).ToArray();
+        float[] testPrediction = Predict(rnn, head, testX, testCount).Select(v => v * scale + min).ToArray();
         double trainRmse = Rmse(trainPrediction, series.Skip(Window).Take(trainCount).ToArray());
         double testRmse = Rmse(testPrediction, series.Skip(trainMonths).ToArray());
         Console.WriteLine($"Train RMSE {trainRmse:F1} passengers, test RMSE {testRmse:F1} passengers (thousands per month; series mean {series.Average():F0})");
@@ -66,20 +68,21 @@ internal static class AirlineDemo
     /// <summary>Reusable arrays, so that a training step allocates nothing.</summary>
     private sealed class Buffers(int batch)
     {
-        public readonly float[] Output = new float[Window * batch * PassengerRnn.HiddenSize];
-        public readonly float[] HN = new float[batch * PassengerRnn.HiddenSize];
-        public readonly float[] Last = new float[batch * PassengerRnn.HiddenSize];
+        public readonly float[] Output = new float[Window * batch * PassengerLstm.HiddenSize];
+        public readonly float[] HN = new float[batch * PassengerLstm.HiddenSize];
+        public readonly float[] CN = new float[batch * PassengerLstm.HiddenSize];
+        public readonly float[] Last = new float[batch * PassengerLstm.HiddenSize];
         public readonly float[] Prediction = new float[batch];
         public readonly float[] GradPrediction = new float[batch];
-        public readonly float[] GradLast = new float[batch * PassengerRnn.HiddenSize];
-        public readonly float[] GradOutput = new float[Window * batch * PassengerRnn.HiddenSize];
+        public readonly float[] GradLast = new float[batch * PassengerLstm.HiddenSize];
+        public readonly float[] GradOutput = new float[Window * batch * PassengerLstm.HiddenSize];
     }
 
-    private static float TrainStep(PassengerRnn rnn, Linear head, Adam optimizer, float[] x, float[] y, Buffers b)
+    private static float TrainStep(PassengerLstm rnn, Linear head, Adam optimizer, float[] x, float[] y, Buffers b)
     {
-        int batch = y.Length, hidden = PassengerRnn.HiddenSize;
+        int batch = y.Length, hidden = PassengerLstm.HiddenSize;
         optimizer.ZeroGrad();
-        rnn.Forward(x, Window, batch, b.Output, b.HN, training: true);
+        rnn.Forward(x, Window, batch, b.Output, b.HN, b.CN, training: true);
         // The state after the last month of each window (batch-first output: window b's row t at b·12 + t).
         for (int i = 0; i < batch; i++)
             b.Output.AsSpan(((i * Window) + Window - 1) * hidden, hidden).CopyTo(b.Last.AsSpan(i * hidden, hidden));
@@ -88,17 +91,17 @@ internal static class AirlineDemo
         head.Backward(b.GradPrediction, b.GradLast);
         for (int i = 0; i < batch; i++)
             b.GradLast.AsSpan(i * hidden, hidden).CopyTo(b.GradOutput.AsSpan(((i * Window) + Window - 1) * hidden, hidden));
-        rnn.Backward(b.GradOutput, default, default, default);
+        rnn.Backward(b.GradOutput, default, default, default, default, default);
         optimizer.Step();
         return loss;
     }
 
-    private static float[] Predict(PassengerRnn rnn, Linear head, float[] x, int batch)
+    private static float[] Predict(PassengerLstm rnn, Linear head, float[] x, int batch)
     {
-        var (output, _) = rnn.Forward(x, Window, batch);
-        var last = new float[batch * PassengerRnn.HiddenSize];
+        var (output, _, _) = rnn.Forward(x, Window, batch);
+        var last = new float[batch * PassengerLstm.HiddenSize];
         for (int i = 0; i < batch; i++)
-            output.AsSpan(((i * Window) + Window - 1) * PassengerRnn.HiddenSize, PassengerRnn.HiddenSize).CopyTo(last.AsSpan(i * PassengerRnn.HiddenSize));
+            output.AsSpan(((i * Window) + Window - 1) * PassengerLstm.HiddenSize, PassengerLstm.HiddenSize).CopyTo(last.AsSpan(i * PassengerLstm.HiddenSize));
         var prediction = new float[batch];
         head.Forward(last, batch, prediction);
         return prediction;
@@ -132,7 +135,7 @@ internal static class AirlineDemo
         test.LegendText = "predicted (test months)";
         test.MarkerSize = 0;
         plot.Add.VerticalLine(1949 + trainMonths / 12.0).LinePattern = ScottPlot.LinePattern.Dashed;
-        plot.Title("Airline passengers: RnnGen Rnn(1, 32) + Linear, one month ahead");
+        plot.Title("Airline passengers: RnnGen Lstm(1, 32) + Linear, one month ahead");
         plot.XLabel("year");
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => v.ToString("0", CultureInfo.InvariantCulture) };
         plot.YLabel("passengers (thousands)");

@@ -14,6 +14,10 @@ public partial class TutorialRnn;
 [Rnn(inputSize: 1, hiddenSize: 32)]
 public partial class AmpRnn;
 
-/// <summary>The time-series model of the airline demo: windows of months in, batch-first.</summary>
-[Rnn(inputSize: 1, hiddenSize: 32, BatchFirst = true)]
-public partial class PassengerRnn;
+/// <summary>The time-series model of the airline demo: windows of months in, batch-first (the tutorial's LSTM).</summary>
+[Lstm(inputSize: 1, hiddenSize: 32, BatchFirst = true)]
+public partial class PassengerLstm;
+
+/// <summary>A typical guitar-amp model size: one input sample, 32 hidden units, one step per audio sample.</summary>
+[LstmCell(inputSize: 1, hiddenSize: 32)]
+public partial class AmpCell;

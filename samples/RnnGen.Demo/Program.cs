@@ -67,6 +67,9 @@ for (int t = 0; t < SeqLen; t++)
 Console.WriteLine($"\nRnn with the cell's weights vs the cell stepped 6 times: max |difference| = {maxDiff:E1}");
 
 AirlineDemo.Run();
+StreamingDemo.Run();
+if (Environment.GetEnvironmentVariable("RNNGEN_DEMO_SKIP_TIMING") == "1")
+    return;
 
 Console.WriteLine($"\nTime per call on each SIMD path of this machine (hardware: {Simd.HardwarePath}; each path in its own process):");
 Timing.RunEveryPath();
