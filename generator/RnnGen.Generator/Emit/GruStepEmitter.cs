@@ -16,77 +16,19 @@ internal static class GruStepEmitter
     private const string Tanh = "global::RnnGen.Kernels.TanhActivation";
     private const string Parameters = "(ref float a, nint aStride, ref float b, ref float pre, ref float bhn, ref float hPrev, ref float h, nint hStride, ref float gates, bool keep)";
 
-    public static void Emit(SourceWriter w, NetworkSpec spec, PathPlan plan)
-    {
-        TilePlan tiles = plan.UnitTiles; // one vector of units per tile
-        int mainTiles = tiles.MainTiles(exact: true);
-        bool hasLast = tiles.HasLastTile(exact: true);
+    public static void Emit(SourceWriter w, NetworkSpec spec, PathPlan plan) =>
+        UnitStepEmitter.Emit(w, plan, "GruStep", "The GRU step over every tile of hidden units, the rows in register blocks.",
+            "(ref float a, nint aStride, int rows, ref float b, ref float pre, ref float bhn, ref float h, nint hStride, ref float gates)",
+            $"ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, unit * Gates * HiddenSize), ref {Unsafe}.Add(ref pre, r * GateRow + unit * Gates), ref {Unsafe}.Add(ref bhn, unit), ref {Unsafe}.Add(ref a, r * aStride + unit), ref {Unsafe}.Add(ref h, r * hStride + unit), hStride, ref keep ? ref {Unsafe}.Add(ref gates, r * TapeRow + unit * 4) : ref gates, keep",
+            (rows, tail, name) => EmitKernel(w, spec, plan, rows, tail, name));
 
-        w.Summary("The GRU step over every tile of hidden units, the rows in register blocks.");
-        using (w.Block("private static void GruStepTiles(ref float a, nint aStride, int rows, ref float b, ref float pre, ref float bhn, ref float h, nint hStride, ref float gates)"))
-        {
-            w.Line($"bool keep = !{Unsafe}.IsNullRef(ref gates);");
-            if (mainTiles > 0)
-            {
-                w.Line($"// {mainTiles} tile(s) of {plan.Width} units.");
-                using (w.Block($"for (int tile = 0; tile < {mainTiles}; tile++)"))
-                {
-                    w.Line("int unit = tile * TileUnits;");
-                    EmitRows(w, plan, tail: 0);
-                }
-            }
-            if (hasLast)
-            {
-                w.Line($"// The last tile: {tiles.TailLanes} unit(s) of its {plan.Width} lanes are real.");
-                using (w.Block(""))
-                {
-                    w.Line($"const int unit = {mainTiles} * TileUnits;");
-                    EmitRows(w, plan, tiles.TailLanes);
-                }
-            }
-        }
-
-        var tails = new System.Collections.Generic.List<int>();
-        if (mainTiles > 0)
-            tails.Add(0);
-        if (hasLast)
-            tails.Add(tiles.TailLanes);
-        foreach (int tail in tails)
-        {
-            foreach (int rows in KernelEmitter.RowKinds(plan))
-            {
-                w.Line();
-                EmitKernel(w, spec, plan, rows, tail);
-            }
-        }
-    }
-
-    private static string Name(int rows, int tail) => $"GruStepR{rows}" + (tail > 0 ? $"Tail{tail}" : "");
-
-    private static void EmitRows(SourceWriter w, PathPlan plan, int tail)
-    {
-        string Call(int rows) =>
-            $"{Name(rows, tail)}(ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, unit * Gates * HiddenSize), " +
-            $"ref {Unsafe}.Add(ref pre, r * GateRow + unit * Gates), ref {Unsafe}.Add(ref bhn, unit), ref {Unsafe}.Add(ref a, r * aStride + unit), " +
-            $"ref {Unsafe}.Add(ref h, r * hStride + unit), hStride, " +
-            $"ref keep ? ref {Unsafe}.Add(ref gates, r * TapeRow + unit * 4) : ref gates, keep);";
-        w.Line("int r = 0;");
-        if (plan.RowBlock > 1)
-        {
-            w.Line($"for (; r + {plan.RowBlock} <= rows; r += {plan.RowBlock})");
-            w.Line("    " + Call(plan.RowBlock));
-        }
-        w.Line("for (; r < rows; r++)");
-        w.Line("    " + Call(1));
-    }
-
-    private static void EmitKernel(SourceWriter w, NetworkSpec spec, PathPlan plan, int rows, int tail)
+    private static void EmitKernel(SourceWriter w, NetworkSpec spec, PathPlan plan, int rows, int tail, string name)
     {
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
         int width = plan.Width, bits = width * 32;
         w.Summary($"{rows} row(s) x {width} units, the three gate products in registers" + (tail > 0 ? $"; {tail} of the units are real." : "."));
         w.Line(KernelEmitter.AggressiveOptimization);
-        using (w.Block($"private static void {Name(rows, tail)}{Parameters}"))
+        using (w.Block($"private static void {name}{Parameters}"))
         {
             // hPrev is the tile's units of the previous state (for z ⊙ h); a walks whole rows (for the products).
             for (int r = 0; r < rows; r++)
