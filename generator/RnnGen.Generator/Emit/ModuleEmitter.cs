@@ -300,9 +300,10 @@ internal static class ModuleEmitter
                 }
                 using (w.Block("default:"))
                 {
-                    string generic = spec.IsLstm ? "global::RnnGen.Kernels.GenericLstmKernels"
-                        : spec.IsGru ? "global::RnnGen.Kernels.GenericGruKernels"
-                        : $"global::RnnGen.Kernels.GenericRnnKernels<{activation}>";
+                    string step = spec.IsLstm ? "global::RnnGen.Kernels.LstmStep"
+                        : spec.IsGru ? "global::RnnGen.Kernels.GruStep"
+                        : $"global::RnnGen.Kernels.ElmanStep<{activation}>";
+                    string generic = $"global::RnnGen.Kernels.GenericKernels<{step}>";
                     w.Line($"var kernels = new {generic}(s_shape, Parameters);");
                     foreach (string line in body(generic))
                         w.Line(line);

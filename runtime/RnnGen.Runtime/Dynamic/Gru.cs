@@ -19,19 +19,19 @@ public sealed class Gru : SequenceModuleBase, IRnnModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0 = default, bool training = false)
     {
-        var kernels = new GenericGruKernels(Shape, Parameters);
+        var kernels = new GenericKernels<GruStep>(Shape, Parameters);
         if (training)
-            RnnDriver.ForwardTraining<GenericGruKernels, GruGates>(ref kernels, Shape, Workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, DropoutSource);
+            RnnDriver.ForwardTraining<GenericKernels<GruStep>, GruGates>(ref kernels, Shape, Workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, DropoutSource);
         else
-            RnnDriver.Forward<GenericGruKernels, GruGates>(ref kernels, Shape, Workspace, input, seqLen, batch, output, hN, h0);
+            RnnDriver.Forward<GenericKernels<GruStep>, GruGates>(ref kernels, Shape, Workspace, input, seqLen, batch, output, hN, h0);
         Workspace.LastPath = KernelPath.Scalar;
     }
 
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradHn, Span<float> gradInput, Span<float> gradH0)
     {
-        var kernels = new GenericGruKernels(Shape, Parameters);
-        RnnDriver.Backward<GenericGruKernels, GruGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);
+        var kernels = new GenericKernels<GruStep>(Shape, Parameters);
+        RnnDriver.Backward<GenericKernels<GruStep>, GruGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);
         Workspace.LastPath = KernelPath.Scalar;
     }
 }
@@ -49,19 +49,19 @@ public sealed class GruCell : ModuleBase, IRnnCellModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, bool training = false)
     {
-        var kernels = new GenericGruKernels(Shape, Parameters);
+        var kernels = new GenericKernels<GruStep>(Shape, Parameters);
         if (training)
-            RnnDriver.CellForwardTraining<GenericGruKernels, GruGates>(ref kernels, Shape, Workspace, Parameters.Version, input, batch, hx, hNext);
+            RnnDriver.CellForwardTraining<GenericKernels<GruStep>, GruGates>(ref kernels, Shape, Workspace, Parameters.Version, input, batch, hx, hNext);
         else
-            RnnDriver.CellForward<GenericGruKernels, GruGates>(ref kernels, Shape, Workspace, input, batch, hx, hNext);
+            RnnDriver.CellForward<GenericKernels<GruStep>, GruGates>(ref kernels, Shape, Workspace, input, batch, hx, hNext);
         Workspace.LastPath = KernelPath.Scalar;
     }
 
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<float> gradHNext, Span<float> gradInput, Span<float> gradHx)
     {
-        var kernels = new GenericGruKernels(Shape, Parameters);
-        RnnDriver.CellBackward<GenericGruKernels, GruGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);
+        var kernels = new GenericKernels<GruStep>(Shape, Parameters);
+        RnnDriver.CellBackward<GenericKernels<GruStep>, GruGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);
         Workspace.LastPath = KernelPath.Scalar;
     }
 }

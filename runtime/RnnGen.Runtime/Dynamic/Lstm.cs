@@ -20,19 +20,19 @@ public sealed class Lstm : SequenceModuleBase, ILstmModule
     public void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, Span<float> cN,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default, bool training = false)
     {
-        var kernels = new GenericLstmKernels(Shape, Parameters);
+        var kernels = new GenericKernels<LstmStep>(Shape, Parameters);
         if (training)
-            RnnDriver.ForwardTraining<GenericLstmKernels, LstmGates>(ref kernels, Shape, Workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, DropoutSource, cN, c0);
+            RnnDriver.ForwardTraining<GenericKernels<LstmStep>, LstmGates>(ref kernels, Shape, Workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, DropoutSource, cN, c0);
         else
-            RnnDriver.Forward<GenericLstmKernels, LstmGates>(ref kernels, Shape, Workspace, input, seqLen, batch, output, hN, h0, cN, c0);
+            RnnDriver.Forward<GenericKernels<LstmStep>, LstmGates>(ref kernels, Shape, Workspace, input, seqLen, batch, output, hN, h0, cN, c0);
         Workspace.LastPath = KernelPath.Scalar;
     }
 
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradHn, ReadOnlySpan<float> gradCn, Span<float> gradInput, Span<float> gradH0, Span<float> gradC0)
     {
-        var kernels = new GenericLstmKernels(Shape, Parameters);
-        RnnDriver.Backward<GenericLstmKernels, LstmGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0, gradCn, gradC0);
+        var kernels = new GenericKernels<LstmStep>(Shape, Parameters);
+        RnnDriver.Backward<GenericKernels<LstmStep>, LstmGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0, gradCn, gradC0);
         Workspace.LastPath = KernelPath.Scalar;
     }
 }
@@ -50,19 +50,19 @@ public sealed class LstmCell : ModuleBase, ILstmCellModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, ReadOnlySpan<float> cx, Span<float> hNext, Span<float> cNext, bool training = false)
     {
-        var kernels = new GenericLstmKernels(Shape, Parameters);
+        var kernels = new GenericKernels<LstmStep>(Shape, Parameters);
         if (training)
-            RnnDriver.CellForwardTraining<GenericLstmKernels, LstmGates>(ref kernels, Shape, Workspace, Parameters.Version, input, batch, hx, hNext, cx, cNext);
+            RnnDriver.CellForwardTraining<GenericKernels<LstmStep>, LstmGates>(ref kernels, Shape, Workspace, Parameters.Version, input, batch, hx, hNext, cx, cNext);
         else
-            RnnDriver.CellForward<GenericLstmKernels, LstmGates>(ref kernels, Shape, Workspace, input, batch, hx, hNext, cx, cNext);
+            RnnDriver.CellForward<GenericKernels<LstmStep>, LstmGates>(ref kernels, Shape, Workspace, input, batch, hx, hNext, cx, cNext);
         Workspace.LastPath = KernelPath.Scalar;
     }
 
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<float> gradHNext, ReadOnlySpan<float> gradCNext, Span<float> gradInput, Span<float> gradHx, Span<float> gradCx)
     {
-        var kernels = new GenericLstmKernels(Shape, Parameters);
-        RnnDriver.CellBackward<GenericLstmKernels, LstmGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx, gradCNext, gradCx);
+        var kernels = new GenericKernels<LstmStep>(Shape, Parameters);
+        RnnDriver.CellBackward<GenericKernels<LstmStep>, LstmGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx, gradCNext, gradCx);
         Workspace.LastPath = KernelPath.Scalar;
     }
 }

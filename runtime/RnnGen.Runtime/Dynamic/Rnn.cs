@@ -47,18 +47,18 @@ public sealed class Rnn : SequenceModuleBase, IRnnModule
     private void Run<TActivation>(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0, bool training)
         where TActivation : struct, IActivation
     {
-        var kernels = new GenericRnnKernels<TActivation>(Shape, Parameters);
+        var kernels = new GenericKernels<ElmanStep<TActivation>>(Shape, Parameters);
         if (training)
-            RnnDriver.ForwardTraining<GenericRnnKernels<TActivation>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, DropoutSource);
+            RnnDriver.ForwardTraining<GenericKernels<ElmanStep<TActivation>>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, DropoutSource);
         else
-            RnnDriver.Forward<GenericRnnKernels<TActivation>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, input, seqLen, batch, output, hN, h0);
+            RnnDriver.Forward<GenericKernels<ElmanStep<TActivation>>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, input, seqLen, batch, output, hN, h0);
     }
 
     private void Back<TActivation>(ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradHn, Span<float> gradInput, Span<float> gradH0)
         where TActivation : struct, IActivation
     {
-        var kernels = new GenericRnnKernels<TActivation>(Shape, Parameters);
-        RnnDriver.Backward<GenericRnnKernels<TActivation>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);
+        var kernels = new GenericKernels<ElmanStep<TActivation>>(Shape, Parameters);
+        RnnDriver.Backward<GenericKernels<ElmanStep<TActivation>>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);
     }
 }
 
@@ -103,17 +103,17 @@ public sealed class RnnCell : ModuleBase, IRnnCellModule
     private void Run<TActivation>(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, bool training)
         where TActivation : struct, IActivation
     {
-        var kernels = new GenericRnnKernels<TActivation>(Shape, Parameters);
+        var kernels = new GenericKernels<ElmanStep<TActivation>>(Shape, Parameters);
         if (training)
-            RnnDriver.CellForwardTraining<GenericRnnKernels<TActivation>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, Parameters.Version, input, batch, hx, hNext);
+            RnnDriver.CellForwardTraining<GenericKernels<ElmanStep<TActivation>>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, Parameters.Version, input, batch, hx, hNext);
         else
-            RnnDriver.CellForward<GenericRnnKernels<TActivation>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, input, batch, hx, hNext);
+            RnnDriver.CellForward<GenericKernels<ElmanStep<TActivation>>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, input, batch, hx, hNext);
     }
 
     private void Back<TActivation>(ReadOnlySpan<float> gradHNext, Span<float> gradInput, Span<float> gradHx)
         where TActivation : struct, IActivation
     {
-        var kernels = new GenericRnnKernels<TActivation>(Shape, Parameters);
-        RnnDriver.CellBackward<GenericRnnKernels<TActivation>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);
+        var kernels = new GenericKernels<ElmanStep<TActivation>>(Shape, Parameters);
+        RnnDriver.CellBackward<GenericKernels<ElmanStep<TActivation>>, ElmanGates<TActivation>>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);
     }
 }

@@ -102,20 +102,35 @@ internal static class GenericProducts
     }
 }
 
+/// <summary>The step of one cell kind in the generic kernels (the products are the same for every kind).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface IGenericStep
+{
+    /// <summary>Gates per hidden unit.</summary>
+    static abstract int Gates { get; }
+
+    /// <summary>The first gate whose bias_hh stays out of the input projection (a GRU's n: 2), else int.MaxValue.</summary>
+    static abstract int HiddenBiasFromGate { get; }
+
+    /// <summary>One recurrent step, with <see cref="IRnnKernels.Step"/>'s contract, on PyTorch-layout parameters.</summary>
+    static abstract void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows,
+        ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates);
+}
+
 /// <summary>
-/// Scalar Elman-RNN kernels for any <see cref="RnnShape"/> on PyTorch-layout parameters. They run where no
-/// SIMD path applies, back the run-time-sized modules in <see cref="RnnGen.Dynamic"/>, and are the
-/// reference the generated kernels are tested against.
+/// Scalar kernels for any <see cref="RnnShape"/> and cell kind, reading the parameters in PyTorch's layout
+/// directly (no packing, so never stale). They run where no SIMD path applies, back the run-time-sized
+/// modules in <see cref="RnnGen.Dynamic"/>, and are the reference the generated kernels are tested against.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public readonly struct GenericRnnKernels<TActivation> : IRnnKernels
-    where TActivation : struct, IActivation
+public readonly struct GenericKernels<TStep> : IRnnKernels
+    where TStep : struct, IGenericStep
 {
     private readonly RnnShape _shape;
     private readonly ParameterSet _parameters;
 
     /// <summary>Kernels for <paramref name="shape"/> over <paramref name="parameters"/> (laid out as the shape says).</summary>
-    public GenericRnnKernels(in RnnShape shape, ParameterSet parameters)
+    public GenericKernels(in RnnShape shape, ParameterSet parameters)
     {
         _shape = shape;
         _parameters = parameters;
@@ -125,7 +140,7 @@ public readonly struct GenericRnnKernels<TActivation> : IRnnKernels
     public int StateStride => _shape.HiddenSize;
 
     /// <inheritdoc/>
-    public int PreStride => _shape.HiddenSize;
+    public int PreStride => TStep.Gates * _shape.HiddenSize;
 
     /// <inheritdoc/>
     public GateLayout Layout => GenericProducts.Layout(_shape);
@@ -135,22 +150,12 @@ public readonly struct GenericRnnKernels<TActivation> : IRnnKernels
 
     /// <inheritdoc/>
     public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre) =>
-        GenericProducts.Project(_shape, _parameters, layer, direction, ref x, xStride, rows, ref pre);
+        GenericProducts.Project(_shape, _parameters, layer, direction, ref x, xStride, rows, ref pre, TStep.HiddenBiasFromGate);
 
     /// <inheritdoc/>
     public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride,
-        ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
-    {
-        int hidden = _shape.HiddenSize;
-        float[] p = _parameters.Data;
-        int w = _parameters.OffsetOf(_shape.BlockIndex(layer, direction) + 1);
-        for (int r = 0; r < rows; r++)
-        {
-            ref float hr = ref Unsafe.Add(ref hPrev, r * hPrevStride);
-            for (int j = 0; j < hidden; j++)
-                Unsafe.Add(ref h, r * hStride + j) = TActivation.Invoke(GenericProducts.GateSum(p, w, hidden, j, ref hr, Unsafe.Add(ref pre, r * hidden + j)));
-        }
-    }
+        ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates) =>
+        TStep.Step(_shape, _parameters, layer, direction, ref hPrev, hPrevStride, ref pre, rows, ref h, hStride, ref cPrev, cPrevStride, ref c, cStride, ref gates);
 
     /// <inheritdoc/>
     public void BackStep(int layer, int direction, ref float da, int rows, ref float dh) =>
@@ -165,47 +170,50 @@ public readonly struct GenericRnnKernels<TActivation> : IRnnKernels
         GenericProducts.WeightGrad(_shape, layer, recurrent, ref da, ref x, rows, ref dw);
 }
 
-/// <summary>
-/// Scalar LSTM kernels for any <see cref="RnnShape"/> with four gates, on PyTorch-layout parameters
-/// (gate rows i, f, g, o). The reference for the generated LSTM kernels and the engine of the run-time-sized
-/// LSTM modules.
-/// </summary>
+/// <summary>The Elman step: h = act(pre + hPrev · W_hhᵀ).</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public readonly struct GenericLstmKernels : IRnnKernels
+public readonly struct ElmanStep<TActivation> : IGenericStep
+    where TActivation : struct, IActivation
 {
-    private readonly RnnShape _shape;
-    private readonly ParameterSet _parameters;
+    /// <inheritdoc/>
+    public static int Gates => 1;
 
-    /// <summary>Kernels for <paramref name="shape"/> over <paramref name="parameters"/>.</summary>
-    public GenericLstmKernels(in RnnShape shape, ParameterSet parameters)
+    /// <inheritdoc/>
+    public static int HiddenBiasFromGate => int.MaxValue;
+
+    /// <inheritdoc/>
+    public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows,
+        ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
     {
-        _shape = shape;
-        _parameters = parameters;
+        int hidden = shape.HiddenSize;
+        float[] p = parameters.Data;
+        int w = parameters.OffsetOf(shape.BlockIndex(layer, direction) + 1);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float hr = ref Unsafe.Add(ref hPrev, r * hPrevStride);
+            for (int j = 0; j < hidden; j++)
+                Unsafe.Add(ref h, r * hStride + j) = TActivation.Invoke(GenericProducts.GateSum(p, w, hidden, j, ref hr, Unsafe.Add(ref pre, r * hidden + j)));
+        }
     }
+}
+
+/// <summary>The LSTM step (gate rows i, f, g, o): c = f ⊙ cPrev + i ⊙ g, h = o ⊙ tanh(c).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly struct LstmStep : IGenericStep
+{
+    /// <inheritdoc/>
+    public static int Gates => 4;
 
     /// <inheritdoc/>
-    public int StateStride => _shape.HiddenSize;
+    public static int HiddenBiasFromGate => int.MaxValue;
 
     /// <inheritdoc/>
-    public int PreStride => 4 * _shape.HiddenSize;
-
-    /// <inheritdoc/>
-    public GateLayout Layout => GenericProducts.Layout(_shape);
-
-    /// <inheritdoc/>
-    public int InputStride(int layer) => _shape.LayerInputSize(layer);
-
-    /// <inheritdoc/>
-    public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre) =>
-        GenericProducts.Project(_shape, _parameters, layer, direction, ref x, xStride, rows, ref pre);
-
-    /// <inheritdoc/>
-    public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride,
-        ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
+    public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows,
+        ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
     {
-        int hidden = _shape.HiddenSize;
-        float[] p = _parameters.Data;
-        int w = _parameters.OffsetOf(_shape.BlockIndex(layer, direction) + 1);
+        int hidden = shape.HiddenSize;
+        float[] p = parameters.Data;
+        int w = parameters.OffsetOf(shape.BlockIndex(layer, direction) + 1);
         bool keepGates = !Unsafe.IsNullRef(ref gates);
         for (int r = 0; r < rows; r++)
         {
@@ -231,62 +239,30 @@ public readonly struct GenericLstmKernels : IRnnKernels
             }
         }
     }
-
-    /// <inheritdoc/>
-    public void BackStep(int layer, int direction, ref float da, int rows, ref float dh) =>
-        GenericProducts.BackStep(_shape, _parameters, layer, direction, ref da, rows, ref dh);
-
-    /// <inheritdoc/>
-    public void BackProject(int layer, int direction, ref float da, int rows, ref float dx) =>
-        GenericProducts.BackProject(_shape, _parameters, layer, direction, ref da, rows, ref dx);
-
-    /// <inheritdoc/>
-    public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw) =>
-        GenericProducts.WeightGrad(_shape, layer, recurrent, ref da, ref x, rows, ref dw);
 }
 
 /// <summary>
-/// Scalar GRU kernels for any <see cref="RnnShape"/> with three gates, on PyTorch-layout parameters (gate
-/// rows r, z, n; b_hn inside the reset product).
+/// The GRU step (gate rows r, z, n; b_hn inside the reset product): n = tanh(pre_n + r ⊙ (W_hn h + b_hn)),
+/// h' = (1 − z) ⊙ n + z ⊙ h. The tape keeps r, z, n and W_hn h + b_hn.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public readonly struct GenericGruKernels : IRnnKernels
+public readonly struct GruStep : IGenericStep
 {
-    private readonly RnnShape _shape;
-    private readonly ParameterSet _parameters;
+    /// <inheritdoc/>
+    public static int Gates => 3;
 
-    /// <summary>Kernels for <paramref name="shape"/> over <paramref name="parameters"/>.</summary>
-    public GenericGruKernels(in RnnShape shape, ParameterSet parameters)
+    /// <inheritdoc/>
+    public static int HiddenBiasFromGate => 2;
+
+    /// <inheritdoc/>
+    public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows,
+        ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
     {
-        _shape = shape;
-        _parameters = parameters;
-    }
-
-    /// <inheritdoc/>
-    public int StateStride => _shape.HiddenSize;
-
-    /// <inheritdoc/>
-    public int PreStride => 3 * _shape.HiddenSize;
-
-    /// <inheritdoc/>
-    public GateLayout Layout => GenericProducts.Layout(_shape);
-
-    /// <inheritdoc/>
-    public int InputStride(int layer) => _shape.LayerInputSize(layer);
-
-    /// <inheritdoc/>
-    public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre) =>
-        GenericProducts.Project(_shape, _parameters, layer, direction, ref x, xStride, rows, ref pre, hiddenBiasFromGate: 2);
-
-    /// <inheritdoc/>
-    public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride,
-        ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
-    {
-        int hidden = _shape.HiddenSize;
-        float[] p = _parameters.Data;
-        int block = _shape.BlockIndex(layer, direction);
-        int w = _parameters.OffsetOf(block + 1);
-        int bhh = _shape.Bias ? _parameters.OffsetOf(block + 3) : -1;
+        int hidden = shape.HiddenSize;
+        float[] p = parameters.Data;
+        int block = shape.BlockIndex(layer, direction);
+        int w = parameters.OffsetOf(block + 1);
+        int bhh = shape.Bias ? parameters.OffsetOf(block + 3) : -1;
         bool keep = !Unsafe.IsNullRef(ref gates);
         for (int r = 0; r < rows; r++)
         {
@@ -310,16 +286,4 @@ public readonly struct GenericGruKernels : IRnnKernels
             }
         }
     }
-
-    /// <inheritdoc/>
-    public void BackStep(int layer, int direction, ref float da, int rows, ref float dh) =>
-        GenericProducts.BackStep(_shape, _parameters, layer, direction, ref da, rows, ref dh);
-
-    /// <inheritdoc/>
-    public void BackProject(int layer, int direction, ref float da, int rows, ref float dx) =>
-        GenericProducts.BackProject(_shape, _parameters, layer, direction, ref da, rows, ref dx);
-
-    /// <inheritdoc/>
-    public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw) =>
-        GenericProducts.WeightGrad(_shape, layer, recurrent, ref da, ref x, rows, ref dw);
 }
