@@ -3,8 +3,8 @@ using System;
 namespace RnnGen;
 
 /// <summary>
-/// A sequence module with <c>torch.nn.RNN</c>'s forward: what every generated <c>[Rnn]</c> class and
-/// <see cref="Dynamic.Rnn"/> implement.
+/// A sequence module with <c>torch.nn.RNN</c>'s (and <c>torch.nn.GRU</c>'s) forward and backward: what every
+/// generated <c>[Rnn]</c> and <c>[Gru]</c> class, <see cref="Dynamic.Rnn"/> and <see cref="Dynamic.Gru"/> implement.
 /// </summary>
 public interface IRnnModule
 {
@@ -66,8 +66,8 @@ public interface IRnnModule
 }
 
 /// <summary>
-/// A cell with <c>torch.nn.RNNCell</c>'s forward: what every generated <c>[RnnCell]</c> class and
-/// <see cref="Dynamic.RnnCell"/> implement.
+/// A cell with <c>torch.nn.RNNCell</c>'s (and <c>torch.nn.GRUCell</c>'s) forward and backward: what every generated
+/// <c>[RnnCell]</c> and <c>[GruCell]</c> class, <see cref="Dynamic.RnnCell"/> and <see cref="Dynamic.GruCell"/> implement.
 /// </summary>
 public interface IRnnCellModule
 {
