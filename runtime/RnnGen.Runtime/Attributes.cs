@@ -13,15 +13,13 @@ public enum Nonlinearity
 }
 
 /// <summary>
-/// Generates a multi-layer Elman RNN with PyTorch's <c>torch.nn.RNN</c> semantics, sized at compile time.
-/// Apply it to a non-generic <c>partial class</c>; the RnnGen generator emits the kernels and the members
-/// <c>InputSize</c>, <c>HiddenSize</c>, <c>NumLayers</c>, <c>NumDirections</c>, <c>Parameters</c> and <c>Forward</c>.
+/// The arguments every RnnGen module takes, as PyTorch names them. Apply one of the derived attributes
+/// (<see cref="RnnAttribute"/>, <see cref="LstmAttribute"/>, <see cref="GruAttribute"/> and their cells) to a
+/// non-generic <c>partial class</c>; the RnnGen generator emits the module's kernels and members.
 /// </summary>
-[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class RnnAttribute : Attribute
+public abstract class RecurrentModuleAttribute : Attribute
 {
-    /// <summary>Declares an RNN with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
-    public RnnAttribute(int inputSize, int hiddenSize)
+    private protected RecurrentModuleAttribute(int inputSize, int hiddenSize)
     {
         InputSize = inputSize;
         HiddenSize = hiddenSize;
@@ -33,14 +31,20 @@ public sealed class RnnAttribute : Attribute
     /// <summary>PyTorch's <c>hidden_size</c>.</summary>
     public int HiddenSize { get; }
 
-    /// <summary>PyTorch's <c>num_layers</c> (default 1).</summary>
-    public int NumLayers { get; set; } = 1;
-
-    /// <summary>PyTorch's <c>nonlinearity</c> (default <see cref="RnnGen.Nonlinearity.Tanh"/>).</summary>
-    public Nonlinearity Nonlinearity { get; set; } = Nonlinearity.Tanh;
-
     /// <summary>PyTorch's <c>bias</c> (default true).</summary>
     public bool Bias { get; set; } = true;
+}
+
+/// <summary>The arguments a sequence module (RNN, LSTM, GRU) adds to a cell's, with PyTorch's defaults.</summary>
+public abstract class SequenceModuleAttribute : RecurrentModuleAttribute
+{
+    private protected SequenceModuleAttribute(int inputSize, int hiddenSize)
+        : base(inputSize, hiddenSize)
+    {
+    }
+
+    /// <summary>PyTorch's <c>num_layers</c> (default 1).</summary>
+    public int NumLayers { get; set; } = 1;
 
     /// <summary>PyTorch's <c>batch_first</c> (default false): input and output are (batch, seq, feature).</summary>
     public bool BatchFirst { get; set; }
@@ -53,27 +57,32 @@ public sealed class RnnAttribute : Attribute
 }
 
 /// <summary>
-/// Generates an Elman RNN cell with PyTorch's <c>torch.nn.RNNCell</c> semantics, sized at compile time.
-/// Apply it to a non-generic <c>partial class</c>.
+/// Generates a multi-layer Elman RNN with PyTorch's <c>torch.nn.RNN</c> semantics, sized at compile time: the
+/// members <c>InputSize</c>, <c>HiddenSize</c>, <c>NumLayers</c>, <c>NumDirections</c>, <c>Parameters</c>,
+/// <c>Forward</c>, <c>Backward</c> and the kernels.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class RnnCellAttribute : Attribute
+public sealed class RnnAttribute : SequenceModuleAttribute
+{
+    /// <summary>Declares an RNN with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
+    public RnnAttribute(int inputSize, int hiddenSize)
+        : base(inputSize, hiddenSize)
+    {
+    }
+
+    /// <summary>PyTorch's <c>nonlinearity</c> (default <see cref="RnnGen.Nonlinearity.Tanh"/>).</summary>
+    public Nonlinearity Nonlinearity { get; set; } = Nonlinearity.Tanh;
+}
+
+/// <summary>Generates an Elman RNN cell with PyTorch's <c>torch.nn.RNNCell</c> semantics, sized at compile time.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnnCellAttribute : RecurrentModuleAttribute
 {
     /// <summary>Declares a cell with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
     public RnnCellAttribute(int inputSize, int hiddenSize)
+        : base(inputSize, hiddenSize)
     {
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
     }
-
-    /// <summary>PyTorch's <c>input_size</c>.</summary>
-    public int InputSize { get; }
-
-    /// <summary>PyTorch's <c>hidden_size</c>.</summary>
-    public int HiddenSize { get; }
-
-    /// <summary>PyTorch's <c>bias</c> (default true).</summary>
-    public bool Bias { get; set; } = true;
 
     /// <summary>PyTorch's <c>nonlinearity</c> (default <see cref="RnnGen.Nonlinearity.Tanh"/>).</summary>
     public Nonlinearity Nonlinearity { get; set; } = Nonlinearity.Tanh;
@@ -81,119 +90,53 @@ public sealed class RnnCellAttribute : Attribute
 
 /// <summary>
 /// Generates a multi-layer LSTM with PyTorch's <c>torch.nn.LSTM</c> semantics (gate rows i, f, g, o), sized at
-/// compile time. Apply it to a non-generic <c>partial class</c>.
+/// compile time.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class LstmAttribute : Attribute
+public sealed class LstmAttribute : SequenceModuleAttribute
 {
     /// <summary>Declares an LSTM with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
     public LstmAttribute(int inputSize, int hiddenSize)
+        : base(inputSize, hiddenSize)
     {
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
     }
 
-    /// <summary>PyTorch's <c>input_size</c>.</summary>
-    public int InputSize { get; }
-
-    /// <summary>PyTorch's <c>hidden_size</c>.</summary>
-    public int HiddenSize { get; }
-
-    /// <summary>PyTorch's <c>num_layers</c> (default 1).</summary>
-    public int NumLayers { get; set; } = 1;
-
-    /// <summary>PyTorch's <c>bias</c> (default true).</summary>
-    public bool Bias { get; set; } = true;
-
-    /// <summary>PyTorch's <c>batch_first</c> (default false).</summary>
-    public bool BatchFirst { get; set; }
-
-    /// <summary>PyTorch's <c>dropout</c> between layers (default 0); applies in training only.</summary>
-    public double Dropout { get; set; }
-
-    /// <summary>PyTorch's <c>bidirectional</c> (default false).</summary>
-    public bool Bidirectional { get; set; }
-
-    /// <summary>PyTorch's <c>proj_size</c> (default 0: no projection).</summary>
+    /// <summary>PyTorch's <c>proj_size</c> (default 0: no projection; a projection is not generated yet, RNNG0014).</summary>
     public int ProjSize { get; set; }
 }
 
-/// <summary>
-/// Generates an LSTM cell with PyTorch's <c>torch.nn.LSTMCell</c> semantics, sized at compile time.
-/// </summary>
+/// <summary>Generates an LSTM cell with PyTorch's <c>torch.nn.LSTMCell</c> semantics, sized at compile time.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class LstmCellAttribute : Attribute
+public sealed class LstmCellAttribute : RecurrentModuleAttribute
 {
     /// <summary>Declares a cell with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
     public LstmCellAttribute(int inputSize, int hiddenSize)
+        : base(inputSize, hiddenSize)
     {
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
     }
-
-    /// <summary>PyTorch's <c>input_size</c>.</summary>
-    public int InputSize { get; }
-
-    /// <summary>PyTorch's <c>hidden_size</c>.</summary>
-    public int HiddenSize { get; }
-
-    /// <summary>PyTorch's <c>bias</c> (default true).</summary>
-    public bool Bias { get; set; } = true;
 }
 
 /// <summary>
 /// Generates a multi-layer GRU with PyTorch's <c>torch.nn.GRU</c> semantics (gate rows r, z, n; b_hn inside the
-/// reset product), sized at compile time. Apply it to a non-generic <c>partial class</c>.
+/// reset product), sized at compile time.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class GruAttribute : Attribute
+public sealed class GruAttribute : SequenceModuleAttribute
 {
     /// <summary>Declares a GRU with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
     public GruAttribute(int inputSize, int hiddenSize)
+        : base(inputSize, hiddenSize)
     {
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
     }
-
-    /// <summary>PyTorch's <c>input_size</c>.</summary>
-    public int InputSize { get; }
-
-    /// <summary>PyTorch's <c>hidden_size</c>.</summary>
-    public int HiddenSize { get; }
-
-    /// <summary>PyTorch's <c>num_layers</c> (default 1).</summary>
-    public int NumLayers { get; set; } = 1;
-
-    /// <summary>PyTorch's <c>bias</c> (default true).</summary>
-    public bool Bias { get; set; } = true;
-
-    /// <summary>PyTorch's <c>batch_first</c> (default false).</summary>
-    public bool BatchFirst { get; set; }
-
-    /// <summary>PyTorch's <c>dropout</c> between layers (default 0); applies in training only.</summary>
-    public double Dropout { get; set; }
-
-    /// <summary>PyTorch's <c>bidirectional</c> (default false).</summary>
-    public bool Bidirectional { get; set; }
 }
 
 /// <summary>Generates a GRU cell with PyTorch's <c>torch.nn.GRUCell</c> semantics, sized at compile time.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class GruCellAttribute : Attribute
+public sealed class GruCellAttribute : RecurrentModuleAttribute
 {
     /// <summary>Declares a cell with <paramref name="inputSize"/> input features and <paramref name="hiddenSize"/> hidden features.</summary>
     public GruCellAttribute(int inputSize, int hiddenSize)
+        : base(inputSize, hiddenSize)
     {
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
     }
-
-    /// <summary>PyTorch's <c>input_size</c>.</summary>
-    public int InputSize { get; }
-
-    /// <summary>PyTorch's <c>hidden_size</c>.</summary>
-    public int HiddenSize { get; }
-
-    /// <summary>PyTorch's <c>bias</c> (default true).</summary>
-    public bool Bias { get; set; } = true;
 }
