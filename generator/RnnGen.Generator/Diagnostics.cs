@@ -74,16 +74,11 @@ internal static class Diagnostics
         "ProjSize is {0} but must be 0 (no projection) or between 1 and hiddenSize - 1 ({1} - 1), as in PyTorch; write a smaller ProjSize or leave it out",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
-    public static readonly DiagnosticDescriptor ProjSizeNotSupported = new(
-        "RNNG0014", "LSTM projection is not supported yet",
-        "ProjSize = {0}: RnnGen does not generate LSTMs with a projection (weight_hr) yet; remove ProjSize, or use PyTorch for this model",
-        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
-
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
         SizeNotPositive, LayersNotPositive, DropoutOutOfRange, NotPartial, GenericType, NestedInGeneric,
         SeveralModules, DropoutWithOneLayer, UnknownNonlinearity, TooLarge, ContainingNotPartial, StaticType,
-        ProjSizeOutOfRange, ProjSizeNotSupported,
+        ProjSizeOutOfRange,
     };
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);

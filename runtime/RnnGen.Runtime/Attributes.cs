@@ -101,7 +101,11 @@ public sealed class LstmAttribute : SequenceModuleAttribute
     {
     }
 
-    /// <summary>PyTorch's <c>proj_size</c> (default 0: no projection; a projection is not generated yet, RNNG0014).</summary>
+    /// <summary>
+    /// PyTorch's <c>proj_size</c>: 0 (the default) for none, or the features h is projected to by <c>weight_hr_l{k}</c>
+    /// (h = W_hr (o ⊙ tanh c)); output, h0 and hN then have ProjSize features and c keeps hiddenSize. Must be below
+    /// hiddenSize (RNNG0013).
+    /// </summary>
     public int ProjSize { get; set; }
 }
 

@@ -116,8 +116,11 @@ public interface ILstmModule
     /// <summary>Features per input row.</summary>
     int InputSize { get; }
 
-    /// <summary>Features of the hidden and cell states.</summary>
+    /// <summary>Features of the cell state c (and of h, unless <see cref="ProjSize"/> is set).</summary>
     int HiddenSize { get; }
+
+    /// <summary>PyTorch's <c>proj_size</c>: 0, or the features of h (and of the output) after the projection <c>weight_hr</c>.</summary>
+    int ProjSize { get; }
 
     /// <summary>Stacked layers.</summary>
     int NumLayers { get; }
@@ -131,7 +134,7 @@ public interface ILstmModule
     /// <summary>PyTorch's <c>dropout</c> between layers, applied by training forwards only.</summary>
     double Dropout { get; }
 
-    /// <summary>The parameters, named, ordered and shaped as PyTorch's <c>named_parameters()</c> (gate rows i, f, g, o).</summary>
+    /// <summary>The parameters, named, ordered and shaped as PyTorch's <c>named_parameters()</c> (gate rows i, f, g, o; weight_hr last in each layer and direction).</summary>
     ParameterSet Parameters { get; }
 
     /// <summary>The gradients, laid out like <see cref="Parameters"/>; they accumulate like <c>.grad</c>.</summary>
@@ -149,7 +152,8 @@ public interface ILstmModule
     /// <summary>
     /// Runs the module over a sequence, with <see cref="IRnnModule.Forward"/>'s layouts, plus the cell states
     /// <paramref name="cN"/> and <paramref name="c0"/> (layers·D, batch, hidden); empty initial states mean zeros,
-    /// and each may be the same memory as its final state.
+    /// and each may be the same memory as its final state. With a projection, output, h0 and hN have
+    /// <see cref="ProjSize"/> features where they would have <see cref="HiddenSize"/>, as in PyTorch.
     /// </summary>
     void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, Span<float> cN,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default, bool training = false);
@@ -213,9 +217,10 @@ public static class ModuleExtensions
         ArgumentNullException.ThrowIfNull(input);
         if (seqLen < 1 || batch < 1)
             throw new ArgumentOutOfRangeException(seqLen < 1 ? nameof(seqLen) : nameof(batch), "seqLen and batch must be at least 1.");
-        var output = new float[checked(seqLen * batch * module.NumDirections * module.HiddenSize)];
-        var hN = new float[checked(module.NumLayers * module.NumDirections * batch * module.HiddenSize)];
-        var cN = new float[hN.Length];
+        int stateSize = module.ProjSize > 0 ? module.ProjSize : module.HiddenSize;
+        var output = new float[checked(seqLen * batch * module.NumDirections * stateSize)];
+        var hN = new float[checked(module.NumLayers * module.NumDirections * batch * stateSize)];
+        var cN = new float[checked(module.NumLayers * module.NumDirections * batch * module.HiddenSize)];
         module.Forward(input, seqLen, batch, output, hN, cN, h0, c0);
         return (output, hN, cN);
     }

@@ -9,8 +9,12 @@ namespace RnnGen;
 /// </summary>
 public readonly record struct RnnShape
 {
-    /// <summary>Describes a module; throws <see cref="ArgumentOutOfRangeException"/> for sizes below 1.</summary>
-    public RnnShape(int inputSize, int hiddenSize, int numLayers = 1, bool bidirectional = false, bool bias = true, bool batchFirst = false, bool isCell = false, int gateCount = 1)
+    /// <summary>
+    /// Describes a module; throws <see cref="ArgumentOutOfRangeException"/> for sizes below 1, and for a
+    /// <paramref name="projSize"/> outside [0, hiddenSize) or given to anything but an LSTM sequence module.
+    /// </summary>
+    public RnnShape(int inputSize, int hiddenSize, int numLayers = 1, bool bidirectional = false, bool bias = true, bool batchFirst = false, bool isCell = false, int gateCount = 1,
+        int projSize = 0)
     {
         if (gateCount is not (1 or 3 or 4))
             throw new ArgumentOutOfRangeException(nameof(gateCount), gateCount, "gateCount is 1 (RNN), 3 (GRU) or 4 (LSTM).");
@@ -19,6 +23,10 @@ public readonly record struct RnnShape
         ArgumentOutOfRangeException.ThrowIfLessThan(numLayers, 1);
         if (isCell && (numLayers != 1 || bidirectional || batchFirst))
             throw new ArgumentException("A cell has one layer, one direction and no batch-first layout.", nameof(isCell));
+        if (projSize < 0 || projSize >= hiddenSize)
+            throw new ArgumentOutOfRangeException(nameof(projSize), projSize, $"projSize must be 0 (no projection) or between 1 and hiddenSize - 1 ({hiddenSize} - 1), as in PyTorch.");
+        if (projSize > 0 && (isCell || gateCount != 4))
+            throw new ArgumentException("Only an LSTM sequence module has a projection (proj_size), as in PyTorch.", nameof(projSize));
         InputSize = inputSize;
         HiddenSize = hiddenSize;
         NumLayers = numLayers;
@@ -27,7 +35,14 @@ public readonly record struct RnnShape
         BatchFirst = batchFirst;
         IsCell = isCell;
         GateCount = gateCount;
+        ProjSize = projSize;
     }
+
+    /// <summary>An LSTM's <c>proj_size</c>: 0, or the size h is projected to by <c>weight_hr</c> (c keeps <see cref="HiddenSize"/>).</summary>
+    public int ProjSize { get; }
+
+    /// <summary>Features of h, the state that is output and fed back: <see cref="ProjSize"/> when projecting, else <see cref="HiddenSize"/>.</summary>
+    public int StateSize => ProjSize > 0 ? ProjSize : HiddenSize;
 
     /// <summary>Gates per hidden unit: 1 for an Elman RNN, 3 for a GRU (r, z, n), 4 for an LSTM (i, f, g, o).</summary>
     public int GateCount { get; }
@@ -53,14 +68,17 @@ public readonly record struct RnnShape
     /// <summary>Whether this is a cell (<c>weight_ih</c> rather than <c>weight_ih_l0</c>).</summary>
     public bool IsCell { get; }
 
-    /// <summary>Features per output row: the hidden size times the directions.</summary>
-    public int OutputSize => NumDirections * HiddenSize;
+    /// <summary>Features per output row: the state size times the directions.</summary>
+    public int OutputSize => NumDirections * StateSize;
 
     /// <summary>Features per input row of <paramref name="layer"/>: the input size, then the previous layer's output.</summary>
     public int LayerInputSize(int layer) => layer == 0 ? InputSize : OutputSize;
 
-    /// <summary>Parameters per layer and direction: weight_ih, weight_hh, and the two biases if any.</summary>
-    public int ParametersPerBlock => Bias ? 4 : 2;
+    /// <summary>Parameters per layer and direction: weight_ih, weight_hh, the two biases if any, and weight_hr if projecting.</summary>
+    public int ParametersPerBlock => (Bias ? 4 : 2) + (ProjSize > 0 ? 1 : 0);
+
+    /// <summary>The index, in <c>named_parameters()</c> order, of the <c>weight_hr</c> of a layer and direction (with a projection).</summary>
+    public int ProjectionIndex(int layer, int direction) => BlockIndex(layer, direction) + ParametersPerBlock - 1;
 
     /// <summary>The index, in <c>named_parameters()</c> order, of the <c>weight_ih</c> of a layer and direction.</summary>
     public int BlockIndex(int layer, int direction) => (layer * NumDirections + direction) * ParametersPerBlock;
@@ -76,12 +94,14 @@ public readonly record struct RnnShape
                 string suffix = IsCell ? "" : $"_l{layer}" + (direction == 1 ? "_reverse" : "");
                 int gateRows = GateCount * HiddenSize;
                 list.Add(("weight_ih" + suffix, [gateRows, LayerInputSize(layer)]));
-                list.Add(("weight_hh" + suffix, [gateRows, HiddenSize]));
+                list.Add(("weight_hh" + suffix, [gateRows, StateSize]));
                 if (Bias)
                 {
                     list.Add(("bias_ih" + suffix, [gateRows]));
                     list.Add(("bias_hh" + suffix, [gateRows]));
                 }
+                if (ProjSize > 0)
+                    list.Add(("weight_hr" + suffix, [ProjSize, HiddenSize]));
             }
         }
         return list;

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.Linq;
 using System.Text;
@@ -25,32 +26,37 @@ public class LstmParityTests
         var report = new StringBuilder();
         double worstForward = 0, worstGradient = 0;
         int gradients = 0;
+        int projected = 0;
+        double worstProjectedForward = 0, worstProjectedGradient = 0;
         foreach (var (config, type) in DrawnModules.Modules.Where(m => m.Config.IsLstm && !m.Config.IsCell))
         {
+            if (config.ProjSize > 0)
+                projected++;
             var module = (ILstmModule)Activator.CreateInstance(type, random.Next())!;
             bool large = (long)config.HiddenSize * Math.Max(config.InputSize, config.HiddenSize) * config.NumLayers * config.Directions > 60_000;
             int seqLen = random.Next(1, large ? 7 : 16), batch = random.Next(1, large ? 4 : 7);
             bool customState = random.Next(2) == 1, upstreamState = random.Next(2) == 1;
-            int stateLength = config.NumLayers * config.Directions * batch * config.HiddenSize;
+            int stateLength = config.NumLayers * config.Directions * batch * config.StateSize;
+            int cellLength = config.NumLayers * config.Directions * batch * config.HiddenSize;
             float[] input = Numerics.Uniform(random, seqLen * batch * config.InputSize, InputBound(config));
             float[]? h0 = customState ? Numerics.Uniform(random, stateLength) : null;
-            float[]? c0 = customState ? Numerics.Uniform(random, stateLength) : null;
-            float[] gradOutput = Numerics.Uniform(random, seqLen * batch * config.Directions * config.HiddenSize);
+            float[]? c0 = customState ? Numerics.Uniform(random, cellLength) : null;
+            float[] gradOutput = Numerics.Uniform(random, seqLen * batch * config.Directions * config.StateSize);
             float[]? gradHn = upstreamState ? Numerics.Uniform(random, stateLength) : null;
-            float[]? gradCn = upstreamState ? Numerics.Uniform(random, stateLength) : null;
+            float[]? gradCn = upstreamState ? Numerics.Uniform(random, cellLength) : null;
             string detail = $"seqLen {seqLen}, batch {batch}, state {(customState ? "custom" : "default")}, upstream state gradients {(upstreamState ? "given" : "none")}";
 
             var output = new float[gradOutput.Length];
             var hN = new float[stateLength];
-            var cN = new float[stateLength];
+            var cN = new float[cellLength];
             var inference = new float[gradOutput.Length];
             module.Forward(input, seqLen, batch, inference, hN, cN, h0, c0);
             var gradInput = new float[input.Length];
             var gradH0 = customState ? new float[stateLength] : Array.Empty<float>();
-            var gradC0 = customState ? new float[stateLength] : Array.Empty<float>();
+            var gradC0 = customState ? new float[cellLength] : Array.Empty<float>();
             module.ZeroGrad();
             var trainingHN = new float[stateLength];
-            var trainingCN = new float[stateLength];
+            var trainingCN = new float[cellLength];
             module.Forward(input, seqLen, batch, output, trainingHN, trainingCN, h0, c0, training: true);
             module.Backward(gradOutput, gradHn, gradCn, gradInput, gradH0, gradC0);
 
@@ -62,6 +68,8 @@ public class LstmParityTests
                 config.Dropout == 0 ? Numerics.MaxScaledError(output, reference.Output) : 0, config.Dropout == 0 ? Numerics.MaxScaledError(trainingCN, refCN) : 0,
             }.Max();
             worstForward = Math.Max(worstForward, forward);
+            if (config.ProjSize > 0)
+                worstProjectedForward = Math.Max(worstProjectedForward, forward);
             Assert.That(forward, Is.LessThanOrEqualTo(Numerics.ForwardTolerance), $"seed {_seed}: forward {config} {detail}");
             Assert.That(module.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), $"seed {_seed}: kernel path");
             if (config.Dropout == 0)
@@ -70,13 +78,15 @@ public class LstmParityTests
                 if (customState)
                     err = Math.Max(err, Math.Max(Numerics.RelativeNormError(gradH0, reference.H0!), Numerics.RelativeNormError(gradC0, refGradC0!)));
                 worstGradient = Math.Max(worstGradient, err);
+                if (config.ProjSize > 0)
+                    worstProjectedGradient = Math.Max(worstProjectedGradient, err);
                 gradients++;
                 report.AppendLine($"forward {forward:E2}, gradient {err:E2}  {config} {detail}");
                 Assert.That(err, Is.LessThanOrEqualTo(Numerics.GradientTolerance), $"seed {_seed}: gradients {config} {detail}");
             }
         }
         TestContext.Out.WriteLine(report.ToString());
-        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: {DrawnModules.LstmConfigurations} LSTM configurations, max scaled forward error vs PyTorch {worstForward:E2}; {gradients} with dropout 0, max relative gradient error vs autograd {worstGradient:E2}");
+        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: {DrawnModules.LstmConfigurations} LSTM configurations ({projected} projecting), max scaled forward error vs PyTorch {worstForward:E2}; {gradients} with dropout 0, max relative gradient error vs autograd {worstGradient:E2} (projecting: forward {worstProjectedForward:E2}, gradient {worstProjectedGradient:E2})");
     }
 
     [Test]
@@ -154,6 +164,100 @@ public class LstmParityTests
     }
 
     [Test]
+    public void TheOperationsOracleAgreesWithNnLstm()
+    {
+        // The projection's oracle is nn.LSTM's equations as tensor operations (TorchSharp's nn.LSTM has no
+        // proj_size); without a projection the same code must reproduce nn.LSTM itself.
+        var random = new Random(_seed ^ 0x0AC1);
+        int compared = 0;
+        foreach (var (config, _) in DrawnModules.Modules.Where(m => m.Config.IsLstm && !m.Config.IsCell && m.Config.ProjSize == 0).Take(4))
+        {
+            var module = (ILstmModule)config.CreateDynamic(random.Next());
+            int seqLen = random.Next(1, 5), batch = random.Next(1, 4);
+            int stateLength = config.NumLayers * config.Directions * batch * config.HiddenSize;
+            float[] input = Numerics.Uniform(random, seqLen * batch * config.InputSize);
+            float[] h0 = Numerics.Uniform(random, stateLength), c0 = Numerics.Uniform(random, stateLength);
+            float[] gradOutput = Numerics.Uniform(random, seqLen * batch * config.Directions * config.HiddenSize);
+            float[] gradHn = Numerics.Uniform(random, stateLength), gradCn = Numerics.Uniform(random, stateLength);
+            Torch.Gradients byModule = Torch.LstmModule(config, module.Parameters, input, seqLen, batch, h0, c0, gradOutput, gradHn, gradCn, out float[] cN, out float[]? gradC0);
+            Torch.Gradients byOperations = Torch.LstmByOperations(config, module.Parameters, input, seqLen, batch, h0, c0, gradOutput, gradHn, gradCn, out float[] cNOps, out float[]? gradC0Ops);
+            string what = $"seed {_seed}: {config}";
+            Assert.That(new[] { Numerics.MaxScaledError(byOperations.Output, byModule.Output), Numerics.MaxScaledError(byOperations.HN, byModule.HN), Numerics.MaxScaledError(cNOps, cN) }.Max(),
+                Is.LessThanOrEqualTo(Numerics.ForwardTolerance), what);
+            double gradients = new[] { Numerics.RelativeNormError(byOperations.Input, byModule.Input), Numerics.RelativeNormError(byOperations.H0!, byModule.H0!), Numerics.RelativeNormError(gradC0Ops!, gradC0!) }
+                .Concat(module.Parameters.Names.Select(name => Numerics.RelativeNormError(byOperations.Parameters[name], byModule.Parameters[name]))).Max();
+            Assert.That(gradients, Is.LessThanOrEqualTo(Numerics.GradientTolerance), what);
+            compared++;
+        }
+        Assert.That(compared, Is.GreaterThan(0), "no non-projecting LSTM was drawn");
+    }
+
+    [Test]
+    public void ProjectionParametersHavePyTorchsNamesAndShapes()
+    {
+        // torch.nn.LSTM(10, 33, num_layers=2, bidirectional=True, proj_size=7).named_parameters(), from PyTorch's
+        // documentation (TorchSharp's nn.LSTM cannot build it): weight_hh is (4·hidden, proj), weight_hr (proj, hidden),
+        // and layer 1 reads both directions' projected outputs (2·proj).
+        var expected = new List<(string, int[])>();
+        foreach (string l in new[] { "_l0", "_l0_reverse", "_l1", "_l1_reverse" })
+        {
+            int inputs = l.StartsWith("_l0", StringComparison.Ordinal) ? 10 : 14;
+            expected.Add(("weight_ih" + l, new[] { 132, inputs }));
+            expected.Add(("weight_hh" + l, new[] { 132, 7 }));
+            expected.Add(("bias_ih" + l, new[] { 132 }));
+            expected.Add(("bias_hh" + l, new[] { 132 }));
+            expected.Add(("weight_hr" + l, new[] { 7, 33 }));
+        }
+        var lstm = new ProjectedLstm(1);
+        Assert.That(lstm.Parameters.Names, Is.EqualTo(expected.Select(e => e.Item1)));
+        foreach (var (name, shape) in expected)
+            Assert.That(lstm.Parameters.GetShape(name).ToArray(), Is.EqualTo(shape), name);
+        Assert.That(ProjectedLstm.ProjSize, Is.EqualTo(7));
+    }
+
+    [Test]
+    public void DeclaredProjectedLstmMatchesTheGenericKernelsAndPyTorch()
+    {
+        var random = new Random(_seed ^ 0x9E0);
+        var lstm = new ProjectedLstm(random.Next());
+        var reference = new Dynamic.Lstm(10, 33, numLayers: 2, bidirectional: true, projSize: 7, seed: 0);
+        reference.Parameters.CopyFrom(lstm.Parameters);
+        float[] x = Numerics.Uniform(random, 5 * 3 * 10), h = Numerics.Uniform(random, 4 * 3 * 7), c = Numerics.Uniform(random, 4 * 3 * 33);
+        var (output, hN, cN) = lstm.Forward(x, 5, 3, h, c);
+        Assert.That(output, Has.Length.EqualTo(5 * 3 * 2 * 7));
+        var (refOutput, refHN, refCN) = reference.Forward(x, 5, 3, h, c);
+        Numerics.AssertClose(output, refOutput, "output");
+        Numerics.AssertClose(hN, refHN, "hN");
+        Numerics.AssertClose(cN, refCN, "cN");
+        var config = new RnnConfig(false, 10, 33, 2, Bidirectional: true, IsLstm: true, ProjSize: 7);
+        float[] gradOutput = Numerics.Uniform(random, output.Length);
+        Torch.Gradients torch = Torch.LstmByOperations(config, lstm.Parameters, x, 5, 3, h, c, gradOutput, null, null, out float[] torchCN, out _);
+        Assert.That(Math.Max(Numerics.MaxScaledError(output, torch.Output), Numerics.MaxScaledError(cN, torchCN)), Is.LessThanOrEqualTo(Numerics.ForwardTolerance));
+
+        var inPlaceOutput = new float[output.Length];
+        lstm.Forward(x, 5, 3, inPlaceOutput, h, c, h, c);
+        Assert.That(inPlaceOutput, Is.EqualTo(output));
+        Assert.That(h, Is.EqualTo(hN));
+        Assert.That(c, Is.EqualTo(cN));
+        Assert.That(lstm.LastKernelPath, Is.EqualTo(ExpectedPath.Get()));
+    }
+
+    [Test]
+    public void ProjectedLstmNamesProjSizeInLengthErrors()
+    {
+        var lstm = new ProjectedLstm(1);
+        float[] x = new float[2 * 10], output = new float[2 * 2 * 7], c = new float[4 * 33];
+        var e = Assert.Throws<ArgumentException>(() => lstm.Forward(x, 2, 1, output, new float[4 * 33], c))!;
+        Assert.That(e.ParamName, Is.EqualTo("hN"));
+        Assert.That(e.Message, Does.Contain("projSize"));
+        e = Assert.Throws<ArgumentException>(() => lstm.Forward(x, 2, 1, output, new float[4 * 7], new float[4 * 7]))!;
+        Assert.That(e.ParamName, Is.EqualTo("cN"));
+        Assert.That(e.Message, Does.Contain("hiddenSize"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Dynamic.Lstm(4, 8, projSize: 8));
+        Assert.Throws<ArgumentException>(() => new RnnShape(4, 8, isCell: true, gateCount: 4, projSize: 2));
+    }
+
+    [Test]
     public void DeclaredGrusMatchTheGenericKernelsAndCarryStateInPlace()
     {
         var random = new Random(_seed);
@@ -193,11 +297,14 @@ public class LstmParityTests
         float[] x = new float[3 * 2 * 100], output = new float[3 * 2 * 200], hN = new float[2 * 200], cN = new float[2 * 200];
         var gru = new AmpGruCell(1);
         float[] g = new float[32];
+        var projected = new ProjectedLstm(1);
+        float[] px = new float[3 * 2 * 10], pOutput = new float[3 * 2 * 14], pH = new float[4 * 2 * 7], pC = new float[4 * 2 * 33];
         void Calls()
         {
             cell.Forward(sample, 1, h, c, h, c);
             lstm.Forward(x, 3, 2, output, hN, cN, hN, cN);
             gru.Forward(sample, 1, g, g);
+            projected.Forward(px, 3, 2, pOutput, pH, pC, pH, pC);
         }
         for (int i = 0; i < 200; i++)
             Calls();

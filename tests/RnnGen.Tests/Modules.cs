@@ -55,3 +55,6 @@ public partial class AmpGruCell;
 
 [Gru(17, 100, NumLayers = 2, Bidirectional = true)]
 public partial class DeepGru;
+
+[Lstm(10, 33, NumLayers = 2, Bidirectional = true, ProjSize = 7)]
+public partial class ProjectedLstm;

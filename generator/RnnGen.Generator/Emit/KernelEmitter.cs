@@ -47,8 +47,8 @@ internal static class KernelEmitter
     public static void EmitPath(SourceWriter w, NetworkSpec spec, PathPlan plan)
     {
         PackedLayout layout = PackedLayout.For(spec, plan);
-        TilePlan unitTiles = plan.UnitTiles, gateTiles = plan.GateTiles, stateTiles = plan.ProductTiles(spec.HiddenSize);
-        int hp = plan.PaddedHidden, ps = plan.PreStride;
+        TilePlan unitTiles = plan.UnitTiles, gateTiles = plan.GateTiles, stateTiles = plan.ProductTiles(spec.StateSize);
+        int hp = plan.PaddedHidden, sp = plan.PaddedState, ps = plan.PreStride;
         // Backward products reduce over the gates: the real units suffice for one gate; a gated layout has padding inside.
         int gateReduction = plan.Gates == 1 ? spec.HiddenSize : ps;
         string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.Kernels.TanhActivation" : "global::RnnGen.Kernels.ReluActivation";
@@ -63,14 +63,28 @@ internal static class KernelEmitter
         }
         if (plan.Gates == 1)
             operations.Add(new Operation("StepTiles", "h = act(pre + hPrev · W_hh^T), written exactly HiddenSize wide (column panels).", unitTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, true, true));
-        operations.Add(new Operation("BackStepTiles", "dh = da · W_hh (padded rows).", stateTiles, false, gateReduction, 1, null, hp, false, false));
-        operations.Add(new Operation("WeightGradState", "dW_hh[q] += Σ_r da[r, q] · hPrev[r].", stateTiles, false, null, ps, null, hp, true, false));
+        operations.Add(new Operation("BackStepTiles", "dh = da · W_hh (padded rows).", stateTiles, false, gateReduction, 1, null, sp, false, false));
+        operations.Add(new Operation("WeightGradState", "dW_hh[q] += Σ_r da[r, q] · hPrev[r].", stateTiles, false, null, ps, null, sp, true, false));
+        if (spec.Projects)
+        {
+            TilePlan cellTiles = plan.ProductTiles(spec.HiddenSize);
+            operations.Add(new Operation("ProjectOutputTiles", $"h = m · W_hr^T, written exactly {spec.StateSize} wide (column panels).", plan.ProjectionTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, false, false));
+            operations.Add(new Operation("BackProjectOutputTiles", "dm = dh · W_hr (padded rows).", cellTiles, false, spec.StateSize, 1, null, hp, false, false));
+            operations.Add(new Operation("ProjectionWeightGradTiles", "dW_hr[q] += Σ_r dh[r, q] · m[r].", cellTiles, false, null, sp, null, hp, true, false));
+        }
 
         w.Summary($"The {plan.Name} path: {plan.Width} floats per {plan.Vector}, blocks of {plan.RowBlock} rows.");
         using (w.Block($"private static class {plan.Name}Path"))
         {
             w.Summary("HiddenSize rounded up to whole vectors: the row stride of states and their gradients.");
             w.Line($"public const int PaddedHidden = {hp};");
+            if (spec.Projects)
+            {
+                w.Summary("ProjSize (the features of h) rounded up to whole vectors: the row stride of h and its gradients.");
+                w.Line($"public const int PaddedState = {sp};");
+                w.Summary("Output units per tile of the projection h = m · W_hr^T (the panel width of packed W_hr^T).");
+                w.Line($"private const int ProjectionTileUnits = {plan.ProjectionTiles.TileWidth};");
+            }
             w.Summary("Floats per pre-activation row: every gate of every padded unit.");
             w.Line($"private const int GateRow = {ps};");
             w.Summary("Hidden units per tile; a tile's gates are stored together (the panel width of packed W^T is Gates x TileUnits).");
@@ -94,6 +108,11 @@ internal static class KernelEmitter
                 w.Line($"private const int PackedWeightHhRows{b.Suffix} = {b.WeightHhRows};");
                 if (spec.IsGru)
                     w.Line($"private const int PackedHiddenBiasN{b.Suffix} = {b.HiddenBiasN};");
+                if (spec.Projects)
+                {
+                    w.Line($"private const int PackedWeightHr{b.Suffix} = {b.WeightHr};");
+                    w.Line($"private const int PackedWeightHrRows{b.Suffix} = {b.WeightHrRows};");
+                }
             }
             w.Line($"public const int PackedLength = {layout.Length};");
             w.Line();
@@ -150,7 +169,7 @@ internal static class KernelEmitter
             {
                 string wih = $"parameters.GetReadOnly(\"weight_ih{b.TorchSuffix}\")", whh = $"parameters.GetReadOnly(\"weight_hh{b.TorchSuffix}\")";
                 w.Line($"{Packing}.PackPanels({wih}, Gates, HiddenSize, {b.InputColumns}, PaddedHidden, TileUnits, packed.Slice(PackedWeightIh{b.Suffix}, {b.InputColumns} * GateRow));");
-                w.Line($"{Packing}.PackPanels({whh}, Gates, HiddenSize, HiddenSize, PaddedHidden, TileUnits, packed.Slice(PackedWeightHh{b.Suffix}, HiddenSize * GateRow));");
+                w.Line($"{Packing}.PackPanels({whh}, Gates, HiddenSize, {spec.StateSizeName}, PaddedHidden, TileUnits, packed.Slice(PackedWeightHh{b.Suffix}, {spec.StateSizeName} * GateRow));");
                 if (spec.Bias && spec.IsGru)
                 {
                     w.Line($"{Packing}.PackBias(parameters.GetReadOnly(\"bias_ih{b.TorchSuffix}\"), parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\"), s_layout, packed.Slice(PackedBias{b.Suffix}, GateRow), hiddenBiasFromGate: 2);");
@@ -167,7 +186,14 @@ internal static class KernelEmitter
                         w.Line($"packed.Slice(PackedHiddenBiasN{b.Suffix}, PaddedHidden).Clear();");
                 }
                 w.Line($"{Packing}.PackRows({wih}, s_layout, {b.InputColumns}, {b.PaddedInput}, packed.Slice(PackedWeightIhRows{b.Suffix}, GateRow * {b.PaddedInput}));");
-                w.Line($"{Packing}.PackRows({whh}, s_layout, HiddenSize, PaddedHidden, packed.Slice(PackedWeightHhRows{b.Suffix}, GateRow * PaddedHidden));");
+                string stateRow = spec.Projects ? "PaddedState" : "PaddedHidden";
+                w.Line($"{Packing}.PackRows({whh}, s_layout, {spec.StateSizeName}, {stateRow}, packed.Slice(PackedWeightHhRows{b.Suffix}, GateRow * {stateRow}));");
+                if (spec.Projects)
+                {
+                    string whr = $"parameters.GetReadOnly(\"weight_hr{b.TorchSuffix}\")";
+                    w.Line($"{Packing}.PackPanels({whr}, 1, ProjSize, HiddenSize, PaddedState, ProjectionTileUnits, packed.Slice(PackedWeightHr{b.Suffix}, HiddenSize * PaddedState));");
+                    w.Line($"{Packing}.PackRows({whr}, new global::RnnGen.Kernels.GateLayout(ProjSize, ProjSize, ProjSize, 1), HiddenSize, PaddedHidden, packed.Slice(PackedWeightHrRows{b.Suffix}, ProjSize * PaddedHidden));");
+                }
             }
         }
     }
@@ -193,7 +219,10 @@ internal static class KernelEmitter
             w.Line();
             w.Line("public Kernels(global::RnnGen.Kernels.AlignedBuffer packed) => _packed = packed;");
             w.Line();
-            w.Line("public int StateStride => PaddedHidden;");
+            string stateStride = spec.Projects ? "PaddedState" : "PaddedHidden";
+            w.Line($"public int StateStride => {stateStride};");
+            w.Line();
+            w.Line("public int CellStride => PaddedHidden;");
             w.Line();
             w.Line("public int PreStride => GateRow;");
             w.Line();
@@ -214,7 +243,7 @@ internal static class KernelEmitter
                     : $"StepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, GateRow, ref h, hStride, 0);");
             w.Line();
             using (w.Block("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)"))
-                Switch(w, b => $"BackStepTiles(ref da, GateRow, rows, {W($"PackedWeightHhRows{b.Suffix}")}, ref dh, PaddedHidden, ref dh, PaddedHidden, 0);");
+                Switch(w, b => $"BackStepTiles(ref da, GateRow, rows, {W($"PackedWeightHhRows{b.Suffix}")}, ref dh, {stateStride}, ref dh, {stateStride}, 0);");
             w.Line();
             using (w.Block("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)"))
                 Switch(w, b => $"BackProjectK{b.InputColumns}(ref da, GateRow, rows, {W($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0);");
@@ -223,7 +252,7 @@ internal static class KernelEmitter
             {
                 using (w.Block("if (recurrent)"))
                 {
-                    w.Line("WeightGradState(ref da, 1, GateRow, ref x, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
+                    w.Line($"WeightGradState(ref da, 1, GateRow, ref x, ref dw, {stateStride}, ref dw, {stateStride}, rows);");
                     w.Line("return;");
                 }
                 using (w.Block("switch (layer)"))
@@ -232,6 +261,18 @@ internal static class KernelEmitter
                         w.Line($"case {b.Layer}: WeightGradK{b.InputColumns}(ref da, 1, GateRow, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); return;");
                     w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
                 }
+            }
+            if (spec.Projects)
+            {
+                w.Line();
+                using (w.Block("public void ProjectOutput(int layer, int direction, ref float m, int rows, ref float h, nint hStride)"))
+                    Switch(w, b => $"ProjectOutputTiles(ref m, PaddedHidden, rows, {W($"PackedWeightHr{b.Suffix}")}, ref h, 0, ref h, hStride, 0);");
+                w.Line();
+                using (w.Block("public void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm)"))
+                    Switch(w, b => $"BackProjectOutputTiles(ref dh, PaddedState, rows, {W($"PackedWeightHrRows{b.Suffix}")}, ref dm, PaddedHidden, ref dm, PaddedHidden, 0);");
+                w.Line();
+                w.Line("public void ProjectionWeightGrad(ref float dh, ref float m, int rows, ref float dw) =>");
+                w.Line("    ProjectionWeightGradTiles(ref dh, 1, ProjSize, ref m, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
             }
         }
     }

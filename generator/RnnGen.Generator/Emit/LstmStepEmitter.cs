@@ -19,7 +19,7 @@ internal static class LstmStepEmitter
     public static void Emit(SourceWriter w, NetworkSpec spec, PathPlan plan) =>
         UnitStepEmitter.Emit(w, plan, "LstmStep", "The LSTM step over every tile of hidden units, the rows in register blocks.",
             "(ref float a, nint aStride, int rows, ref float b, ref float pre, ref float cPrev, nint cPrevStride, ref float h, nint hStride, ref float c, nint cStride, ref float gates)",
-            $"ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, unit * Gates * HiddenSize), ref {Unsafe}.Add(ref pre, r * GateRow + unit * Gates), ref {Unsafe}.Add(ref cPrev, r * cPrevStride + unit), cPrevStride, ref {Unsafe}.Add(ref h, r * hStride + unit), hStride, ref {Unsafe}.Add(ref c, r * cStride + unit), cStride, ref keep ? ref {Unsafe}.Add(ref gates, r * TapeRow + unit * 4) : ref gates, keep",
+            $"ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, unit * Gates * {spec.StateSizeName}), ref {Unsafe}.Add(ref pre, r * GateRow + unit * Gates), ref {Unsafe}.Add(ref cPrev, r * cPrevStride + unit), cPrevStride, ref {Unsafe}.Add(ref h, r * hStride + unit), hStride, ref {Unsafe}.Add(ref c, r * cStride + unit), cStride, ref keep ? ref {Unsafe}.Add(ref gates, r * TapeRow + unit * 4) : ref gates, keep",
             (rows, tail, name) => EmitKernel(w, spec, plan, rows, tail, name));
 
     private static void EmitKernel(SourceWriter w, NetworkSpec spec, PathPlan plan, int rows, int tail, string name)
@@ -42,7 +42,7 @@ internal static class LstmStepEmitter
             }
             else
             {
-                using (w.Block($"for (int k = 0; k < {spec.HiddenSize}; k++)"))
+                using (w.Block($"for (int k = 0; k < {spec.StateSize}; k++)"))
                 {
                     for (int g = 0; g < 4; g++)
                         w.Line($"{f} w{gate[g]} = {v}.LoadUnsafe(ref b, {g * width});");
@@ -95,7 +95,7 @@ internal static class LstmStepEmitter
     private static void EmitSingleRowProducts(SourceWriter w, NetworkSpec spec, string v, string f, int width, string[] gate)
     {
         w.Line($"{f} " + string.Join(", ", gate.Select(g => $"{g}Odd = {f}.Zero")) + ";");
-        using (w.Block($"for (int k = 0; k < {spec.HiddenSize / 2}; k++)"))
+        using (w.Block($"for (int k = 0; k < {spec.StateSize / 2}; k++)"))
         {
             w.Line($"{f} x = {v}.Create(a), y = {v}.Create({Unsafe}.Add(ref a, 1));");
             for (int g = 0; g < 4; g++)
@@ -105,7 +105,7 @@ internal static class LstmStepEmitter
             w.Line($"a = ref {Unsafe}.Add(ref a, 2);");
             w.Line($"b = ref {Unsafe}.Add(ref b, {8 * width});");
         }
-        if (spec.HiddenSize % 2 == 1)
+        if (spec.StateSize % 2 == 1)
         {
             w.Line("// The odd last input.");
             w.Line($"{f} last = {v}.Create(a);");

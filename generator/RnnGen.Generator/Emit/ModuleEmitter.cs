@@ -64,6 +64,11 @@ internal static class ModuleEmitter
         w.Line($"public const int InputSize = {spec.InputSize};");
         w.Summary("Features of the hidden state (PyTorch's hidden_size).");
         w.Line($"public const int HiddenSize = {spec.HiddenSize};");
+        if (spec.Kind == ModuleKind.Lstm)
+        {
+            w.Summary("Features of h and of the output after the projection weight_hr, or 0 for none (PyTorch's proj_size).");
+            w.Line($"public const int ProjSize = {spec.ProjSize};");
+        }
         if (!spec.IsCell)
         {
             w.Summary("Stacked layers (PyTorch's num_layers).");
@@ -89,7 +94,8 @@ internal static class ModuleEmitter
         w.Line();
         w.Line(spec.IsCell
             ? $"private static readonly global::RnnGen.RnnShape s_shape = new(InputSize, HiddenSize, bias: Bias, isCell: true, gateCount: {spec.Gates});"
-            : $"private static readonly global::RnnGen.RnnShape s_shape = new(InputSize, HiddenSize, NumLayers, bidirectional: {Bool(spec.Bidirectional)}, bias: Bias, batchFirst: BatchFirst, gateCount: {spec.Gates});");
+            : $"private static readonly global::RnnGen.RnnShape s_shape = new(InputSize, HiddenSize, NumLayers, bidirectional: {Bool(spec.Bidirectional)}, bias: Bias, batchFirst: BatchFirst, gateCount: {spec.Gates}" +
+                (spec.Kind == ModuleKind.Lstm ? ", projSize: ProjSize);" : ");"));
         w.Line("private readonly global::RnnGen.Kernels.RnnWorkspace _workspace = new();");
         w.Line("private readonly global::RnnGen.Kernels.AlignedBuffer _packed;");
         w.Line("private long _packedVersion = -1;");
@@ -146,6 +152,8 @@ internal static class ModuleEmitter
             w.Line($"bool {iface}.BatchFirst => BatchFirst;");
             w.Line($"double {iface}.Dropout => Dropout;");
         }
+        if (spec.Kind == ModuleKind.Lstm)
+            w.Line($"int {iface}.ProjSize => ProjSize;");
         w.Line();
 
         const string Driver = "global::RnnGen.Kernels.RnnDriver";
@@ -179,7 +187,8 @@ internal static class ModuleEmitter
         {
             w.Line("/// <summary>");
             w.Line("/// torch.nn.LSTM's forward: the layouts of torch.nn.RNN (input, output; h0, hN), plus the cell states <paramref name=\"c0\"/> and");
-            w.Line("/// <paramref name=\"cN\"/> (NumLayers * NumDirections, batch, HiddenSize). Empty initial states mean zeros; each may be the same");
+            w.Line("/// <paramref name=\"cN\"/> (NumLayers * NumDirections, batch, HiddenSize). With ProjSize > 0, output, h0 and hN have ProjSize features");
+            w.Line("/// where they would have HiddenSize, as in PyTorch. Empty initial states mean zeros; each may be the same");
             w.Line("/// memory as its final state. With <paramref name=\"training\"/>, also records what Backward needs and applies Dropout between layers.");
             w.Line("/// </summary>");
             w.Line("/// <exception cref=\"global::System.ArgumentException\">A length, seqLen or batch is wrong, or buffers overlap; nothing was written.</exception>");

@@ -13,7 +13,7 @@ namespace RnnGen.Generator.Model;
 /// rows·vectors accumulators + vectors weights + 1 broadcast must fit the register file (32 zmm with
 /// AVX-512; 16 ymm/xmm with AVX2/SSE, and NEON is planned like SSE).
 /// </remarks>
-internal sealed record PathPlan(string Name, string Vector, string KernelPathMember, int Width, int RowBlock, int MaxTileVectors, int HiddenSize, int Gates)
+internal sealed record PathPlan(string Name, string Vector, string KernelPathMember, int Width, int RowBlock, int MaxTileVectors, int HiddenSize, int Gates, int StateSize)
 {
     /// <summary><paramref name="n"/> rounded up to whole vectors.</summary>
     public int Pad(int n) => (n + Width - 1) / Width * Width;
@@ -21,8 +21,14 @@ internal sealed record PathPlan(string Name, string Vector, string KernelPathMem
     /// <summary>The hidden size rounded up to whole vectors: the padded width of states and pre-activations.</summary>
     public int PaddedHidden => Pad(HiddenSize);
 
+    /// <summary>The state size (h's features: an LSTM's ProjSize, else HiddenSize) rounded up to whole vectors: the row stride of h.</summary>
+    public int PaddedState => Pad(StateSize);
+
     /// <summary>The column tiles over an output of <paramref name="width"/> floats (exactly <paramref name="exact"/> of them meaningful).</summary>
     public TilePlan Tiles(int width, int exact) => new(Width, System.Math.Min(MaxTileVectors, Pad(width) / Width), Pad(width), exact);
+
+    /// <summary>The column tiles of the LSTM projection's output h: up to four vectors, written exactly StateSize wide.</summary>
+    public TilePlan ProjectionTiles => new(Width, System.Math.Min(4, PaddedState / Width), PaddedState, StateSize);
 
     /// <summary>Column tiles for the backward products, which hold no gates: up to four vectors whatever the cell.</summary>
     public TilePlan ProductTiles(int width) => new(Width, System.Math.Min(4, Pad(width) / Width), Pad(width), width);
@@ -44,9 +50,9 @@ internal sealed record PathPlan(string Name, string Vector, string KernelPathMem
         int maxTile = spec.Gates > 1 ? 1 : 4;
         return new[]
         {
-            new PathPlan("Avx512", "Vector512", "Avx512", 16, RowBlock: 4, maxTile, spec.HiddenSize, spec.Gates),
-            new PathPlan("Avx2", "Vector256", "Avx2", 8, RowBlock: 2, maxTile, spec.HiddenSize, spec.Gates),
-            new PathPlan("Vector128", "Vector128", "Vector128", 4, RowBlock: 2, maxTile, spec.HiddenSize, spec.Gates),
+            new PathPlan("Avx512", "Vector512", "Avx512", 16, RowBlock: 4, maxTile, spec.HiddenSize, spec.Gates, spec.StateSize),
+            new PathPlan("Avx2", "Vector256", "Avx2", 8, RowBlock: 2, maxTile, spec.HiddenSize, spec.Gates, spec.StateSize),
+            new PathPlan("Vector128", "Vector128", "Vector128", 4, RowBlock: 2, maxTile, spec.HiddenSize, spec.Gates, spec.StateSize),
         };
     }
 }
@@ -74,11 +80,12 @@ internal sealed record TilePlan(int Width, int TileVectors, int PaddedWidth, int
 
 /// <summary>Where one layer-and-direction's packed matrices sit in a path's packed buffer.</summary>
 internal sealed record PackedBlock(int Layer, int Direction, string Suffix, string TorchSuffix, int InputColumns, int PaddedInput,
-    int WeightIh, int WeightHh, int Bias, int WeightIhRows, int WeightHhRows, int HiddenBiasN);
+    int WeightIh, int WeightHh, int Bias, int WeightIhRows, int WeightHhRows, int HiddenBiasN, int WeightHr, int WeightHrRows);
 
 /// <summary>
 /// The packed-weight layout of one path, per block: W_ihᵀ and W_hhᵀ as column panels (forward), the summed
-/// bias, then W_ih and W_hh with rows padded to whole vectors (backward).
+/// bias, then W_ih and W_hh with rows padded to whole vectors (backward); a GRU's b_hn; an LSTM projection's
+/// W_hrᵀ as column panels (forward) and W_hr with rows padded (backward).
 /// </summary>
 internal sealed record PackedLayout(IReadOnlyList<PackedBlock> Blocks, int Length)
 {
@@ -92,15 +99,18 @@ internal sealed record PackedLayout(IReadOnlyList<PackedBlock> Blocks, int Lengt
             {
                 string torch = spec.IsCell ? "" : $"_l{layer}" + (direction == 1 ? "_reverse" : "");
                 string suffix = spec.IsCell ? "" : $"L{layer}" + (direction == 1 ? "Reverse" : "");
-                int k = spec.LayerInputSize(layer), kp = plan.Pad(k), hp = plan.PaddedHidden, h = spec.HiddenSize, ps = plan.PreStride;
+                int k = spec.LayerInputSize(layer), kp = plan.Pad(k), hp = plan.PaddedHidden, ps = plan.PreStride;
+                int state = spec.StateSize, statePadded = plan.PaddedState;
                 int wih = offset;
                 int whh = wih + k * ps;
-                int bias = whh + h * ps;
+                int bias = whh + state * ps;
                 int wihRows = bias + ps;
                 int whhRows = wihRows + ps * kp;
-                int hiddenBiasN = whhRows + ps * hp; // a GRU's b_hn, which stays inside the reset product
-                offset = hiddenBiasN + (spec.IsGru ? hp : 0);
-                blocks.Add(new PackedBlock(layer, direction, suffix, torch, k, kp, wih, whh, bias, wihRows, whhRows, hiddenBiasN));
+                int hiddenBiasN = whhRows + ps * statePadded; // a GRU's b_hn, which stays inside the reset product
+                int whr = hiddenBiasN + (spec.IsGru ? hp : 0);
+                int whrRows = whr + (spec.Projects ? spec.HiddenSize * statePadded : 0);
+                offset = whrRows + (spec.Projects ? state * hp : 0);
+                blocks.Add(new PackedBlock(layer, direction, suffix, torch, k, kp, wih, whh, bias, wihRows, whhRows, hiddenBiasN, whr, whrRows));
             }
         }
         return new PackedLayout(blocks, offset);

@@ -40,8 +40,18 @@ internal sealed record NetworkSpec(
     bool Bias,
     bool BatchFirst,
     double Dropout,
-    ActivationKind Activation)
+    ActivationKind Activation,
+    int ProjSize = 0)
 {
+    /// <summary>Features of h (output and recurrent input): the LSTM's ProjSize when it projects, else HiddenSize.</summary>
+    public int StateSize => ProjSize > 0 ? ProjSize : HiddenSize;
+
+    /// <summary>The generated constant that holds <see cref="StateSize"/>.</summary>
+    public string StateSizeName => Projects ? "ProjSize" : "HiddenSize";
+
+    /// <summary>Whether an LSTM projects h with weight_hr.</summary>
+    public bool Projects => ProjSize > 0;
+
     public int NumDirections => Bidirectional ? 2 : 1;
 
     public bool IsCell => Kind is ModuleKind.RnnCell or ModuleKind.LstmCell or ModuleKind.GruCell;
@@ -68,5 +78,5 @@ internal sealed record NetworkSpec(
     }
 
     /// <summary>Features per input row of <paramref name="layer"/>.</summary>
-    public int LayerInputSize(int layer) => layer == 0 ? InputSize : NumDirections * HiddenSize;
+    public int LayerInputSize(int layer) => layer == 0 ? InputSize : NumDirections * StateSize;
 }

@@ -125,13 +125,11 @@ internal static class SpecParser
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutOutOfRange, ArgumentLocation(attributeSyntax, "Dropout", -1) ?? attributeLocation, Format(dropout)));
         if (projSize < 0 || (projSize > 0 && projSize >= hiddenSize))
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ProjSizeOutOfRange, ArgumentLocation(attributeSyntax, "ProjSize", -1) ?? attributeLocation, Format(projSize), Format(hiddenSize)));
-        else if (projSize > 0)
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ProjSizeNotSupported, ArgumentLocation(attributeSyntax, "ProjSize", -1) ?? attributeLocation, Format(projSize)));
         if (activation is not (0 or 1))
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownNonlinearity, ArgumentLocation(attributeSyntax, "Nonlinearity", -1) ?? attributeLocation, Format(activation)));
         if (inputSize >= 1 && hiddenSize >= 1 && numLayers >= 1)
         {
-            long values = StorageFloats(inputSize, hiddenSize, numLayers, bidirectional ? 2 : 1, kind is ModuleKind.Lstm or ModuleKind.LstmCell ? 4 : kind is ModuleKind.Gru or ModuleKind.GruCell ? 3 : 1);
+            long values = StorageFloats(inputSize, hiddenSize, projSize > 0 ? projSize : hiddenSize, numLayers, bidirectional ? 2 : 1, kind is ModuleKind.Lstm or ModuleKind.LstmCell ? 4 : kind is ModuleKind.Gru or ModuleKind.GruCell ? 3 : 1);
             if (values > MaxArrayLength)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.TooLarge, attributeLocation, Format(values), Format(MaxArrayLength)));
         }
@@ -152,22 +150,25 @@ internal static class SpecParser
             bias,
             batchFirst,
             dropout,
-            (ActivationKind)activation);
+            (ActivationKind)activation,
+            projSize);
         return new ParseResult(spec, diagnostics.ToEquatableArray());
     }
 
     /// <summary>The floats of the largest buffer a module keeps: its packed weights at the widest padding.</summary>
-    private static long StorageFloats(long input, long hidden, long layers, long directions, long gates)
+    private static long StorageFloats(long input, long hidden, long state, long layers, long directions, long gates)
     {
-        long padded = (hidden + WidestVector - 1) / WidestVector * WidestVector;
+        long padded = Pad(hidden), statePadded = Pad(state);
+        long projection = state == hidden ? 0 : 2 * padded * statePadded;
         long total = 0;
         for (long layer = 0; layer < layers; layer++)
         {
-            long k = layer == 0 ? input : directions * hidden;
-            long kp = (k + WidestVector - 1) / WidestVector * WidestVector;
-            total += directions * gates * (k * padded + hidden * padded + padded + padded * kp + padded * padded);
+            long k = layer == 0 ? input : directions * state;
+            total += directions * (gates * (k * padded + state * padded + padded + padded * Pad(k) + padded * statePadded) + projection);
         }
         return total;
+
+        static long Pad(long n) => (n + WidestVector - 1) / WidestVector * WidestVector;
     }
 
     private static bool IsModuleAttribute(INamedTypeSymbol? attributeClass) =>

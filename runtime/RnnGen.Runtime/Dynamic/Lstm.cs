@@ -10,11 +10,15 @@ namespace RnnGen.Dynamic;
 public sealed class Lstm : SequenceModuleBase, ILstmModule
 {
     /// <summary>PyTorch's constructor arguments and defaults; parameters from U(-1/√hidden, 1/√hidden).</summary>
+    /// <param name="projSize">PyTorch's <c>proj_size</c>: 0, or the size of h after <c>weight_hr</c> (below hiddenSize).</param>
     /// <param name="seed">Seeds the initialisation and the dropout masks; null draws a seed.</param>
-    public Lstm(int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false, double dropout = 0, bool bidirectional = false, int? seed = null)
-        : base(new RnnShape(inputSize, hiddenSize, numLayers, bidirectional, bias, batchFirst, gateCount: 4), dropout, seed)
+    public Lstm(int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false, double dropout = 0, bool bidirectional = false, int projSize = 0, int? seed = null)
+        : base(new RnnShape(inputSize, hiddenSize, numLayers, bidirectional, bias, batchFirst, gateCount: 4, projSize: projSize), dropout, seed)
     {
     }
+
+    /// <inheritdoc/>
+    public int ProjSize => Shape.ProjSize;
 
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, Span<float> cN,

@@ -35,32 +35,32 @@ internal static class GenericProducts
         }
     }
 
-    /// <summary>pre + Σ_k W_hh[j][k] · hPrev[k]: gate row j of one batch row.</summary>
-    public static float GateSum(float[] p, int w, int hidden, int j, ref float hPrev, float pre)
+    /// <summary>pre + Σ_k W_hh[j][k] · hPrev[k] over the <paramref name="stateSize"/> features of h: gate row j of one batch row.</summary>
+    public static float GateSum(float[] p, int w, int stateSize, int j, ref float hPrev, float pre)
     {
         float sum = pre;
-        int row = w + j * hidden;
-        for (int k = 0; k < hidden; k++)
+        int row = w + j * stateSize;
+        for (int k = 0; k < stateSize; k++)
             sum += p[row + k] * Unsafe.Add(ref hPrev, k);
         return sum;
     }
 
     public static void BackStep(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float da, int rows, ref float dh)
     {
-        int hidden = shape.HiddenSize, gateRows = shape.GateCount * hidden;
+        int stateSize = shape.StateSize, gateRows = shape.GateCount * shape.HiddenSize;
         float[] p = parameters.Data;
         int w = parameters.OffsetOf(shape.BlockIndex(layer, direction) + 1);
         for (int r = 0; r < rows; r++)
         {
             ref float dar = ref Unsafe.Add(ref da, r * gateRows);
-            ref float dhr = ref Unsafe.Add(ref dh, r * hidden);
-            for (int k = 0; k < hidden; k++)
+            ref float dhr = ref Unsafe.Add(ref dh, r * stateSize);
+            for (int k = 0; k < stateSize; k++)
                 Unsafe.Add(ref dhr, k) = 0f;
             for (int j = 0; j < gateRows; j++)
             {
                 float g = Unsafe.Add(ref dar, j);
-                int row = w + j * hidden;
-                for (int k = 0; k < hidden; k++)
+                int row = w + j * stateSize;
+                for (int k = 0; k < stateSize; k++)
                     Unsafe.Add(ref dhr, k) += g * p[row + k];
             }
         }
@@ -87,7 +87,7 @@ internal static class GenericProducts
 
     public static void WeightGrad(in RnnShape shape, int layer, bool recurrent, ref float da, ref float x, int rows, ref float dw)
     {
-        int hidden = shape.HiddenSize, gateRows = shape.GateCount * hidden, cols = recurrent ? hidden : shape.LayerInputSize(layer);
+        int gateRows = shape.GateCount * shape.HiddenSize, cols = recurrent ? shape.StateSize : shape.LayerInputSize(layer);
         for (int j = 0; j < gateRows; j++)
         {
             ref float dwj = ref Unsafe.Add(ref dw, j * cols);
@@ -97,6 +97,68 @@ internal static class GenericProducts
                 ref float xr = ref Unsafe.Add(ref x, r * cols);
                 for (int k = 0; k < cols; k++)
                     Unsafe.Add(ref dwj, k) += g * Unsafe.Add(ref xr, k);
+            }
+        }
+    }
+}
+
+/// <summary>An LSTM's projection (<c>weight_hr</c>, proj_size × hidden) in the generic kernels: states R wide, m rows H wide.</summary>
+internal static class GenericProjection
+{
+    /// <summary>h[r] = m[r] · W_hrᵀ.</summary>
+    public static void Forward(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float m, int rows, ref float h, nint hStride)
+    {
+        int hidden = shape.HiddenSize, proj = shape.ProjSize;
+        float[] p = parameters.Data;
+        int w = parameters.OffsetOf(shape.ProjectionIndex(layer, direction));
+        for (int r = 0; r < rows; r++)
+        {
+            ref float mr = ref Unsafe.Add(ref m, r * hidden);
+            for (int q = 0; q < proj; q++)
+            {
+                float sum = 0f;
+                int row = w + q * hidden;
+                for (int k = 0; k < hidden; k++)
+                    sum += p[row + k] * Unsafe.Add(ref mr, k);
+                Unsafe.Add(ref h, r * hStride + q) = sum;
+            }
+        }
+    }
+
+    /// <summary>dm[r] = dh[r] · W_hr (overwritten).</summary>
+    public static void Backward(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float dh, int rows, ref float dm)
+    {
+        int hidden = shape.HiddenSize, proj = shape.ProjSize;
+        float[] p = parameters.Data;
+        int w = parameters.OffsetOf(shape.ProjectionIndex(layer, direction));
+        for (int r = 0; r < rows; r++)
+        {
+            ref float dmr = ref Unsafe.Add(ref dm, r * hidden);
+            for (int k = 0; k < hidden; k++)
+                Unsafe.Add(ref dmr, k) = 0f;
+            for (int q = 0; q < proj; q++)
+            {
+                float g = Unsafe.Add(ref dh, r * proj + q);
+                int row = w + q * hidden;
+                for (int k = 0; k < hidden; k++)
+                    Unsafe.Add(ref dmr, k) += g * p[row + k];
+            }
+        }
+    }
+
+    /// <summary>dW_hr[q] += Σ_r dh[r][q] · m[r].</summary>
+    public static void WeightGrad(in RnnShape shape, ref float dh, ref float m, int rows, ref float dw)
+    {
+        int hidden = shape.HiddenSize, proj = shape.ProjSize;
+        for (int q = 0; q < proj; q++)
+        {
+            ref float dwq = ref Unsafe.Add(ref dw, q * hidden);
+            for (int r = 0; r < rows; r++)
+            {
+                float g = Unsafe.Add(ref dh, r * proj + q);
+                ref float mr = ref Unsafe.Add(ref m, r * hidden);
+                for (int k = 0; k < hidden; k++)
+                    Unsafe.Add(ref dwq, k) += g * Unsafe.Add(ref mr, k);
             }
         }
     }
@@ -137,7 +199,10 @@ public readonly struct GenericKernels<TStep> : IRnnKernels
     }
 
     /// <inheritdoc/>
-    public int StateStride => _shape.HiddenSize;
+    public int StateStride => _shape.StateSize;
+
+    /// <inheritdoc/>
+    public int CellStride => _shape.HiddenSize;
 
     /// <inheritdoc/>
     public int PreStride => TStep.Gates * _shape.HiddenSize;
@@ -168,6 +233,18 @@ public readonly struct GenericKernels<TStep> : IRnnKernels
     /// <inheritdoc/>
     public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw) =>
         GenericProducts.WeightGrad(_shape, layer, recurrent, ref da, ref x, rows, ref dw);
+
+    /// <inheritdoc/>
+    public void ProjectOutput(int layer, int direction, ref float m, int rows, ref float h, nint hStride) =>
+        GenericProjection.Forward(_shape, _parameters, layer, direction, ref m, rows, ref h, hStride);
+
+    /// <inheritdoc/>
+    public void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm) =>
+        GenericProjection.Backward(_shape, _parameters, layer, direction, ref dh, rows, ref dm);
+
+    /// <inheritdoc/>
+    public void ProjectionWeightGrad(ref float dh, ref float m, int rows, ref float dw) =>
+        GenericProjection.WeightGrad(_shape, ref dh, ref m, rows, ref dw);
 }
 
 /// <summary>The Elman step: h = act(pre + hPrev · W_hhᵀ).</summary>
@@ -185,14 +262,14 @@ public readonly struct ElmanStep<TActivation> : IGenericStep
     public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows,
         ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
     {
-        int hidden = shape.HiddenSize;
+        int hidden = shape.HiddenSize, stateSize = shape.StateSize;
         float[] p = parameters.Data;
         int w = parameters.OffsetOf(shape.BlockIndex(layer, direction) + 1);
         for (int r = 0; r < rows; r++)
         {
             ref float hr = ref Unsafe.Add(ref hPrev, r * hPrevStride);
             for (int j = 0; j < hidden; j++)
-                Unsafe.Add(ref h, r * hStride + j) = TActivation.Invoke(GenericProducts.GateSum(p, w, hidden, j, ref hr, Unsafe.Add(ref pre, r * hidden + j)));
+                Unsafe.Add(ref h, r * hStride + j) = TActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, j, ref hr, Unsafe.Add(ref pre, r * hidden + j)));
         }
     }
 }
@@ -211,7 +288,7 @@ public readonly struct LstmStep : IGenericStep
     public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows,
         ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
     {
-        int hidden = shape.HiddenSize;
+        int hidden = shape.HiddenSize, stateSize = shape.StateSize;
         float[] p = parameters.Data;
         int w = parameters.OffsetOf(shape.BlockIndex(layer, direction) + 1);
         bool keepGates = !Unsafe.IsNullRef(ref gates);
@@ -221,10 +298,10 @@ public readonly struct LstmStep : IGenericStep
             ref float pr = ref Unsafe.Add(ref pre, r * 4 * hidden);
             for (int u = 0; u < hidden; u++)
             {
-                float i = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, hidden, u, ref hr, Unsafe.Add(ref pr, u)));
-                float f = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, hidden, hidden + u, ref hr, Unsafe.Add(ref pr, hidden + u)));
-                float g = TanhActivation.Invoke(GenericProducts.GateSum(p, w, hidden, 2 * hidden + u, ref hr, Unsafe.Add(ref pr, 2 * hidden + u)));
-                float o = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, hidden, 3 * hidden + u, ref hr, Unsafe.Add(ref pr, 3 * hidden + u)));
+                float i = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, u, ref hr, Unsafe.Add(ref pr, u)));
+                float f = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, hidden + u, ref hr, Unsafe.Add(ref pr, hidden + u)));
+                float g = TanhActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, 2 * hidden + u, ref hr, Unsafe.Add(ref pr, 2 * hidden + u)));
+                float o = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, 3 * hidden + u, ref hr, Unsafe.Add(ref pr, 3 * hidden + u)));
                 float cNew = f * Unsafe.Add(ref cPrev, r * cPrevStride + u) + i * g;
                 Unsafe.Add(ref c, r * cStride + u) = cNew;
                 Unsafe.Add(ref h, r * hStride + u) = o * TanhActivation.Invoke(cNew);
@@ -258,7 +335,7 @@ public readonly struct GruStep : IGenericStep
     public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows,
         ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
     {
-        int hidden = shape.HiddenSize;
+        int hidden = shape.HiddenSize, stateSize = shape.StateSize;
         float[] p = parameters.Data;
         int block = shape.BlockIndex(layer, direction);
         int w = parameters.OffsetOf(block + 1);
@@ -270,9 +347,9 @@ public readonly struct GruStep : IGenericStep
             ref float pr = ref Unsafe.Add(ref pre, r * 3 * hidden);
             for (int u = 0; u < hidden; u++)
             {
-                float reset = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, hidden, u, ref hr, Unsafe.Add(ref pr, u)));
-                float update = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, hidden, hidden + u, ref hr, Unsafe.Add(ref pr, hidden + u)));
-                float hn = GenericProducts.GateSum(p, w, hidden, 2 * hidden + u, ref hr, bhh >= 0 ? p[bhh + 2 * hidden + u] : 0f);
+                float reset = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, u, ref hr, Unsafe.Add(ref pr, u)));
+                float update = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, hidden + u, ref hr, Unsafe.Add(ref pr, hidden + u)));
+                float hn = GenericProducts.GateSum(p, w, stateSize, 2 * hidden + u, ref hr, bhh >= 0 ? p[bhh + 2 * hidden + u] : 0f);
                 float n = TanhActivation.Invoke(Unsafe.Add(ref pr, 2 * hidden + u) + reset * hn);
                 Unsafe.Add(ref h, r * hStride + u) = (1f - update) * n + update * Unsafe.Add(ref hr, u);
                 if (keep)

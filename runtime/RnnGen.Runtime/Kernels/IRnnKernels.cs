@@ -16,8 +16,14 @@ namespace RnnGen.Kernels;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface IRnnKernels
 {
-    /// <summary>Floats per state row the driver keeps (the hidden size, padded to the kernel's vectors).</summary>
+    /// <summary>Floats per row of h the driver keeps (the state size, padded to the kernel's vectors).</summary>
     int StateStride { get; }
+
+    /// <summary>
+    /// Floats per row of c and of the unprojected LSTM output m = o ⊙ tanh(c) (the hidden size, padded); equal to
+    /// <see cref="StateStride"/> unless the module projects.
+    /// </summary>
+    int CellStride { get; }
 
     /// <summary>Floats per pre-activation row: every gate of every padded unit.</summary>
     int PreStride { get; }
@@ -36,7 +42,8 @@ public interface IRnnKernels
 
     /// <summary>
     /// One recurrent step for <paramref name="rows"/> rows: the gates <c>pre + hPrev · W_hhᵀ</c>, then the cell's
-    /// update, writing exactly hidden-size floats of h per row. An Elman cell: <c>h = act(gates)</c>. An LSTM:
+    /// update, writing exactly hidden-size floats of h per row (of m = o ⊙ tanh(c) for a projecting LSTM, which
+    /// <see cref="ProjectOutput"/> then turns into h). An Elman cell: <c>h = act(gates)</c>. An LSTM:
     /// <c>c = f ⊙ cPrev + i ⊙ g</c> (c may be the same memory as cPrev), <c>h = o ⊙ tanh(c)</c>, and, unless
     /// <paramref name="gates"/> is a null reference, the gate activations in <see cref="Layout"/>.
     /// <paramref name="h"/> must not overlap <paramref name="hPrev"/>.
@@ -49,6 +56,21 @@ public interface IRnnKernels
 
     /// <summary>Back through the input projection: for r &lt; rows, <c>dx[r] += da[r] · W_ih(layer, direction)</c>.</summary>
     void BackProject(int layer, int direction, ref float da, int rows, ref float dx);
+
+    /// <summary>
+    /// An LSTM's projection (<c>proj_size</c>): for r &lt; rows, <c>h[r] = m[r] · W_hr(layer, direction)ᵀ</c>, written
+    /// exactly state-size wide; m rows are <see cref="CellStride"/> apart.
+    /// </summary>
+    void ProjectOutput(int layer, int direction, ref float m, int rows, ref float h, nint hStride) => throw NoProjection();
+
+    /// <summary>Back through the projection: for r &lt; rows, <c>dm[r] = dh[r] · W_hr(layer, direction)</c> (overwritten; dh rows <see cref="StateStride"/> apart, dm rows <see cref="CellStride"/>).</summary>
+    void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm) => throw NoProjection();
+
+    /// <summary>The projection's weight gradient: for q &lt; state size, <c>dw[q] += Σ_r dh[r][q] · m[r]</c> (dw and m rows <see cref="CellStride"/> apart).</summary>
+    void ProjectionWeightGrad(ref float dh, ref float m, int rows, ref float dw) => throw NoProjection();
+
+    // Default bodies so that only projecting kernels carry these; a module without a projection never calls them.
+    private static System.NotSupportedException NoProjection() => new("This module has no projection (proj_size is 0).");
 
     /// <summary>
     /// A weight gradient in <see cref="Layout"/>'s row order: for every position q of a pre-activation row,

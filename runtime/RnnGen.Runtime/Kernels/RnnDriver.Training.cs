@@ -48,11 +48,12 @@ public static partial class RnnDriver
         where TKernels : struct, IRnnKernels
         where TGates : struct, IGateMath
     {
-        int hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers, rows = seqLen * batch;
-        int hs = kernels.StateStride, ps = kernels.PreStride;
+        int hidden = shape.HiddenSize, stateSize = shape.StateSize, directions = shape.NumDirections, layers = shape.NumLayers, rows = seqLen * batch;
+        int hs = kernels.StateStride, cs = kernels.CellStride, ps = kernels.PreStride;
+        bool projects = shape.ProjSize > 0;
         bool hasDropout = dropout > 0 && layers > 1 && generator is not null;
-        int tr = TGates.TapeSlots * hs;
-        var tape = new TapeLayout(shape, hs, tr, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, TGates.HasCell, hasDropout);
+        int tr = TGates.TapeSlots * cs;
+        var tape = new TapeLayout(shape, hs, cs, tr, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, TGates.HasCell, hasDropout);
         RnnTape record = workspace.Tape;
         record.IsValid = false;
         ref float t0 = ref workspace.Get(WorkspaceSlot.Tape, tape.Length);
@@ -72,12 +73,12 @@ public static partial class RnnDriver
             if (layer > 0)
             {
                 // X_l: the directions of the layer below side by side, then dropped out.
-                int width = directions * hidden;
+                int width = directions * stateSize;
                 for (int d = 0; d < directions; d++)
                 {
                     ReadOnlySpan<float> below = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H(layer - 1, d)), rows * hs);
                     for (int r = 0; r < rows; r++)
-                        below.Slice(r * hs, hidden).CopyTo(x.Slice(r * kp + d * hidden, hidden));
+                        below.Slice(r * hs, stateSize).CopyTo(x.Slice(r * kp + d * stateSize, stateSize));
                 }
                 for (int r = 0; r < rows; r++)
                     x.Slice(r * kp + width, kp - width).Clear();
@@ -109,18 +110,19 @@ public static partial class RnnDriver
                 savedH0.Clear();
                 if (!h0.IsEmpty)
                     for (int b = 0; b < batch; b++)
-                        h0.Slice((state * batch + b) * hidden, hidden).CopyTo(savedH0.Slice(b * hs, hidden));
+                        h0.Slice((state * batch + b) * stateSize, stateSize).CopyTo(savedH0.Slice(b * hs, stateSize));
                 ref float cd = ref Unsafe.NullRef<float>();
                 ref float c0d = ref Unsafe.NullRef<float>();
                 ref float gd = ref Unsafe.NullRef<float>();
+                ref float md = ref projects ? ref Unsafe.Add(ref t0, tape.M(layer, d)) : ref Unsafe.NullRef<float>();
                 if (TGates.HasCell)
                 {
                     cd = ref Unsafe.Add(ref t0, tape.C(layer, d));
-                    Span<float> savedC0 = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref t0, tape.C0(layer, d)), batch * hs);
+                    Span<float> savedC0 = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref t0, tape.C0(layer, d)), batch * cs);
                     savedC0.Clear();
                     if (!c0.IsEmpty)
                         for (int b = 0; b < batch; b++)
-                            c0.Slice((state * batch + b) * hidden, hidden).CopyTo(savedC0.Slice(b * hs, hidden));
+                            c0.Slice((state * batch + b) * hidden, hidden).CopyTo(savedC0.Slice(b * cs, hidden));
                     c0d = ref MemoryMarshal.GetReference(savedC0);
                 }
                 if (TGates.TapeSlots > 0)
@@ -137,20 +139,31 @@ public static partial class RnnDriver
                     ref float gates = ref Unsafe.NullRef<float>();
                     if (TGates.HasCell)
                     {
-                        cPrev = ref s == 0 ? ref c0d : ref Unsafe.Add(ref cd, previous * batch * hs);
-                        c = ref Unsafe.Add(ref cd, t * batch * hs);
+                        cPrev = ref s == 0 ? ref c0d : ref Unsafe.Add(ref cd, previous * batch * cs);
+                        c = ref Unsafe.Add(ref cd, t * batch * cs);
                     }
                     if (TGates.TapeSlots > 0)
                         gates = ref Unsafe.Add(ref gd, t * batch * tr);
-                    kernels.Step(layer, d, ref hPrev, hs, ref preStep, batch, ref Unsafe.Add(ref hd, t * batch * hs), hs, ref cPrev, hs, ref c, hs, ref gates);
+                    ref float h = ref Unsafe.Add(ref hd, t * batch * hs);
+                    if (projects)
+                    {
+                        // The tape keeps m = o ⊙ tanh(c) for the projection's weight gradient.
+                        ref float m = ref Unsafe.Add(ref md, t * batch * cs);
+                        kernels.Step(layer, d, ref hPrev, hs, ref preStep, batch, ref m, cs, ref cPrev, cs, ref c, cs, ref gates);
+                        kernels.ProjectOutput(layer, d, ref m, batch, ref h, hs);
+                    }
+                    else
+                    {
+                        kernels.Step(layer, d, ref hPrev, hs, ref preStep, batch, ref h, hs, ref cPrev, cs, ref c, cs, ref gates);
+                    }
                 }
                 int last = d == 0 ? seqLen - 1 : 0;
                 for (int b = 0; b < batch; b++)
                 {
                     if (!hN.IsEmpty)
-                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref hd, (last * batch + b) * hs), hidden).CopyTo(hN.Slice((state * batch + b) * hidden, hidden));
+                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref hd, (last * batch + b) * hs), stateSize).CopyTo(hN.Slice((state * batch + b) * stateSize, stateSize));
                     if (TGates.HasCell && !cN.IsEmpty)
-                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cd, (last * batch + b) * hs), hidden).CopyTo(cN.Slice((state * batch + b) * hidden, hidden));
+                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cd, (last * batch + b) * cs), hidden).CopyTo(cN.Slice((state * batch + b) * hidden, hidden));
                 }
             }
         }
@@ -162,7 +175,7 @@ public static partial class RnnDriver
             ReadOnlySpan<float> top = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H(layers - 1, d)), rows * hs);
             for (int t = 0; t < seqLen; t++)
                 for (int b = 0; b < batch; b++)
-                    top.Slice((t * batch + b) * hs, hidden).CopyTo(output.Slice(UserRow(shape, seqLen, batch, t, b) * outWidth + d * hidden, hidden));
+                    top.Slice((t * batch + b) * hs, stateSize).CopyTo(output.Slice(UserRow(shape, seqLen, batch, t, b) * outWidth + d * stateSize, stateSize));
         }
 
         record.SeqLen = seqLen;
@@ -190,21 +203,22 @@ public static partial class RnnDriver
         RnnTape record = workspace.Tape;
         CheckTape(record, parameterVersion);
         int seqLen = record.SeqLen, batch = record.Batch;
-        int hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers, rows = seqLen * batch;
-        int stateLength = layers * directions * batch * hidden;
+        int hidden = shape.HiddenSize, stateSize = shape.StateSize, directions = shape.NumDirections, layers = shape.NumLayers, rows = seqLen * batch;
+        bool projects = shape.ProjSize > 0;
+        int stateLength = layers * directions * batch * stateSize, cellLength = layers * directions * batch * hidden;
         string rowsText = shape.BatchFirst ? "batch·seqLen" : "seqLen·batch";
         if (gradOutput.Length != 0 && gradOutput.Length != rows * shape.OutputSize)
-            Check.ThrowLength(nameof(gradOutput), gradOutput.Length, rows * shape.OutputSize, $"{rowsText} ({rows})·directions·hiddenSize of the recorded forward", optional: true);
+            Check.ThrowLength(nameof(gradOutput), gradOutput.Length, rows * shape.OutputSize, $"{rowsText} ({rows})·directions·{StateName(shape)} of the recorded forward", optional: true);
         if (gradHn.Length != 0 && gradHn.Length != stateLength)
             Check.ThrowLength(nameof(gradHn), gradHn.Length, stateLength, StateLayout(shape, batch), optional: true);
-        if (gradCn.Length != 0 && gradCn.Length != stateLength)
-            Check.ThrowLength(nameof(gradCn), gradCn.Length, stateLength, StateLayout(shape, batch), optional: true);
+        if (gradCn.Length != 0 && gradCn.Length != cellLength)
+            Check.ThrowLength(nameof(gradCn), gradCn.Length, cellLength, CellLayout(shape, batch), optional: true);
         if (gradInput.Length != 0 && gradInput.Length != rows * shape.InputSize)
             Check.ThrowLength(nameof(gradInput), gradInput.Length, rows * shape.InputSize, $"{rowsText} ({rows})·inputSize {shape.InputSize}", optional: true);
         if (gradH0.Length != 0 && gradH0.Length != stateLength)
             Check.ThrowLength(nameof(gradH0), gradH0.Length, stateLength, StateLayout(shape, batch), optional: true);
-        if (gradC0.Length != 0 && gradC0.Length != stateLength)
-            Check.ThrowLength(nameof(gradC0), gradC0.Length, stateLength, StateLayout(shape, batch), optional: true);
+        if (gradC0.Length != 0 && gradC0.Length != cellLength)
+            Check.ThrowLength(nameof(gradC0), gradC0.Length, cellLength, CellLayout(shape, batch), optional: true);
         Check.NoOverlap(gradInput, nameof(gradInput), gradOutput, nameof(gradOutput));
         Check.NoOverlap(gradInput, nameof(gradInput), gradHn, nameof(gradHn));
         Check.NoOverlap(gradH0, nameof(gradH0), gradOutput, nameof(gradOutput));
@@ -215,10 +229,10 @@ public static partial class RnnDriver
         Check.NoOverlap(gradC0, nameof(gradC0), gradInput, nameof(gradInput));
         Check.NoOverlap(gradC0, nameof(gradC0), gradH0, nameof(gradH0));
 
-        int hs = kernels.StateStride, ps = kernels.PreStride, tr = TGates.TapeSlots * hs;
+        int hs = kernels.StateStride, cs = kernels.CellStride, ps = kernels.PreStride, tr = TGates.TapeSlots * cs;
         GateLayout layout = kernels.Layout;
         var tapeLayout = layout with { Gates = Math.Max(1, TGates.TapeSlots) };
-        var tape = new TapeLayout(shape, hs, tr, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, TGates.HasCell, record.HasDropout);
+        var tape = new TapeLayout(shape, hs, cs, tr, kernels.InputStride(0), layers > 1 ? kernels.InputStride(1) : 0, seqLen, batch, TGates.HasCell, record.HasDropout);
         ref float t0 = ref workspace.Get(WorkspaceSlot.Tape, tape.Length);
         Span<float> da = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradPre, directions * rows * ps), directions * rows * ps);
         // A GRU's input-side gradient differs from the hidden side's in the n gate; the other cells share one.
@@ -229,12 +243,15 @@ public static partial class RnnDriver
             ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradDirect, batch * hs), batch * hs)
             : default;
         Span<float> g = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradOutput, directions * rows * hs), directions * rows * hs);
-        int widest = Math.Max(hs, tape.InputStride(0));
+        int widest = Math.Max(Math.Max(hs, cs), tape.InputStride(0));
         if (layers > 1)
             widest = Math.Max(widest, tape.InputStride(1));
         Span<float> dx = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradInput, rows * widest), rows * widest);
         Span<float> dh = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradState, batch * hs), batch * hs);
-        Span<float> dc = TGates.HasCell ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradCell, batch * hs), batch * hs) : default;
+        Span<float> dc = TGates.HasCell ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradCell, batch * cs), batch * cs) : default;
+        // With a projection, the gradient at m = o ⊙ tanh(c) is what the cell's backward step starts from.
+        Span<float> dm = projects ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Unprojected, batch * cs), batch * cs) : default;
+        ReadOnlySpan<float> noRecurrent = projects ? MemoryMarshal.CreateReadOnlySpan(ref workspace.Zeros(hidden), hidden) : default;
         Span<float> dwScratch = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradWeight, ps * widest), ps * widest);
         ref float dw = ref MemoryMarshal.GetReference(dwScratch);
 
@@ -246,7 +263,7 @@ public static partial class RnnDriver
             if (!gradOutput.IsEmpty)
                 for (int t = 0; t < seqLen; t++)
                     for (int b = 0; b < batch; b++)
-                        gradOutput.Slice(UserRow(shape, seqLen, batch, t, b) * shape.OutputSize + d * hidden, hidden).CopyTo(gd.Slice((t * batch + b) * hs, hidden));
+                        gradOutput.Slice(UserRow(shape, seqLen, batch, t, b) * shape.OutputSize + d * stateSize, stateSize).CopyTo(gd.Slice((t * batch + b) * hs, stateSize));
         }
 
         for (int layer = layers - 1; layer >= 0; layer--)
@@ -261,40 +278,54 @@ public static partial class RnnDriver
                 dh.Clear();
                 if (!gradHn.IsEmpty)
                     for (int b = 0; b < batch; b++)
-                        gradHn.Slice((state * batch + b) * hidden, hidden).CopyTo(dh.Slice(b * hs, hidden));
+                        gradHn.Slice((state * batch + b) * stateSize, stateSize).CopyTo(dh.Slice(b * hs, stateSize));
                 if (TGates.HasCell)
                 {
                     dc.Clear();
                     if (!gradCn.IsEmpty)
                         for (int b = 0; b < batch; b++)
-                            gradCn.Slice((state * batch + b) * hidden, hidden).CopyTo(dc.Slice(b * hs, hidden));
+                            gradCn.Slice((state * batch + b) * hidden, hidden).CopyTo(dc.Slice(b * cs, hidden));
                 }
                 Span<float> dad = da.Slice(d * rows * ps, rows * ps);
                 Span<float> dadIn = daIn.Slice(d * rows * ps, rows * ps);
                 dad.Clear(); // padding stays zero
                 if (TGates.SplitsGradients)
                     dadIn.Clear();
-                ReadOnlySpan<float> gd = g.Slice(d * rows * hs, rows * hs);
+                Span<float> gd = g.Slice(d * rows * hs, rows * hs);
                 ReadOnlySpan<float> hd = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H(layer, d)), rows * hs);
-                ReadOnlySpan<float> cd = TGates.HasCell ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.C(layer, d)), rows * hs) : default;
-                ReadOnlySpan<float> c0d = TGates.HasCell ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.C0(layer, d)), batch * hs) : default;
+                ReadOnlySpan<float> cd = TGates.HasCell ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.C(layer, d)), rows * cs) : default;
+                ReadOnlySpan<float> c0d = TGates.HasCell ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.C0(layer, d)), batch * cs) : default;
                 ReadOnlySpan<float> gatesd = TGates.TapeSlots > 0 ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.Gates(layer, d)), rows * tr) : default;
                 ReadOnlySpan<float> h0d = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref t0, tape.H0(layer, d)), batch * hs);
                 for (int s = seqLen - 1; s >= 0; s--)
                 {
                     int t = d == 0 ? s : seqLen - 1 - s;
                     int previous = d == 0 ? t - 1 : t + 1;
+                    if (projects)
+                    {
+                        // The whole gradient at h_t (output plus recurrence) stays in g for dW_hr; dm = dh · W_hr.
+                        for (int b = 0; b < batch; b++)
+                        {
+                            Span<float> total = gd.Slice((t * batch + b) * hs, stateSize);
+                            ReadOnlySpan<float> recurrent = dh.Slice(b * hs, stateSize);
+                            for (int u = 0; u < stateSize; u++)
+                                total[u] += recurrent[u];
+                        }
+                        kernels.BackProjectOutput(layer, d, ref gd[t * batch * hs], batch, ref MemoryMarshal.GetReference(dm));
+                    }
                     for (int b = 0; b < batch; b++)
                     {
                         int row = t * batch + b;
+                        // A projecting LSTM's step starts from dm; its backward step reads neither h nor hPrev.
                         TGates.Backward(layout, tapeLayout,
-                            gd.Slice(row * hs, hidden), dh.Slice(b * hs, hidden),
-                            TGates.HasCell ? dc.Slice(b * hs, hidden) : default,
+                            projects ? dm.Slice(b * cs, hidden) : gd.Slice(row * hs, hidden),
+                            projects ? noRecurrent : dh.Slice(b * hs, hidden),
+                            TGates.HasCell ? dc.Slice(b * cs, hidden) : default,
                             TGates.TapeSlots > 0 ? gatesd.Slice(row * tr, tr) : default,
-                            hd.Slice(row * hs, hidden),
-                            s == 0 ? h0d.Slice(b * hs, hidden) : hd.Slice((previous * batch + b) * hs, hidden),
-                            TGates.HasCell ? cd.Slice(row * hs, hidden) : default,
-                            TGates.HasCell ? (s == 0 ? c0d.Slice(b * hs, hidden) : cd.Slice((previous * batch + b) * hs, hidden)) : default,
+                            projects ? default : hd.Slice(row * hs, hidden),
+                            projects ? default : s == 0 ? h0d.Slice(b * hs, hidden) : hd.Slice((previous * batch + b) * hs, hidden),
+                            TGates.HasCell ? cd.Slice(row * cs, hidden) : default,
+                            TGates.HasCell ? (s == 0 ? c0d.Slice(b * cs, hidden) : cd.Slice((previous * batch + b) * cs, hidden)) : default,
                             dad.Slice(row * ps, ps), dadIn.Slice(row * ps, ps),
                             TGates.SplitsGradients ? direct.Slice(b * hs, hidden) : default);
                     }
@@ -307,9 +338,9 @@ public static partial class RnnDriver
                 for (int b = 0; b < batch; b++)
                 {
                     if (!gradH0.IsEmpty)
-                        dh.Slice(b * hs, hidden).CopyTo(gradH0.Slice((state * batch + b) * hidden, hidden));
+                        dh.Slice(b * hs, stateSize).CopyTo(gradH0.Slice((state * batch + b) * stateSize, stateSize));
                     if (TGates.HasCell && !gradC0.IsEmpty)
-                        dc.Slice(b * hs, hidden).CopyTo(gradC0.Slice((state * batch + b) * hidden, hidden));
+                        dc.Slice(b * cs, hidden).CopyTo(gradC0.Slice((state * batch + b) * hidden, hidden));
                 }
             }
 
@@ -336,7 +367,15 @@ public static partial class RnnDriver
                     int firstStep = d == 0 ? 0 : seqLen - 1;
                     kernels.WeightGrad(layer, d, true, ref Unsafe.Add(ref dad, firstStep * batch * ps), ref Unsafe.Add(ref t0, tape.H0(layer, d)), batch, ref dw);
                 }
-                AddRows(gradients, block + 1, layout, hidden, dwScratch, hs);
+                AddRows(gradients, block + 1, layout, stateSize, dwScratch, hs);
+
+                if (projects)
+                {
+                    // dW_hr = Σ_t dh_tᵀ m_t, with g holding the whole gradient at every h_t.
+                    dwScratch.Slice(0, stateSize * cs).Clear();
+                    kernels.ProjectionWeightGrad(ref g[d * rows * hs], ref Unsafe.Add(ref t0, tape.M(layer, d)), rows, ref dw);
+                    AddRows(gradients, shape.ProjectionIndex(layer, d), new GateLayout(stateSize, stateSize, stateSize, 1), hidden, dwScratch, cs);
+                }
 
                 if (shape.Bias)
                 {
@@ -376,12 +415,12 @@ public static partial class RnnDriver
                     Span<float> gd = g.Slice(d * rows * hs, rows * hs);
                     for (int r = 0; r < rows; r++)
                     {
-                        for (int j = 0; j < hidden; j++)
+                        for (int j = 0; j < stateSize; j++)
                         {
-                            int i = r * kp + d * hidden + j;
+                            int i = r * kp + d * stateSize + j;
                             gd[r * hs + j] = mask.IsEmpty ? dx[i] : dx[i] * mask[i];
                         }
-                        gd.Slice(r * hs + hidden, hs - hidden).Clear();
+                        gd.Slice(r * hs + stateSize, hs - stateSize).Clear();
                     }
                 }
             }
@@ -453,13 +492,14 @@ public static partial class RnnDriver
     /// <summary>Where each record sits in the tape buffer, for one call's seqLen and batch.</summary>
     private readonly struct TapeLayout
     {
-        private readonly int _rows, _batch, _hs, _ps, _kp0, _kp1, _directions, _hBase, _h0Base, _cBase, _c0Base, _gatesBase, _maskBase;
+        private readonly int _rows, _batch, _hs, _cs, _ps, _kp0, _kp1, _directions, _hBase, _h0Base, _cBase, _c0Base, _gatesBase, _mBase, _maskBase;
 
-        public TapeLayout(in RnnShape shape, int stateStride, int tapeRow, int inputStride0, int inputStride1, int seqLen, int batch, bool cells, bool dropout)
+        public TapeLayout(in RnnShape shape, int stateStride, int cellStride, int tapeRow, int inputStride0, int inputStride1, int seqLen, int batch, bool cells, bool dropout)
         {
             _rows = seqLen * batch;
             _batch = batch;
             _hs = stateStride;
+            _cs = cellStride;
             _ps = tapeRow;
             _kp0 = inputStride0;
             _kp1 = shape.NumLayers > 1 ? inputStride1 : 0;
@@ -467,10 +507,11 @@ public static partial class RnnDriver
             long blocks = (long)shape.NumLayers * _directions;
             long x = (long)_rows * (_kp0 + (long)(shape.NumLayers - 1) * _kp1);
             long h = blocks * _rows * _hs, h0 = blocks * batch * _hs;
-            long c = cells ? h : 0, c0 = cells ? h0 : 0;
+            long c = cells ? blocks * _rows * _cs : 0, c0 = cells ? blocks * batch * _cs : 0;
             long g = blocks * _rows * _ps;
+            long m = shape.ProjSize > 0 ? blocks * _rows * _cs : 0;
             long mask = dropout ? (long)_rows * (shape.NumLayers - 1) * _kp1 : 0;
-            long total = x + h + h0 + c + c0 + g + mask;
+            long total = x + h + h0 + c + c0 + g + m + mask;
             if (total > Array.MaxLength)
                 throw new ArgumentException($"The training tape would need {total} floats; use a shorter sequence or a smaller batch.", nameof(seqLen));
             _hBase = (int)x;
@@ -478,7 +519,8 @@ public static partial class RnnDriver
             _cBase = (int)(x + h + h0);
             _c0Base = (int)(x + h + h0 + c);
             _gatesBase = (int)(x + h + h0 + c + c0);
-            _maskBase = (int)(x + h + h0 + c + c0 + g);
+            _mBase = (int)(x + h + h0 + c + c0 + g);
+            _maskBase = (int)(x + h + h0 + c + c0 + g + m);
             Length = (int)total;
         }
 
@@ -494,11 +536,14 @@ public static partial class RnnDriver
 
         public int H0(int layer, int direction) => _h0Base + Block(layer, direction) * _batch * _hs;
 
-        public int C(int layer, int direction) => _cBase + Block(layer, direction) * _rows * _hs;
+        public int C(int layer, int direction) => _cBase + Block(layer, direction) * _rows * _cs;
 
-        public int C0(int layer, int direction) => _c0Base + Block(layer, direction) * _batch * _hs;
+        public int C0(int layer, int direction) => _c0Base + Block(layer, direction) * _batch * _cs;
 
         public int Gates(int layer, int direction) => _gatesBase + Block(layer, direction) * _rows * _ps;
+
+        /// <summary>A projecting LSTM's m = o ⊙ tanh(c) per step, before the projection.</summary>
+        public int M(int layer, int direction) => _mBase + Block(layer, direction) * _rows * _cs;
 
         public int Mask(int layer) => _maskBase + (layer - 1) * _rows * _kp1;
     }

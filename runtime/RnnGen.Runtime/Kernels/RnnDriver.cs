@@ -30,15 +30,18 @@ public static partial class RnnDriver
     {
         ValidateForward<TGates>(shape, input, seqLen, batch, output, hN, h0, cN, c0);
         workspace.Tape.Observe(seqLen, batch);
-        int hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers;
-        int ps = kernels.PreStride, hs = kernels.StateStride;
+        int hidden = shape.HiddenSize, stateSize = shape.StateSize, directions = shape.NumDirections, layers = shape.NumLayers;
+        int ps = kernels.PreStride, cs = kernels.CellStride;
+        bool projects = shape.ProjSize > 0;
         int stepRows = seqLen * batch;
         ref float pre = ref workspace.Pre(Check.Product("workspace", directions, stepRows, ps));
-        ref float zeros = ref workspace.Zeros(hidden);
+        ref float zeros = ref workspace.Zeros(stateSize);
         Span<float> cells = TGates.HasCell
-            ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, batch * hs), batch * hs)
+            ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, batch * cs), batch * cs)
             : default;
         ref float cellStart = ref TGates.HasCell ? ref MemoryMarshal.GetReference(cells) : ref Unsafe.NullRef<float>();
+        // A projecting LSTM's step writes m = o ⊙ tanh(c) here; the projection then writes h.
+        ref float unprojected = ref projects ? ref workspace.Get(WorkspaceSlot.Unprojected, batch * cs) : ref Unsafe.NullRef<float>();
         ref float outStart = ref MemoryMarshal.GetReference(output);
         int outWidth = shape.OutputSize;
         // In PyTorch's layouts, the rows of one time step are batch rows apart; consecutive steps are one step apart.
@@ -74,37 +77,46 @@ public static partial class RnnDriver
                     cells.Clear();
                     if (!c0.IsEmpty)
                         for (int b = 0; b < batch; b++)
-                            c0.Slice((state * batch + b) * hidden, hidden).CopyTo(cells.Slice(b * hs, hidden));
+                            c0.Slice((state * batch + b) * hidden, hidden).CopyTo(cells.Slice(b * cs, hidden));
                 }
                 for (int s = 0; s < seqLen; s++)
                 {
                     int t = d == 0 ? s : seqLen - 1 - s; // the reverse direction reads the sequence backwards
-                    ref float hOut = ref Unsafe.Add(ref outStart, t * outStepStride + d * hidden);
+                    ref float hOut = ref Unsafe.Add(ref outStart, t * outStepStride + d * stateSize);
                     ref float pStep = ref Unsafe.Add(ref preD, (nint)t * batch * ps);
                     ref float hPrev = ref zeros;
                     nint hPrevStride = 0;
                     if (s > 0)
                     {
-                        hPrev = ref Unsafe.Add(ref outStart, (d == 0 ? t - 1 : t + 1) * outStepStride + d * hidden);
+                        hPrev = ref Unsafe.Add(ref outStart, (d == 0 ? t - 1 : t + 1) * outStepStride + d * stateSize);
                         hPrevStride = outRowStride;
                     }
                     else if (!h0.IsEmpty)
                     {
-                        hPrev = ref Unsafe.Add(ref MemoryMarshal.GetReference(h0), (nint)state * batch * hidden);
-                        hPrevStride = hidden;
+                        hPrev = ref Unsafe.Add(ref MemoryMarshal.GetReference(h0), (nint)state * batch * stateSize);
+                        hPrevStride = stateSize;
                     }
-                    kernels.Step(layer, d, ref hPrev, hPrevStride, ref pStep, batch, ref hOut, outRowStride,
-                        ref cellStart, hs, ref cellStart, hs, ref Unsafe.NullRef<float>());
+                    if (projects)
+                    {
+                        kernels.Step(layer, d, ref hPrev, hPrevStride, ref pStep, batch, ref unprojected, cs,
+                            ref cellStart, cs, ref cellStart, cs, ref Unsafe.NullRef<float>());
+                        kernels.ProjectOutput(layer, d, ref unprojected, batch, ref hOut, outRowStride);
+                    }
+                    else
+                    {
+                        kernels.Step(layer, d, ref hPrev, hPrevStride, ref pStep, batch, ref hOut, outRowStride,
+                            ref cellStart, cs, ref cellStart, cs, ref Unsafe.NullRef<float>());
+                    }
                 }
 
                 // hN is the state after the last step: t = seqLen - 1 forwards, t = 0 in reverse.
                 int last = d == 0 ? seqLen - 1 : 0;
                 for (int b = 0; b < batch; b++)
                 {
-                    output.Slice((int)(last * outStepStride + b * outRowStride) + d * hidden, hidden)
-                        .CopyTo(hN.Slice((state * batch + b) * hidden, hidden));
+                    output.Slice((int)(last * outStepStride + b * outRowStride) + d * stateSize, stateSize)
+                        .CopyTo(hN.Slice((state * batch + b) * stateSize, stateSize));
                     if (TGates.HasCell)
-                        cells.Slice(b * hs, hidden).CopyTo(cN.Slice((state * batch + b) * hidden, hidden));
+                        cells.Slice(b * cs, hidden).CopyTo(cN.Slice((state * batch + b) * hidden, hidden));
                 }
             }
         }
@@ -122,18 +134,18 @@ public static partial class RnnDriver
     {
         ValidateCell<TGates>(shape, input, batch, hx, hNext, cx, cNext);
         workspace.Tape.Observe(1, batch);
-        int hidden = shape.HiddenSize, stateLength = batch * hidden, hs = kernels.StateStride;
+        int hidden = shape.HiddenSize, stateLength = batch * hidden, cs = kernels.CellStride;
         ref float pre = ref workspace.Pre(Check.Product("workspace", batch, kernels.PreStride));
         kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, batch, ref pre);
 
         ref float cellStart = ref Unsafe.NullRef<float>();
         if (TGates.HasCell)
         {
-            Span<float> cells = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, batch * hs), batch * hs);
+            Span<float> cells = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, batch * cs), batch * cs);
             cells.Clear();
             if (!cx.IsEmpty)
                 for (int b = 0; b < batch; b++)
-                    cx.Slice(b * hidden, hidden).CopyTo(cells.Slice(b * hs, hidden));
+                    cx.Slice(b * hidden, hidden).CopyTo(cells.Slice(b * cs, hidden));
             cellStart = ref MemoryMarshal.GetReference(cells);
         }
 
@@ -143,16 +155,16 @@ public static partial class RnnDriver
         {
             // A kernel reads the whole previous state while it writes the new one: go through scratch.
             ref float scratch = ref workspace.Scratch(stateLength);
-            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref scratch, hidden, ref cellStart, hs, ref cellStart, hs, ref Unsafe.NullRef<float>());
+            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref scratch, hidden, ref cellStart, cs, ref cellStart, cs, ref Unsafe.NullRef<float>());
             MemoryMarshal.CreateReadOnlySpan(ref scratch, stateLength).CopyTo(hNext);
         }
         else
         {
-            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref MemoryMarshal.GetReference(hNext), hidden, ref cellStart, hs, ref cellStart, hs, ref Unsafe.NullRef<float>());
+            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref MemoryMarshal.GetReference(hNext), hidden, ref cellStart, cs, ref cellStart, cs, ref Unsafe.NullRef<float>());
         }
         if (TGates.HasCell)
             for (int b = 0; b < batch; b++)
-                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cellStart, b * hs), hidden).CopyTo(cNext.Slice(b * hidden, hidden));
+                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cellStart, b * cs), hidden).CopyTo(cNext.Slice(b * hidden, hidden));
     }
 
     /// <summary>Checks a sequence call's arguments; throws before anything is written.</summary>
@@ -160,26 +172,27 @@ public static partial class RnnDriver
         Span<float> cN, ReadOnlySpan<float> c0)
         where TGates : struct, IGateMath
     {
-        int inputSize = shape.InputSize, hidden = shape.HiddenSize, directions = shape.NumDirections, layers = shape.NumLayers;
+        int inputSize = shape.InputSize, directions = shape.NumDirections, layers = shape.NumLayers;
         Check.Positive(seqLen, nameof(seqLen));
         Check.Positive(batch, nameof(batch));
         int inputLength = Check.Product(nameof(input), seqLen, batch, inputSize);
-        int outputLength = Check.Product(nameof(output), seqLen, batch, directions, hidden);
-        int stateLength = Check.Product(nameof(hN), layers, directions, batch, hidden);
+        int outputLength = Check.Product(nameof(output), seqLen, batch, directions, shape.StateSize);
+        int stateLength = Check.Product(nameof(hN), layers, directions, batch, shape.StateSize);
+        int cellLength = Check.Product(nameof(cN), layers, directions, batch, shape.HiddenSize);
         if (input.Length != inputLength)
             Check.ThrowLength(nameof(input), input.Length, inputLength, $"{Rows(shape, seqLen, batch)}·inputSize {inputSize}");
         if (output.Length != outputLength)
-            Check.ThrowLength(nameof(output), output.Length, outputLength, $"{Rows(shape, seqLen, batch)}·directions·hiddenSize {directions}·{hidden}");
+            Check.ThrowLength(nameof(output), output.Length, outputLength, $"{Rows(shape, seqLen, batch)}·directions·{StateName(shape)} {directions}·{shape.StateSize}");
         if (hN.Length != stateLength)
             Check.ThrowLength(nameof(hN), hN.Length, stateLength, StateLayout(shape, batch));
         if (h0.Length != 0 && h0.Length != stateLength)
             Check.ThrowLength(nameof(h0), h0.Length, stateLength, StateLayout(shape, batch), optional: true);
         if (TGates.HasCell)
         {
-            if (cN.Length != stateLength)
-                Check.ThrowLength(nameof(cN), cN.Length, stateLength, StateLayout(shape, batch));
-            if (c0.Length != 0 && c0.Length != stateLength)
-                Check.ThrowLength(nameof(c0), c0.Length, stateLength, StateLayout(shape, batch), optional: true);
+            if (cN.Length != cellLength)
+                Check.ThrowLength(nameof(cN), cN.Length, cellLength, CellLayout(shape, batch));
+            if (c0.Length != 0 && c0.Length != cellLength)
+                Check.ThrowLength(nameof(c0), c0.Length, cellLength, CellLayout(shape, batch), optional: true);
         }
         Check.NoOverlap(output, nameof(output), input, nameof(input));
         Check.NoOverlap(output, nameof(output), hN, nameof(hN));
@@ -230,6 +243,12 @@ public static partial class RnnDriver
     private static string Rows(in RnnShape shape, int seqLen, int batch) =>
         shape.BatchFirst ? $"batch·seqLen ({batch}·{seqLen})" : $"seqLen·batch ({seqLen}·{batch})";
 
+    /// <summary>What h's feature count is called: projSize when the LSTM projects, else hiddenSize.</summary>
+    private static string StateName(in RnnShape shape) => shape.ProjSize > 0 ? "projSize" : "hiddenSize";
+
     private static string StateLayout(in RnnShape shape, int batch) =>
+        $"numLayers·directions·batch·{StateName(shape)} ({shape.NumLayers}·{shape.NumDirections}·{batch}·{shape.StateSize})";
+
+    private static string CellLayout(in RnnShape shape, int batch) =>
         $"numLayers·directions·batch·hiddenSize ({shape.NumLayers}·{shape.NumDirections}·{batch}·{shape.HiddenSize})";
 }

@@ -46,6 +46,9 @@ public enum WorkspaceSlot
 
     /// <summary>Backward: a GRU's direct gradient at the previous state.</summary>
     GradDirect,
+
+    /// <summary>A projecting LSTM's m = o ⊙ tanh(c) before the projection (inference), or its gradient (backward).</summary>
+    Unprojected,
 }
 
 /// <summary>

@@ -15,6 +15,7 @@ internal static class DrawnModules
 {
     public const int RnnConfigurations = 24;
     public const int CellConfigurations = 12;
+    /// <summary>LSTM sequence configurations per run; every third projects (ProjSize).</summary>
     public const int LstmConfigurations = 12;
     public const int LstmCellConfigurations = 8;
     public const int GruConfigurations = 12;
@@ -35,7 +36,7 @@ internal static class DrawnModules
         var random = new Random(seed);
         var configs = Enumerable.Range(0, RnnConfigurations).Select(_ => RnnConfig.RandomRnn(random))
             .Concat(Enumerable.Range(0, CellConfigurations).Select(_ => RnnConfig.RandomCell(random)))
-            .Concat(Enumerable.Range(0, LstmConfigurations).Select(_ => RnnConfig.RandomLstm(random)))
+            .Concat(Enumerable.Range(0, LstmConfigurations).Select(i => RnnConfig.RandomLstm(random, project: i % 3 == 0)))
             .Concat(Enumerable.Range(0, LstmCellConfigurations).Select(_ => RnnConfig.RandomLstmCell(random)))
             .Concat(Enumerable.Range(0, GruConfigurations).Select(_ => RnnConfig.RandomGru(random)))
             .Concat(Enumerable.Range(0, GruCellConfigurations).Select(_ => RnnConfig.RandomGruCell(random)))

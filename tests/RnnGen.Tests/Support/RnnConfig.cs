@@ -5,8 +5,12 @@ namespace RnnGen.Tests.Support;
 
 /// <summary>A module configuration as PyTorch's constructor takes it; writes the RnnGen declaration for it.</summary>
 public sealed record RnnConfig(bool IsCell, int InputSize, int HiddenSize, int NumLayers = 1, bool Bidirectional = false,
-    bool BatchFirst = false, bool Bias = true, Nonlinearity Nonlinearity = Nonlinearity.Tanh, double Dropout = 0, bool IsLstm = false, bool IsGru = false)
+    bool BatchFirst = false, bool Bias = true, Nonlinearity Nonlinearity = Nonlinearity.Tanh, double Dropout = 0, bool IsLstm = false, bool IsGru = false,
+    int ProjSize = 0)
 {
+    /// <summary>Features of h and of the output: ProjSize when an LSTM projects, else HiddenSize.</summary>
+    public int StateSize => ProjSize > 0 ? ProjSize : HiddenSize;
+
     /// <summary>The PyTorch module's name.</summary>
     public string Kind => (IsLstm ? "LSTM" : IsGru ? "GRU" : "RNN") + (IsCell ? "Cell" : "");
     public int Directions => Bidirectional ? 2 : 1;
@@ -24,7 +28,15 @@ public sealed record RnnConfig(bool IsCell, int InputSize, int HiddenSize, int N
     public static RnnConfig RandomCell(Random random) =>
         new(true, Size(random), Size(random), Bias: random.Next(2) == 1, Nonlinearity: random.Next(2) == 1 ? Nonlinearity.Relu : Nonlinearity.Tanh);
 
-    public static RnnConfig RandomLstm(Random random) => RandomRnn(random) with { Nonlinearity = Nonlinearity.Tanh, IsLstm = true };
+    /// <summary>An LSTM over every flag; with <paramref name="project"/>, ProjSize drawn from [1, hiddenSize) (hidden at least 2).</summary>
+    public static RnnConfig RandomLstm(Random random, bool project = false)
+    {
+        RnnConfig config = RandomRnn(random) with { Nonlinearity = Nonlinearity.Tanh, IsLstm = true };
+        if (!project)
+            return config;
+        int hidden = Math.Max(2, config.HiddenSize);
+        return config with { HiddenSize = hidden, ProjSize = random.Next(1, hidden) };
+    }
 
     public static RnnConfig RandomLstmCell(Random random) => RandomCell(random) with { Nonlinearity = Nonlinearity.Tanh, IsLstm = true };
 
@@ -44,7 +56,7 @@ public sealed record RnnConfig(bool IsCell, int InputSize, int HiddenSize, int N
         (false, true) => $"[RnnGen.RnnCell({InputSize}, {HiddenSize}, Bias = {Bool(Bias)}, Nonlinearity = RnnGen.Nonlinearity.{Nonlinearity})]",
         (false, false) => $"[RnnGen.Rnn({InputSize}, {HiddenSize}, NumLayers = {NumLayers}, Bidirectional = {Bool(Bidirectional)}, BatchFirst = {Bool(BatchFirst)}, Bias = {Bool(Bias)}, Nonlinearity = RnnGen.Nonlinearity.{Nonlinearity}, Dropout = {Dropout.ToString(CultureInfo.InvariantCulture)})]",
         (true, true) => $"[RnnGen.LstmCell({InputSize}, {HiddenSize}, Bias = {Bool(Bias)})]",
-        (true, false) => $"[RnnGen.Lstm({InputSize}, {HiddenSize}, NumLayers = {NumLayers}, Bidirectional = {Bool(Bidirectional)}, BatchFirst = {Bool(BatchFirst)}, Bias = {Bool(Bias)}, Dropout = {Dropout.ToString(CultureInfo.InvariantCulture)})]",
+        (true, false) => $"[RnnGen.Lstm({InputSize}, {HiddenSize}, NumLayers = {NumLayers}, Bidirectional = {Bool(Bidirectional)}, BatchFirst = {Bool(BatchFirst)}, Bias = {Bool(Bias)}, Dropout = {Dropout.ToString(CultureInfo.InvariantCulture)}, ProjSize = {ProjSize})]",
     };
 
     /// <summary>The run-time-sized module of the same configuration.</summary>
@@ -55,7 +67,7 @@ public sealed record RnnConfig(bool IsCell, int InputSize, int HiddenSize, int N
         (false, true) => new Dynamic.RnnCell(InputSize, HiddenSize, Bias, Nonlinearity, seed),
         (false, false) => new Dynamic.Rnn(InputSize, HiddenSize, NumLayers, Nonlinearity, Bias, BatchFirst, Dropout, Bidirectional, seed),
         (true, true) => new Dynamic.LstmCell(InputSize, HiddenSize, Bias, seed),
-        (true, false) => new Dynamic.Lstm(InputSize, HiddenSize, NumLayers, Bias, BatchFirst, Dropout, Bidirectional, seed),
+        (true, false) => new Dynamic.Lstm(InputSize, HiddenSize, NumLayers, Bias, BatchFirst, Dropout, Bidirectional, ProjSize, seed),
     };
 
     public override string ToString() => Attribute();

@@ -91,7 +91,85 @@ internal static class Torch
         return new Gradients(ToArray(next), ToArray(next), grads, ToArray(x.grad!), h is null ? null : ToArray(h.grad!));
     }
 
+    /// <summary>
+    /// torch.nn.LSTM for <paramref name="c"/>: the module itself, or, with a projection (which TorchSharp 0.107's
+    /// nn.LSTM lacks), <see cref="LstmByOperations"/>.
+    /// </summary>
     public static Gradients LstmBackward(RnnConfig c, ParameterSet parameters, float[] input, int seqLen, int batch, float[]? h0, float[]? c0,
+        float[] gradOutput, float[]? gradHn, float[]? gradCn, out float[] cN, out float[]? gradC0) =>
+        c.ProjSize > 0
+            ? LstmByOperations(c, parameters, input, seqLen, batch, h0, c0, gradOutput, gradHn, gradCn, out cN, out gradC0)
+            : LstmModule(c, parameters, input, seqLen, batch, h0, c0, gradOutput, gradHn, gradCn, out cN, out gradC0);
+
+    /// <summary>
+    /// torch.nn.LSTM's documented equations, proj_size included, written as PyTorch tensor operations under
+    /// autograd: per layer and direction, gates = x_t W_ihᵀ + b_ih + h W_hhᵀ + b_hh split into i, f, g, o;
+    /// c = σ(f) c + σ(i) tanh(g); h = σ(o) tanh(c), then h = h W_hrᵀ when projecting; a layer's output is its
+    /// directions concatenated. Same loss and results as <see cref="LstmBackward"/>. Without a projection it is
+    /// checked against nn.LSTM itself (LstmParityTests), which is what makes it an oracle for the projection.
+    /// </summary>
+    public static Gradients LstmByOperations(RnnConfig c, ParameterSet parameters, float[] input, int seqLen, int batch, float[]? h0, float[]? c0,
+        float[] gradOutput, float[]? gradHn, float[]? gradCn, out float[] cN, out float[]? gradC0)
+    {
+        Initialize();
+        using var scope = torch.NewDisposeScope();
+        int layers = c.NumLayers, directions = c.Directions;
+        var p = parameters.Names.ToDictionary(name => name, name =>
+            torch.tensor(parameters.GetReadOnly(name).ToArray(), parameters.GetShape(name).ToArray().Select(d => (long)d).ToArray(), requires_grad: true));
+        long[] inputShape = c.BatchFirst ? new long[] { batch, seqLen, c.InputSize } : new long[] { seqLen, batch, c.InputSize };
+        long[] stateShape = { layers * directions, batch, c.StateSize }, cellShape = { layers * directions, batch, c.HiddenSize };
+        Tensor x = torch.tensor(input, inputShape, requires_grad: true);
+        Tensor? h = h0 is null ? null : torch.tensor(h0, stateShape, requires_grad: true);
+        Tensor? cc = c0 is null ? null : torch.tensor(c0, cellShape, requires_grad: true);
+
+        Tensor layerInput = c.BatchFirst ? x.transpose(0, 1) : x; // (seq, batch, features)
+        var finalH = new Tensor[layers * directions];
+        var finalC = new Tensor[layers * directions];
+        for (int layer = 0; layer < layers; layer++)
+        {
+            var outputs = new Tensor[directions];
+            for (int d = 0; d < directions; d++)
+            {
+                string suffix = $"_l{layer}" + (d == 1 ? "_reverse" : "");
+                int index = layer * directions + d;
+                Tensor ht = h is null ? torch.zeros(batch, c.StateSize) : h[index];
+                Tensor ct = cc is null ? torch.zeros(batch, c.HiddenSize) : cc[index];
+                var steps = new Tensor[seqLen];
+                for (int s = 0; s < seqLen; s++)
+                {
+                    int t = d == 0 ? s : seqLen - 1 - s;
+                    Tensor gates = layerInput[t].matmul(p["weight_ih" + suffix].t()) + ht.matmul(p["weight_hh" + suffix].t());
+                    if (c.Bias)
+                        gates = gates + p["bias_ih" + suffix] + p["bias_hh" + suffix];
+                    Tensor[] chunks = gates.chunk(4, 1);
+                    ct = torch.sigmoid(chunks[1]) * ct + torch.sigmoid(chunks[0]) * torch.tanh(chunks[2]);
+                    ht = torch.sigmoid(chunks[3]) * torch.tanh(ct);
+                    if (c.ProjSize > 0)
+                        ht = ht.matmul(p["weight_hr" + suffix].t());
+                    steps[t] = ht;
+                }
+                outputs[d] = torch.stack(steps, 0);
+                finalH[index] = ht;
+                finalC[index] = ct;
+            }
+            layerInput = torch.cat(outputs, 2);
+        }
+        Tensor output = c.BatchFirst ? layerInput.transpose(0, 1) : layerInput;
+        Tensor hN = torch.stack(finalH, 0), cNt = torch.stack(finalC, 0);
+        Tensor loss = (output * torch.tensor(gradOutput, output.shape)).sum();
+        if (gradHn is not null)
+            loss = loss + (hN * torch.tensor(gradHn, stateShape)).sum();
+        if (gradCn is not null)
+            loss = loss + (cNt * torch.tensor(gradCn, cellShape)).sum();
+        loss.backward();
+        var grads = p.ToDictionary(kv => kv.Key, kv => ToArray(kv.Value.grad!));
+        cN = ToArray(cNt);
+        gradC0 = cc is null ? null : ToArray(cc.grad!);
+        return new Gradients(ToArray(output), ToArray(hN), grads, ToArray(x.grad!), h is null ? null : ToArray(h.grad!));
+    }
+
+    /// <summary>torch.nn.LSTM itself (no projection).</summary>
+    public static Gradients LstmModule(RnnConfig c, ParameterSet parameters, float[] input, int seqLen, int batch, float[]? h0, float[]? c0,
         float[] gradOutput, float[]? gradHn, float[]? gradCn, out float[] cN, out float[]? gradC0)
     {
         Initialize();
