@@ -1,5 +1,8 @@
 using System;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace RnnGen.Kernels;
 
@@ -91,20 +94,48 @@ public readonly struct LstmGates : IGateMath
         ReadOnlySpan<float> gates, ReadOnlySpan<float> h, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> cPrev,
         Span<float> da, Span<float> daInput, Span<float> gradDirect)
     {
-        for (int u = 0; u < layout.Hidden; u++)
+        // Tile by tile: within a tile, each gate's units are consecutive, as they are in the unit-ordered spans.
+        for (int tile = 0; tile < layout.Hidden; tile += layout.TileWidth)
         {
-            int pi = layout.Offset(0, u), pf = layout.Offset(1, u), pg = layout.Offset(2, u), po = layout.Offset(3, u);
-            float i = gates[pi], f = gates[pf], g = gates[pg], o = gates[po];
-            float dh = gradOutput[u] + gradRecurrent[u];
-            float tc = TanhActivation.Invoke(c[u]); // the forward's tanh(c), recomputed with the same function
-            float dc = gradCell[u] + dh * o * (1f - tc * tc);
-            gradCell[u] = dc * f;
-            da[pi] = dc * g * i * (1f - i);
-            da[pf] = dc * cPrev[u] * f * (1f - f);
-            da[pg] = dc * i * (1f - g * g);
-            da[po] = dh * tc * o * (1f - o);
+            int width = Math.Min(layout.TileWidth, layout.PaddedHidden - tile), units = Math.Min(width, layout.Hidden - tile);
+            int gi = tile * 4, gf = gi + width, gg = gf + width, go = gg + width;
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; j + 8 <= units; j += 8)
+                {
+                    int u = tile + j;
+                    Vector256<float> one = Vector256<float>.One;
+                    Vector256<float> i = Load(gates, gi + j), f = Load(gates, gf + j), g = Load(gates, gg + j), o = Load(gates, go + j);
+                    Vector256<float> dh = Load(gradOutput, u) + Load(gradRecurrent, u);
+                    Vector256<float> tc = TanhActivation.Invoke(Load(c, u));
+                    Vector256<float> dc = Load(gradCell, u) + dh * o * (one - tc * tc);
+                    (dc * f).StoreUnsafe(ref MemoryMarshal.GetReference(gradCell), (nuint)u);
+                    ref float target = ref MemoryMarshal.GetReference(da);
+                    (dc * g * i * (one - i)).StoreUnsafe(ref target, (nuint)(gi + j));
+                    (dc * Load(cPrev, u) * f * (one - f)).StoreUnsafe(ref target, (nuint)(gf + j));
+                    (dc * i * (one - g * g)).StoreUnsafe(ref target, (nuint)(gg + j));
+                    (dh * tc * o * (one - o)).StoreUnsafe(ref target, (nuint)(go + j));
+                }
+            }
+            for (; j < units; j++)
+            {
+                int u = tile + j;
+                float i = gates[gi + j], f = gates[gf + j], g = gates[gg + j], o = gates[go + j];
+                float dh = gradOutput[u] + gradRecurrent[u];
+                float tc = TanhActivation.Invoke(c[u]); // the forward's tanh(c), recomputed
+                float dc = gradCell[u] + dh * o * (1f - tc * tc);
+                gradCell[u] = dc * f;
+                da[gi + j] = dc * g * i * (1f - i);
+                da[gf + j] = dc * cPrev[u] * f * (1f - f);
+                da[gg + j] = dc * i * (1f - g * g);
+                da[go + j] = dh * tc * o * (1f - o);
+            }
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Load(ReadOnlySpan<float> span, int index) => Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(span), (nuint)index);
 }
 
 /// <summary>
@@ -133,21 +164,50 @@ public readonly struct GruGates : IGateMath
         ReadOnlySpan<float> tape, ReadOnlySpan<float> h, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> cPrev,
         Span<float> da, Span<float> daInput, Span<float> gradDirect)
     {
-        for (int u = 0; u < layout.Hidden; u++)
+        for (int tile = 0; tile < layout.Hidden; tile += layout.TileWidth)
         {
-            float r = tape[tapeLayout.Offset(0, u)], z = tape[tapeLayout.Offset(1, u)], n = tape[tapeLayout.Offset(2, u)], hn = tape[tapeLayout.Offset(3, u)];
-            float dh = gradOutput[u] + gradRecurrent[u];
-            float dan = dh * (1f - z) * (1f - n * n);
-            float dar = dan * hn * r * (1f - r);
-            float daz = dh * (hPrev[u] - n) * z * (1f - z);
-            int pr = layout.Offset(0, u), pz = layout.Offset(1, u), pn = layout.Offset(2, u);
-            da[pr] = dar;
-            da[pz] = daz;
-            da[pn] = dan * r;
-            daInput[pr] = dar;
-            daInput[pz] = daz;
-            daInput[pn] = dan;
-            gradDirect[u] = dh * z;
+            int width = Math.Min(layout.TileWidth, layout.PaddedHidden - tile), units = Math.Min(width, layout.Hidden - tile);
+            int tr = tile * 4, tz = tr + width, tn = tz + width, thn = tn + width; // the tape: r, z, n, hn
+            int pr = tile * 3, pz = pr + width, pn = pz + width;
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; j + 8 <= units; j += 8)
+                {
+                    int u = tile + j;
+                    Vector256<float> one = Vector256<float>.One;
+                    Vector256<float> r = LstmGates.Load(tape, tr + j), z = LstmGates.Load(tape, tz + j), n = LstmGates.Load(tape, tn + j), hn = LstmGates.Load(tape, thn + j);
+                    Vector256<float> dh = LstmGates.Load(gradOutput, u) + LstmGates.Load(gradRecurrent, u);
+                    Vector256<float> dan = dh * (one - z) * (one - n * n);
+                    Vector256<float> dar = dan * hn * r * (one - r);
+                    Vector256<float> daz = dh * (LstmGates.Load(hPrev, u) - n) * z * (one - z);
+                    ref float hidden = ref MemoryMarshal.GetReference(da);
+                    ref float input = ref MemoryMarshal.GetReference(daInput);
+                    dar.StoreUnsafe(ref hidden, (nuint)(pr + j));
+                    daz.StoreUnsafe(ref hidden, (nuint)(pz + j));
+                    (dan * r).StoreUnsafe(ref hidden, (nuint)(pn + j));
+                    dar.StoreUnsafe(ref input, (nuint)(pr + j));
+                    daz.StoreUnsafe(ref input, (nuint)(pz + j));
+                    dan.StoreUnsafe(ref input, (nuint)(pn + j));
+                    (dh * z).StoreUnsafe(ref MemoryMarshal.GetReference(gradDirect), (nuint)u);
+                }
+            }
+            for (; j < units; j++)
+            {
+                int u = tile + j;
+                float r = tape[tr + j], z = tape[tz + j], n = tape[tn + j], hn = tape[thn + j];
+                float dh = gradOutput[u] + gradRecurrent[u];
+                float dan = dh * (1f - z) * (1f - n * n);
+                float dar = dan * hn * r * (1f - r);
+                float daz = dh * (hPrev[u] - n) * z * (1f - z);
+                da[pr + j] = dar;
+                da[pz + j] = daz;
+                da[pn + j] = dan * r;
+                daInput[pr + j] = dar;
+                daInput[pz + j] = daz;
+                daInput[pn + j] = dan;
+                gradDirect[u] = dh * z;
+            }
         }
     }
 }

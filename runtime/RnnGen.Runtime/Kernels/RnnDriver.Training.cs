@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace RnnGen.Kernels;
 
@@ -352,7 +353,7 @@ public static partial class RnnDriver
                 ref float hd = ref Unsafe.Add(ref t0, tape.H(layer, d));
 
                 dwScratch.Slice(0, ps * kp).Clear();
-                kernels.WeightGrad(layer, d, false, ref daIn[d * rows * ps], ref x, rows, ref dw);
+                WeightGradInChunks(ref kernels, layer, d, false, ref daIn[d * rows * ps], ps, ref x, kp, rows, ref dw);
                 AddRows(gradients, block, layout, cols, dwScratch, kp);
 
                 // W_hh pairs da_t with the state before step t: h_{t-1} forwards, h_{t+1} in reverse, h0 first.
@@ -360,7 +361,7 @@ public static partial class RnnDriver
                 if (seqLen > 1)
                 {
                     int daStart = d == 0 ? batch : 0, hStart = d == 0 ? 0 : batch;
-                    kernels.WeightGrad(layer, d, true, ref Unsafe.Add(ref dad, daStart * ps), ref Unsafe.Add(ref hd, hStart * hs), rows - batch, ref dw);
+                    WeightGradInChunks(ref kernels, layer, d, true, ref Unsafe.Add(ref dad, daStart * ps), ps, ref Unsafe.Add(ref hd, hStart * hs), hs, rows - batch, ref dw);
                 }
                 if (record.HasH0)
                 {
@@ -379,22 +380,20 @@ public static partial class RnnDriver
 
                 if (shape.Bias)
                 {
+                    // db = Σ_r da[r], summed row by row (sequential reads), then moved to PyTorch's row order.
+                    Span<float> sums = dwScratch.Slice(0, 2 * ps);
+                    sums.Clear();
+                    SumRows(da.Slice(d * rows * ps, rows * ps), ps, sums.Slice(0, ps));
+                    SumRows(daIn.Slice(d * rows * ps, rows * ps), ps, sums.Slice(ps, ps));
                     Span<float> bih = gradients.Data.AsSpan(gradients.OffsetOf(block + 2), layout.Gates * hidden);
                     Span<float> bhh = gradients.Data.AsSpan(gradients.OffsetOf(block + 3), layout.Gates * hidden);
-                    ReadOnlySpan<float> hiddenSide = da.Slice(d * rows * ps, rows * ps), inputSide = daIn.Slice(d * rows * ps, rows * ps);
                     for (int q = 0; q < ps; q++)
                     {
                         int torchRow = layout.TorchRow(q);
                         if (torchRow < 0)
                             continue;
-                        float sumHidden = 0f, sumInput = 0f;
-                        for (int r = 0; r < rows; r++)
-                        {
-                            sumHidden += hiddenSide[r * ps + q];
-                            sumInput += inputSide[r * ps + q];
-                        }
-                        bih[torchRow] += sumInput;
-                        bhh[torchRow] += sumHidden;
+                        bhh[torchRow] += sums[q];
+                        bih[torchRow] += sums[ps + q];
                     }
                 }
             }
@@ -462,6 +461,35 @@ public static partial class RnnDriver
         if (record.ParameterVersion != parameterVersion)
             throw new InvalidOperationException(
                 "The parameters changed after the training forward (an optimizer step or a write to Parameters), so its tape no longer matches them: run Forward(..., training: true) again before Backward.");
+    }
+
+    /// <summary>
+    /// A weight gradient over many rows, in chunks: each chunk's rows of da and x stay in cache while every
+    /// column tile of dw passes over them (a single pass would stream all of da and x once per tile).
+    /// </summary>
+    private static void WeightGradInChunks<TKernels>(ref TKernels kernels, int layer, int direction, bool recurrent, ref float da, int daStride, ref float x, int xStride, int rows, ref float dw)
+        where TKernels : struct, IRnnKernels
+    {
+        const int Chunk = 64;
+        for (int r = 0; r < rows; r += Chunk)
+            kernels.WeightGrad(layer, direction, recurrent, ref Unsafe.Add(ref da, (nint)r * daStride), ref Unsafe.Add(ref x, (nint)r * xStride), Math.Min(Chunk, rows - r), ref dw);
+    }
+
+    /// <summary>sums += Σ_r rows[r], over rows of <paramref name="width"/> floats.</summary>
+    private static void SumRows(ReadOnlySpan<float> rows, int width, Span<float> sums)
+    {
+        for (int r = 0; r < rows.Length; r += width)
+        {
+            ReadOnlySpan<float> row = rows.Slice(r, width);
+            int k = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; k + 8 <= width; k += 8)
+                    (Vector256.Create(sums.Slice(k, 8)) + Vector256.Create(row.Slice(k, 8))).CopyTo(sums.Slice(k, 8));
+            }
+            for (; k < width; k++)
+                sums[k] += row[k];
+        }
     }
 
     /// <summary>Adds a scratch weight gradient (rows in the kernels' gate layout) into a parameter's gradient (PyTorch rows × cols).</summary>
