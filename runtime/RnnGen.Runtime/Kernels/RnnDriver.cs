@@ -36,10 +36,11 @@ public static partial class RnnDriver
         int stepRows = seqLen * batch;
         ref float pre = ref workspace.Pre(Check.Product("workspace", directions, stepRows, ps));
         ref float zeros = ref workspace.Zeros(stateSize);
-        Span<float> cells = TGates.HasCell
+        // The cell state runs in the workspace, in padded rows; when rows need no padding, in cN itself.
+        bool cellsInPlace = cs == hidden;
+        Span<float> cells = TGates.HasCell && !cellsInPlace
             ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, batch * cs), batch * cs)
             : default;
-        ref float cellStart = ref TGates.HasCell ? ref MemoryMarshal.GetReference(cells) : ref Unsafe.NullRef<float>();
         // A projecting LSTM's step writes m = o ⊙ tanh(c) here; the projection then writes h.
         ref float unprojected = ref projects ? ref workspace.Get(WorkspaceSlot.Unprojected, batch * cs) : ref Unsafe.NullRef<float>();
         ref float outStart = ref MemoryMarshal.GetReference(output);
@@ -71,13 +72,20 @@ public static partial class RnnDriver
             {
                 ref float preD = ref Unsafe.Add(ref pre, (nint)d * stepRows * ps);
                 int state = layer * directions + d;
+                ref float cellStart = ref Unsafe.NullRef<float>();
                 if (TGates.HasCell)
                 {
-                    // The cell state lives in the workspace, updated in place step by step.
-                    cells.Clear();
-                    if (!c0.IsEmpty)
+                    // The cell state is updated in place step by step, starting from c0.
+                    Span<float> running = cellsInPlace ? cN.Slice(state * batch * hidden, batch * hidden) : cells;
+                    ReadOnlySpan<float> initial = c0.IsEmpty ? default : c0.Slice(state * batch * hidden, batch * hidden);
+                    if (initial.IsEmpty)
+                        running.Clear();
+                    else if (cellsInPlace)
+                        initial.CopyTo(running); // c0 and cN are the same memory or disjoint
+                    else
                         for (int b = 0; b < batch; b++)
-                            c0.Slice((state * batch + b) * hidden, hidden).CopyTo(cells.Slice(b * cs, hidden));
+                            initial.Slice(b * hidden, hidden).CopyTo(running.Slice(b * cs, hidden));
+                    cellStart = ref MemoryMarshal.GetReference(running);
                 }
                 for (int s = 0; s < seqLen; s++)
                 {
@@ -115,7 +123,7 @@ public static partial class RnnDriver
                 {
                     output.Slice((int)(last * outStepStride + b * outRowStride) + d * stateSize, stateSize)
                         .CopyTo(hN.Slice((state * batch + b) * stateSize, stateSize));
-                    if (TGates.HasCell)
+                    if (TGates.HasCell && !cellsInPlace)
                         cells.Slice(b * cs, hidden).CopyTo(cN.Slice((state * batch + b) * hidden, hidden));
                 }
             }
@@ -138,8 +146,19 @@ public static partial class RnnDriver
         ref float pre = ref workspace.Pre(Check.Product("workspace", batch, kernels.PreStride));
         kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, batch, ref pre);
 
+        // The kernel reads cPrev and writes c unit by unit, so they may be the same memory: with unpadded rows the
+        // step runs on cx and cNext directly, else through padded rows in the workspace.
+        bool cellsInPlace = cs == hidden;
         ref float cellStart = ref Unsafe.NullRef<float>();
-        if (TGates.HasCell)
+        ref float cellPrev = ref Unsafe.NullRef<float>();
+        nint cellPrevStride = cs;
+        if (TGates.HasCell && cellsInPlace)
+        {
+            cellStart = ref MemoryMarshal.GetReference(cNext);
+            cellPrev = ref cx.IsEmpty ? ref workspace.Zeros(hidden) : ref MemoryMarshal.GetReference(cx);
+            cellPrevStride = cx.IsEmpty ? 0 : hidden;
+        }
+        else if (TGates.HasCell)
         {
             Span<float> cells = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, batch * cs), batch * cs);
             cells.Clear();
@@ -147,6 +166,7 @@ public static partial class RnnDriver
                 for (int b = 0; b < batch; b++)
                     cx.Slice(b * hidden, hidden).CopyTo(cells.Slice(b * cs, hidden));
             cellStart = ref MemoryMarshal.GetReference(cells);
+            cellPrev = ref cellStart;
         }
 
         ref float hPrev = ref hx.IsEmpty ? ref workspace.Zeros(hidden) : ref MemoryMarshal.GetReference(hx);
@@ -155,14 +175,14 @@ public static partial class RnnDriver
         {
             // A kernel reads the whole previous state while it writes the new one: go through scratch.
             ref float scratch = ref workspace.Scratch(stateLength);
-            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref scratch, hidden, ref cellStart, cs, ref cellStart, cs, ref Unsafe.NullRef<float>());
+            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref scratch, hidden, ref cellPrev, cellPrevStride, ref cellStart, cs, ref Unsafe.NullRef<float>());
             MemoryMarshal.CreateReadOnlySpan(ref scratch, stateLength).CopyTo(hNext);
         }
         else
         {
-            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref MemoryMarshal.GetReference(hNext), hidden, ref cellStart, cs, ref cellStart, cs, ref Unsafe.NullRef<float>());
+            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref MemoryMarshal.GetReference(hNext), hidden, ref cellPrev, cellPrevStride, ref cellStart, cs, ref Unsafe.NullRef<float>());
         }
-        if (TGates.HasCell)
+        if (TGates.HasCell && !cellsInPlace)
             for (int b = 0; b < batch; b++)
                 MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cellStart, b * cs), hidden).CopyTo(cNext.Slice(b * hidden, hidden));
     }
@@ -237,6 +257,7 @@ public static partial class RnnDriver
             Check.NoOverlap(cNext, nameof(cNext), hNext, nameof(hNext));
             Check.NoOverlap(cNext, nameof(cNext), hx, nameof(hx));
             Check.NoOverlap(hNext, nameof(hNext), cx, nameof(cx));
+            Check.SameOrDisjoint(cNext, nameof(cNext), cx, nameof(cx));
         }
     }
 
