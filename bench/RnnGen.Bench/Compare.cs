@@ -20,7 +20,7 @@ namespace RnnGen.Bench;
 
 /// <summary>
 /// The quick comparison: every case and peer through BenchmarkDotNet with a short job (in-process, 2 warm-up
-/// and 5 measured iterations of about 100 ms), then one table: medians, RnnGen's speed-up over each peer,
+/// and 7 measured iterations of about 100 ms), then one table: medians, RnnGen's speed-up over each peer,
 /// RnnGen's GFLOP/s and its share of this machine's FP32 FMA peak (measured here, one core), bytes allocated.
 /// </summary>
 internal static class Compare
@@ -35,7 +35,7 @@ internal static class Compare
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithLaunchCount(1)
             .WithWarmupCount(2)
-            .WithIterationCount(5)
+            .WithIterationCount(7)
             .WithIterationTime(TimeInterval.FromMilliseconds(100));
         var config = DefaultConfig.Instance.AddJob(job).AddDiagnoser(MemoryDiagnoser.Default).WithOptions(ConfigOptions.DisableLogFile);
         Summary[] summaries = BenchmarkRunner.Run(new[] { typeof(StreamingLstm), typeof(StreamingCell), typeof(SequenceForward), typeof(SequenceTraining) }, config);
@@ -77,7 +77,7 @@ internal static class Compare
                 double.IsNaN(allocated) ? "?" : allocated.ToString("F0", CultureInfo.InvariantCulture)) + " |");
         }
         table.AppendLine();
-        table.AppendLine($"Medians of BenchmarkDotNet (in-process, 5 iterations of ~100 ms after 2 warm-ups); '—': the peer has no such operation. Whole run: {stopwatch.Elapsed.TotalMinutes:F1} min.");
+        table.AppendLine($"Medians of BenchmarkDotNet (in-process, 7 iterations of ~100 ms after 2 warm-ups); '—': the peer has no such operation. Whole run: {stopwatch.Elapsed.TotalMinutes:F1} min.");
         Console.WriteLine();
         Console.WriteLine(table.ToString());
         string path = Path.Combine(Directory.GetCurrentDirectory(), "BenchmarkDotNet.Artifacts", "compare.md");

@@ -9,6 +9,20 @@ internal static class Probe
     public static void Run(string? only = null)
     {
         s_only = only;
+        if (only is not null && only.StartsWith("forward:", StringComparison.Ordinal))
+        {
+            var forward = new SequenceForward { Case = only.Substring("forward:".Length) };
+            forward.GlobalSetup();
+            Report(only, forward.RnnGen);
+            return;
+        }
+        if (only is not null && only.StartsWith("training:", StringComparison.Ordinal))
+        {
+            var training = new SequenceTraining { Case = only.Substring("training:".Length) };
+            training.GlobalSetup();
+            Report(only, training.RnnGen);
+            return;
+        }
         foreach (string module in new[] { "LstmCell", "Lstm" })
             foreach (int hidden in new[] { 16, 32 })
             {
@@ -34,11 +48,14 @@ internal static class Probe
         while (Stopwatch.GetTimestamp() < until)
             f();
         double best = double.MaxValue;
+        long t1 = Stopwatch.GetTimestamp();
+        f();
+        int calls = (int)Math.Clamp(1e6 / Math.Max(1, Stopwatch.GetElapsedTime(t1).TotalNanoseconds), 1, 1000);
         for (int rep = 0; rep < 300; rep++)
         {
             long t0 = Stopwatch.GetTimestamp();
-            for (int i = 0; i < 1000; i++) f();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalNanoseconds / 1000);
+            for (int i = 0; i < calls; i++) f();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalNanoseconds / calls);
         }
         Console.WriteLine($"{name}: {best:F1} ns");
     }
