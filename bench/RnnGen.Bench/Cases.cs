@@ -294,6 +294,11 @@ public class StreamingCell : CaseBase
 [BenchmarkCategory("Sequence")]
 public class SequenceForward : CaseBase
 {
+    /// <summary>
+    /// Lstm(100→200) step: a larger model stepped online, weights beyond L2. Rnn(100,200) s6 b5: PyTorch's RNN
+    /// tutorial. Lstm/Gru(128,128) s100 b32: a typical training-size batch, the throughput case. Rnn 2 layers,
+    /// bidirectional: stacking and the reverse direction.
+    /// </summary>
     [Params("Lstm(100→200) step", "Rnn(100,200) s6 b5", "Lstm(128,128) s100 b32", "Gru(128,128) s100 b32", "Rnn(100,200,2L,bi) s50 b16")]
     public string Case { get; set; } = "Rnn(100,200) s6 b5";
 
@@ -477,6 +482,7 @@ public class SequenceForward : CaseBase
 [BenchmarkCategory("Training")]
 public class SequenceTraining : CaseBase
 {
+    /// <summary>The throughput shapes of <see cref="SequenceForward"/>, trained: what a training loop spends its time in.</summary>
     [Params("Lstm(128,128) s100 b32", "Gru(128,128) s100 b32")]
     public string Case { get; set; } = "Lstm(128,128) s100 b32";
 
