@@ -253,7 +253,9 @@ public static partial class RnnDriver
         // With a projection, the gradient at m = o ⊙ tanh(c) is what the cell's backward step starts from.
         Span<float> dm = projects ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Unprojected, batch * cs), batch * cs) : default;
         ReadOnlySpan<float> noRecurrent = projects ? MemoryMarshal.CreateReadOnlySpan(ref workspace.Zeros(hidden), hidden) : default;
-        Span<float> dwScratch = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradWeight, ps * widest), ps * widest);
+        // Room for the widest weight gradient, and for the two bias sums (2·ps) when every stride is 1.
+        int scratchLength = ps * Math.Max(widest, 2);
+        Span<float> dwScratch = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.GradWeight, scratchLength), scratchLength);
         ref float dw = ref MemoryMarshal.GetReference(dwScratch);
 
         // The top layer's output gradient, per direction, time-major and padded.
