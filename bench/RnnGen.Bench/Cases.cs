@@ -151,22 +151,18 @@ public class StreamingLstm : CaseBase
     public void Cleanup() => _onnx.Dispose();
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
-    public float RnnGen()
-    {
-        if (_cell is not null)
-            _cell.Forward(_x, 1, _h, _c, _h, _c);
-        else
-            _sequence!.Forward(_x, 1, 1, _output, _h, _c, _h, _c);
-        return _h[0];
-    }
+    public float RnnGen() => Step(_cell, _sequence);
 
     [Benchmark(Description = "generic fallback")]
-    public float Generic()
+    public float Generic() => Step(_genericCell, _genericSequence);
+
+    /// <summary>One step with the state carried in place, through whichever module is set.</summary>
+    private float Step(ILstmCellModule? cell, ILstmModule? sequence)
     {
-        if (_genericCell is not null)
-            _genericCell.Forward(_x, 1, _h, _c, _h, _c);
+        if (cell is not null)
+            cell.Forward(_x, 1, _h, _c, _h, _c);
         else
-            _genericSequence!.Forward(_x, 1, 1, _output, _h, _c, _h, _c);
+            sequence!.Forward(_x, 1, 1, _output, _h, _c, _h, _c);
         return _h[0];
     }
 
@@ -392,35 +388,24 @@ public class SequenceForward : CaseBase
     public void Cleanup() => _onnx.Dispose();
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
-    public float RnnGen()
-    {
-        if (_lstm is not null)
-        {
-            if (_carried)
-                _lstm.Forward(_x, _seqLen, _batch, _output, _hN, _cN, _hN, _cN);
-            else
-                _lstm.Forward(_x, _seqLen, _batch, _output, _hN, _cN);
-        }
-        else
-        {
-            _rnn!.Forward(_x, _seqLen, _batch, _output, _hN);
-        }
-        return _output[0];
-    }
+    public float RnnGen() => Forward(_lstm, _rnn);
 
     [Benchmark(Description = "generic fallback")]
-    public float Generic()
+    public float Generic() => Forward(_genericLstm, _genericRnn);
+
+    /// <summary>The forward through whichever of the two modules is set (the same call for generated and generic).</summary>
+    private float Forward(ILstmModule? lstm, IRnnModule? rnn)
     {
-        if (_genericLstm is not null)
+        if (lstm is not null)
         {
             if (_carried)
-                _genericLstm.Forward(_x, _seqLen, _batch, _output, _hN, _cN, _hN, _cN);
+                lstm.Forward(_x, _seqLen, _batch, _output, _hN, _cN, _hN, _cN);
             else
-                _genericLstm.Forward(_x, _seqLen, _batch, _output, _hN, _cN);
+                lstm.Forward(_x, _seqLen, _batch, _output, _hN, _cN);
         }
         else
         {
-            _genericRnn!.Forward(_x, _seqLen, _batch, _output, _hN);
+            rnn!.Forward(_x, _seqLen, _batch, _output, _hN);
         }
         return _output[0];
     }
@@ -544,37 +529,25 @@ public class SequenceTraining : CaseBase
     }
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
-    public float RnnGen()
-    {
-        if (_lstm is not null)
-        {
-            _lstm.ZeroGrad();
-            _lstm.Forward(_x, SeqLen, Batch, _output, _hN, _cN, training: true);
-            _lstm.Backward(_gradOutput, default, default, _gradInput, default, default);
-        }
-        else
-        {
-            _gru!.ZeroGrad();
-            _gru.Forward(_x, SeqLen, Batch, _output, _hN, training: true);
-            _gru.Backward(_gradOutput, default, _gradInput, default);
-        }
-        return _gradInput[0];
-    }
+    public float RnnGen() => Train(_lstm, _gru);
 
     [Benchmark(Description = "generic fallback")]
-    public float Generic()
+    public float Generic() => Train(_genericLstm, _genericGru);
+
+    /// <summary>Zero the gradients, forward in training mode, backward, through whichever module is set.</summary>
+    private float Train(ILstmModule? lstm, IRnnModule? gru)
     {
-        if (_genericLstm is not null)
+        if (lstm is not null)
         {
-            _genericLstm.ZeroGrad();
-            _genericLstm.Forward(_x, SeqLen, Batch, _output, _hN, _cN, training: true);
-            _genericLstm.Backward(_gradOutput, default, default, _gradInput, default, default);
+            lstm.ZeroGrad();
+            lstm.Forward(_x, SeqLen, Batch, _output, _hN, _cN, training: true);
+            lstm.Backward(_gradOutput, default, default, _gradInput, default, default);
         }
         else
         {
-            _genericGru!.ZeroGrad();
-            _genericGru.Forward(_x, SeqLen, Batch, _output, _hN, training: true);
-            _genericGru.Backward(_gradOutput, default, _gradInput, default);
+            gru!.ZeroGrad();
+            gru.Forward(_x, SeqLen, Batch, _output, _hN, training: true);
+            gru.Backward(_gradOutput, default, _gradInput, default);
         }
         return _gradInput[0];
     }
