@@ -189,9 +189,7 @@ public class StreamingLstm : CaseBase
     [Benchmark(Description = "ONNX Runtime")]
     public float OnnxRuntime()
     {
-        _onnx.Run();
-        _onnx.Outputs[0].CopyTo(_onnx.Inputs[1], 0);
-        _onnx.Outputs[1].CopyTo(_onnx.Inputs[2], 0);
+        _onnx.Step();
         return _onnx.Inputs[1][0];
     }
 }
@@ -275,8 +273,7 @@ public class StreamingCell : CaseBase
     [Benchmark(Description = "ONNX Runtime")]
     public float OnnxRuntime()
     {
-        _onnx.Run();
-        _onnx.Outputs[0].CopyTo(_onnx.Inputs[1], 0);
+        _onnx.Step();
         return _onnx.Inputs[1][0];
     }
 }
@@ -449,12 +446,10 @@ public class SequenceForward : CaseBase
     [Benchmark(Description = "ONNX Runtime")]
     public float OnnxRuntime()
     {
-        _onnx.Run();
         if (_carried)
-        {
-            _onnx.Outputs[0].CopyTo(_onnx.Inputs[1], 0);
-            _onnx.Outputs[1].CopyTo(_onnx.Inputs[2], 0);
-        }
+            _onnx.Step();
+        else
+            _onnx.Run();
         return _onnx.Outputs[0][0];
     }
 }

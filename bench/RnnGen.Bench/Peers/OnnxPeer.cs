@@ -19,6 +19,7 @@ public sealed class OnnxPeer : IDisposable
     private readonly RunOptions _run = new();
     private readonly string[] _inputNames, _outputNames;
     private readonly OrtValue[] _inputs, _outputs;
+    private readonly bool _streaming;
 
     /// <summary>The input buffers, in <see cref="Inputs"/> order (X, then the initial states if any).</summary>
     public float[][] Inputs { get; }
@@ -40,6 +41,7 @@ public sealed class OnnxPeer : IDisposable
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
         _session = new InferenceSession(model, options);
+        _streaming = streaming;
         _inputNames = inputs.Select(i => i.Name).ToArray();
         _outputNames = outputs.Select(o => o.Name).ToArray();
         Inputs = inputs.Select(i => new float[i.Shape.Aggregate(1L, (a, b) => a * b)]).ToArray();
@@ -50,6 +52,16 @@ public sealed class OnnxPeer : IDisposable
 
     /// <summary>Runs the model on <see cref="Inputs"/> into <see cref="Outputs"/>.</summary>
     public void Run() => _session.Run(_run, _inputNames, _inputs, _outputNames, _outputs);
+
+    /// <summary>A streaming step: runs, then carries the final states (Y_h, Y_c) into the initial-state inputs for the next step.</summary>
+    public void Step()
+    {
+        if (!_streaming)
+            throw new InvalidOperationException("Step carries state: build the peer with streaming: true.");
+        Run();
+        for (int i = 0; i < Outputs.Length; i++)
+            Outputs[i].CopyTo(Inputs[i + 1], 0);
+    }
 
     public void Dispose()
     {

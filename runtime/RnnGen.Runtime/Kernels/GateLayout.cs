@@ -21,15 +21,22 @@ public readonly record struct GateLayout(int Hidden, int PaddedHidden, int TileW
     public int Offset(int gate, int unit)
     {
         int tileStart = unit / TileWidth * TileWidth;
-        int width = System.Math.Min(TileWidth, PaddedHidden - tileStart);
-        return tileStart * Gates + gate * width + (unit - tileStart);
+        return tileStart * Gates + gate * WidthAt(tileStart) + (unit - tileStart);
     }
+
+    /// <summary>The width of the tile starting at unit <paramref name="tileStart"/> (the last may be narrower): the distance between its gates.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int WidthAt(int tileStart) => System.Math.Min(TileWidth, PaddedHidden - tileStart);
+
+    /// <summary>How many real (unpadded) units the tile starting at <paramref name="tileStart"/> holds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int UnitsAt(int tileStart) => System.Math.Min(WidthAt(tileStart), Hidden - tileStart);
 
     /// <summary>The PyTorch row (gate · hidden + unit) at <paramref name="position"/>, or −1 for padding.</summary>
     public int TorchRow(int position)
     {
         int tileStart = position / (TileWidth * Gates) * TileWidth;
-        int width = System.Math.Min(TileWidth, PaddedHidden - tileStart);
+        int width = WidthAt(tileStart);
         int within = position - tileStart * Gates;
         int gate = within / width, unit = tileStart + within % width;
         return unit < Hidden ? gate * Hidden + unit : -1;

@@ -97,7 +97,7 @@ public readonly struct LstmGates : IGateMath
         // Tile by tile: within a tile, each gate's units are consecutive, as they are in the unit-ordered spans.
         for (int tile = 0; tile < layout.Hidden; tile += layout.TileWidth)
         {
-            int width = Math.Min(layout.TileWidth, layout.PaddedHidden - tile), units = Math.Min(width, layout.Hidden - tile);
+            int width = layout.WidthAt(tile), units = layout.UnitsAt(tile);
             int gi = tile * 4, gf = gi + width, gg = gf + width, go = gg + width;
             int j = 0;
             if (Vector256.IsHardwareAccelerated)
@@ -166,7 +166,7 @@ public readonly struct GruGates : IGateMath
     {
         for (int tile = 0; tile < layout.Hidden; tile += layout.TileWidth)
         {
-            int width = Math.Min(layout.TileWidth, layout.PaddedHidden - tile), units = Math.Min(width, layout.Hidden - tile);
+            int width = layout.WidthAt(tile), units = layout.UnitsAt(tile);
             int tr = tile * 4, tz = tr + width, tn = tz + width, thn = tn + width; // the tape: r, z, n, hn
             int pr = tile * 3, pz = pr + width, pn = pz + width;
             int j = 0;
