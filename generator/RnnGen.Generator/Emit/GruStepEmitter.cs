@@ -39,6 +39,9 @@ internal static class GruStepEmitter
             for (int r = 0; r < rows; r++)
                 w.Line($"{f} r{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride}), z{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride + width}), n{r} = hiddenBias;");
             w.Line("ref float x0 = ref a;");
+            if (rows == 1)
+                UnitStepEmitter.EmitSingleRowProducts(w, plan, "x0", new[] { "r", "z", "n" }, spec.HiddenSize);
+            else
             using (w.Block($"for (int k = 0; k < {spec.HiddenSize}; k++)"))
             {
                 w.Line($"{f} wr = {v}.LoadUnsafe(ref b), wz = {v}.LoadUnsafe(ref b, {width}), wn = {v}.LoadUnsafe(ref b, {2 * width});");

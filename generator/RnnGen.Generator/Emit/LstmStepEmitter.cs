@@ -38,7 +38,7 @@ internal static class LstmStepEmitter
                     $"{gate[g]}{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride + g * width})")) + ";");
             if (rows == 1)
             {
-                EmitSingleRowProducts(w, spec, v, f, width, gate);
+                UnitStepEmitter.EmitSingleRowProducts(w, plan, "a", gate, spec.StateSize);
             }
             else
             {
@@ -86,33 +86,5 @@ internal static class LstmStepEmitter
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// One row has only four dependency chains (one per gate), too few to hide the FMA latency; two sets of
-    /// accumulators over even and odd inputs give eight, summed before the update.
-    /// </summary>
-    private static void EmitSingleRowProducts(SourceWriter w, NetworkSpec spec, string v, string f, int width, string[] gate)
-    {
-        w.Line($"{f} " + string.Join(", ", gate.Select(g => $"{g}Odd = {f}.Zero")) + ";");
-        using (w.Block($"for (int k = 0; k < {spec.StateSize / 2}; k++)"))
-        {
-            w.Line($"{f} x = {v}.Create(a), y = {v}.Create({Unsafe}.Add(ref a, 1));");
-            for (int g = 0; g < 4; g++)
-                w.Line($"{gate[g]}0 = {v}.MultiplyAddEstimate(x, {v}.LoadUnsafe(ref b, {g * width}), {gate[g]}0);");
-            for (int g = 0; g < 4; g++)
-                w.Line($"{gate[g]}Odd = {v}.MultiplyAddEstimate(y, {v}.LoadUnsafe(ref b, {(4 + g) * width}), {gate[g]}Odd);");
-            w.Line($"a = ref {Unsafe}.Add(ref a, 2);");
-            w.Line($"b = ref {Unsafe}.Add(ref b, {8 * width});");
-        }
-        if (spec.StateSize % 2 == 1)
-        {
-            w.Line("// The odd last input.");
-            w.Line($"{f} last = {v}.Create(a);");
-            for (int g = 0; g < 4; g++)
-                w.Line($"{gate[g]}0 = {v}.MultiplyAddEstimate(last, {v}.LoadUnsafe(ref b, {g * width}), {gate[g]}0);");
-        }
-        foreach (string g in gate)
-            w.Line($"{g}0 += {g}Odd;");
     }
 }

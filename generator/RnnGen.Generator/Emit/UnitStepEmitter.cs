@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using RnnGen.Generator.Model;
 
 namespace RnnGen.Generator.Emit;
@@ -59,6 +60,52 @@ internal static class UnitStepEmitter
                 emitKernel(rows, tail, KernelName(name, rows, tail));
             }
         }
+    }
+
+    /// <summary>
+    /// The products of a one-row step, acc[g] += Σ_k a[k] · B[k][g] over <paramref name="inputs"/> inputs: one row has
+    /// only one dependency chain per gate, too few to hide the multiply-add latency, so the inputs are dealt to
+    /// several accumulator sets (input k to set k mod sets; four on 32-register AVX-512, two on 16-register paths),
+    /// summed pairwise before the update. The accumulators <c>{gate}0</c> hold the starting values; B advances
+    /// gates · width floats per input.
+    /// </summary>
+    public static void EmitSingleRowProducts(SourceWriter w, PathPlan plan, string a, string[] gates, int inputs)
+    {
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        int width = plan.Width, g = gates.Length, sets = System.Math.Max(1, System.Math.Min(plan.Width == 16 ? 4 : 2, inputs));
+        string Acc(int gate, int set) => set == 0 ? $"{gates[gate]}0" : $"{gates[gate]}S{set}";
+        if (sets > 1)
+            w.Line($"{f} " + string.Join(", ", Enumerable.Range(1, sets - 1).SelectMany(set => Enumerable.Range(0, g).Select(gate => $"{Acc(gate, set)} = {f}.Zero"))) + ";");
+        void Inputs(int count, bool advance)
+        {
+            for (int set = 0; set < count; set++)
+            {
+                string x = $"xs{set}";
+                w.Line($"{f} {x} = {v}.Create({(set == 0 ? a : $"{KernelEmitter.Unsafe}.Add(ref {a}, {set})")});");
+                for (int gate = 0; gate < g; gate++)
+                    w.Line($"{Acc(gate, set)} = {v}.MultiplyAddEstimate({x}, {v}.LoadUnsafe(ref b, {(set * g + gate) * width}), {Acc(gate, set)});");
+            }
+            if (advance)
+            {
+                w.Line($"{a} = ref {KernelEmitter.Unsafe}.Add(ref {a}, {count});");
+                w.Line($"b = ref {KernelEmitter.Unsafe}.Add(ref b, {count * g * width});");
+            }
+        }
+        if (inputs / sets > 0)
+        {
+            using (w.Block($"for (int k = 0; k < {inputs / sets}; k++)"))
+                Inputs(sets, advance: true);
+        }
+        if (inputs % sets > 0)
+        {
+            w.Line($"// The last {inputs % sets} input(s).");
+            using (w.Block(""))
+                Inputs(inputs % sets, advance: false);
+        }
+        for (int step = 1; step < sets; step *= 2)
+            for (int set = 0; set + step < sets; set += 2 * step)
+                for (int gate = 0; gate < g; gate++)
+                    w.Line($"{Acc(gate, set)} += {Acc(gate, set + step)};");
     }
 
     private static string KernelName(string name, int rows, int tail) => $"{name}R{rows}" + (tail > 0 ? $"Tail{tail}" : "");

@@ -207,15 +207,14 @@ public static partial class RnnDriver
         int hidden = shape.HiddenSize, stateSize = shape.StateSize, directions = shape.NumDirections, layers = shape.NumLayers, rows = seqLen * batch;
         bool projects = shape.ProjSize > 0;
         int stateLength = layers * directions * batch * stateSize, cellLength = layers * directions * batch * hidden;
-        string rowsText = shape.BatchFirst ? "batch·seqLen" : "seqLen·batch";
         if (gradOutput.Length != 0 && gradOutput.Length != rows * shape.OutputSize)
-            Check.ThrowLength(nameof(gradOutput), gradOutput.Length, rows * shape.OutputSize, $"{rowsText} ({rows})·directions·{StateName(shape)} of the recorded forward", optional: true);
+            Check.ThrowLength(nameof(gradOutput), gradOutput.Length, rows * shape.OutputSize, RecordedLayout(shape, rows, output: true), optional: true);
         if (gradHn.Length != 0 && gradHn.Length != stateLength)
             Check.ThrowLength(nameof(gradHn), gradHn.Length, stateLength, StateLayout(shape, batch), optional: true);
         if (gradCn.Length != 0 && gradCn.Length != cellLength)
             Check.ThrowLength(nameof(gradCn), gradCn.Length, cellLength, CellLayout(shape, batch), optional: true);
         if (gradInput.Length != 0 && gradInput.Length != rows * shape.InputSize)
-            Check.ThrowLength(nameof(gradInput), gradInput.Length, rows * shape.InputSize, $"{rowsText} ({rows})·inputSize {shape.InputSize}", optional: true);
+            Check.ThrowLength(nameof(gradInput), gradInput.Length, rows * shape.InputSize, RecordedLayout(shape, rows, output: false), optional: true);
         if (gradH0.Length != 0 && gradH0.Length != stateLength)
             Check.ThrowLength(nameof(gradH0), gradH0.Length, stateLength, StateLayout(shape, batch), optional: true);
         if (gradC0.Length != 0 && gradC0.Length != cellLength)
@@ -443,15 +442,15 @@ public static partial class RnnDriver
         CheckTape(workspace.Tape, parameterVersion);
         int batch = workspace.Tape.Batch, state = batch * shape.HiddenSize;
         if (gradHNext.Length != 0 && gradHNext.Length != state)
-            Check.ThrowLength(nameof(gradHNext), gradHNext.Length, state, $"batch·hiddenSize ({batch}·{shape.HiddenSize}) of the recorded forward", optional: true);
+            Check.ThrowLength(nameof(gradHNext), gradHNext.Length, state, CellLayout("hiddenSize", batch, shape.HiddenSize) + " of the recorded forward", optional: true);
         if (gradCNext.Length != 0 && gradCNext.Length != state)
-            Check.ThrowLength(nameof(gradCNext), gradCNext.Length, state, $"batch·hiddenSize ({batch}·{shape.HiddenSize}) of the recorded forward", optional: true);
+            Check.ThrowLength(nameof(gradCNext), gradCNext.Length, state, CellLayout("hiddenSize", batch, shape.HiddenSize) + " of the recorded forward", optional: true);
         if (gradInput.Length != 0 && gradInput.Length != batch * shape.InputSize)
-            Check.ThrowLength(nameof(gradInput), gradInput.Length, batch * shape.InputSize, $"batch·inputSize ({batch}·{shape.InputSize})", optional: true);
+            Check.ThrowLength(nameof(gradInput), gradInput.Length, batch * shape.InputSize, CellLayout("inputSize", batch, shape.InputSize), optional: true);
         if (gradHx.Length != 0 && gradHx.Length != state)
-            Check.ThrowLength(nameof(gradHx), gradHx.Length, state, $"batch·hiddenSize ({batch}·{shape.HiddenSize})", optional: true);
+            Check.ThrowLength(nameof(gradHx), gradHx.Length, state, CellLayout("hiddenSize", batch, shape.HiddenSize), optional: true);
         if (gradCx.Length != 0 && gradCx.Length != state)
-            Check.ThrowLength(nameof(gradCx), gradCx.Length, state, $"batch·hiddenSize ({batch}·{shape.HiddenSize})", optional: true);
+            Check.ThrowLength(nameof(gradCx), gradCx.Length, state, CellLayout("hiddenSize", batch, shape.HiddenSize), optional: true);
         Backward<TKernels, TGates>(ref kernels, shape, workspace, gradients, parameterVersion, gradHNext, default, gradInput, gradHx, gradCNext, gradCx);
     }
 

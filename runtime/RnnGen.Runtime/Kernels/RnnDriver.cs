@@ -200,9 +200,9 @@ public static partial class RnnDriver
         int stateLength = Check.Product(nameof(hN), layers, directions, batch, shape.StateSize);
         int cellLength = Check.Product(nameof(cN), layers, directions, batch, shape.HiddenSize);
         if (input.Length != inputLength)
-            Check.ThrowLength(nameof(input), input.Length, inputLength, $"{Rows(shape, seqLen, batch)}·inputSize {inputSize}");
+            Check.ThrowLength(nameof(input), input.Length, inputLength, InputLayout(shape, seqLen, batch));
         if (output.Length != outputLength)
-            Check.ThrowLength(nameof(output), output.Length, outputLength, $"{Rows(shape, seqLen, batch)}·directions·{StateName(shape)} {directions}·{shape.StateSize}");
+            Check.ThrowLength(nameof(output), output.Length, outputLength, OutputLayout(shape, seqLen, batch));
         if (hN.Length != stateLength)
             Check.ThrowLength(nameof(hN), hN.Length, stateLength, StateLayout(shape, batch));
         if (h0.Length != 0 && h0.Length != stateLength)
@@ -241,18 +241,18 @@ public static partial class RnnDriver
         int inputLength = Check.Product(nameof(input), batch, shape.InputSize);
         int stateLength = Check.Product(nameof(hNext), batch, hidden);
         if (input.Length != inputLength)
-            Check.ThrowLength(nameof(input), input.Length, inputLength, $"batch·inputSize ({batch}·{shape.InputSize})");
+            Check.ThrowLength(nameof(input), input.Length, inputLength, CellLayout("inputSize", batch, shape.InputSize));
         if (hx.Length != 0 && hx.Length != stateLength)
-            Check.ThrowLength(nameof(hx), hx.Length, stateLength, $"batch·hiddenSize ({batch}·{hidden})", optional: true);
+            Check.ThrowLength(nameof(hx), hx.Length, stateLength, CellLayout("hiddenSize", batch, hidden), optional: true);
         if (hNext.Length != stateLength)
-            Check.ThrowLength(nameof(hNext), hNext.Length, stateLength, $"batch·hiddenSize ({batch}·{hidden})");
+            Check.ThrowLength(nameof(hNext), hNext.Length, stateLength, CellLayout("hiddenSize", batch, hidden));
         Check.NoOverlap(hNext, nameof(hNext), input, nameof(input));
         if (TGates.HasCell)
         {
             if (cx.Length != 0 && cx.Length != stateLength)
-                Check.ThrowLength(nameof(cx), cx.Length, stateLength, $"batch·hiddenSize ({batch}·{hidden})", optional: true);
+                Check.ThrowLength(nameof(cx), cx.Length, stateLength, CellLayout("hiddenSize", batch, hidden), optional: true);
             if (cNext.Length != stateLength)
-                Check.ThrowLength(nameof(cNext), cNext.Length, stateLength, $"batch·hiddenSize ({batch}·{hidden})");
+                Check.ThrowLength(nameof(cNext), cNext.Length, stateLength, CellLayout("hiddenSize", batch, hidden));
             Check.NoOverlap(cNext, nameof(cNext), input, nameof(input));
             Check.NoOverlap(cNext, nameof(cNext), hNext, nameof(hNext));
             Check.NoOverlap(cNext, nameof(cNext), hx, nameof(hx));
@@ -261,15 +261,38 @@ public static partial class RnnDriver
         }
     }
 
+    // The layouts that length errors describe. They are built only when a check fails: kept out of line, so the
+    // checked calls carry no string-building code.
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static string Rows(in RnnShape shape, int seqLen, int batch) =>
         shape.BatchFirst ? $"batch·seqLen ({batch}·{seqLen})" : $"seqLen·batch ({seqLen}·{batch})";
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string InputLayout(in RnnShape shape, int seqLen, int batch) => $"{Rows(shape, seqLen, batch)}·inputSize {shape.InputSize}";
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string OutputLayout(in RnnShape shape, int seqLen, int batch) =>
+        $"{Rows(shape, seqLen, batch)}·directions·{StateName(shape)} {shape.NumDirections}·{shape.StateSize}";
+
+    /// <summary>The layout of a recorded forward's output (or input) gradient: <c>seqLen·batch (12)·inputSize 3</c>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string RecordedLayout(in RnnShape shape, int rows, bool output) =>
+        $"{(shape.BatchFirst ? "batch·seqLen" : "seqLen·batch")} ({rows})·" +
+        (output ? $"directions·{StateName(shape)} of the recorded forward" : $"inputSize {shape.InputSize}");
+
+    /// <summary>A cell's (batch, features) layout: <c>batch·inputSize (2·10)</c>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string CellLayout(string features, int batch, int size) => $"batch·{features} ({batch}·{size})";
 
     /// <summary>What h's feature count is called: projSize when the LSTM projects, else hiddenSize.</summary>
     private static string StateName(in RnnShape shape) => shape.ProjSize > 0 ? "projSize" : "hiddenSize";
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static string StateLayout(in RnnShape shape, int batch) =>
         $"numLayers·directions·batch·{StateName(shape)} ({shape.NumLayers}·{shape.NumDirections}·{batch}·{shape.StateSize})";
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static string CellLayout(in RnnShape shape, int batch) =>
         $"numLayers·directions·batch·hiddenSize ({shape.NumLayers}·{shape.NumDirections}·{batch}·{shape.HiddenSize})";
 }
