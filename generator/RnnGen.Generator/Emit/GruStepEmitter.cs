@@ -59,9 +59,22 @@ internal static class GruStepEmitter
                 }
                 w.Line($"b = ref {Unsafe}.Add(ref b, {3 * width});");
             }
+            if (rows > 1)
+            {
+                // As in the LSTM step: park r and z in pre (whose own r and z are consumed), so that each row's update
+                // runs with few vectors live; n stays in registers (pre still holds the input side of n).
+                w.Line("// Each row's update needs only its own gates in registers: park the others' r and z in pre.");
+                for (int r = 0; r < rows; r++)
+                {
+                    w.Line($"{v}.StoreUnsafe(r{r}, ref pre, {r * plan.PreStride});");
+                    w.Line($"{v}.StoreUnsafe(z{r}, ref pre, {r * plan.PreStride + width});");
+                }
+            }
             for (int r = 0; r < rows; r++)
             {
                 w.Line($"// Row {r}: the update.");
+                if (rows > 1)
+                    w.Line($"r{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride}); z{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride + width});");
                 w.Line($"{f} hn{r} = n{r};");
                 w.Line($"r{r} = {Sigmoid}.Invoke(r{r});");
                 w.Line($"z{r} = {Sigmoid}.Invoke(z{r});");

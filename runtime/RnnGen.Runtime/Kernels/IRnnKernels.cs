@@ -46,7 +46,8 @@ public interface IRnnKernels
     /// <see cref="ProjectOutput"/> then turns into h). An Elman cell: <c>h = act(gates)</c>. An LSTM:
     /// <c>c = f ⊙ cPrev + i ⊙ g</c> (c may be the same memory as cPrev), <c>h = o ⊙ tanh(c)</c>, and, unless
     /// <paramref name="gates"/> is a null reference, the gate activations in <see cref="Layout"/>.
-    /// <paramref name="h"/> must not overlap <paramref name="hPrev"/>.
+    /// <paramref name="h"/> must not overlap <paramref name="hPrev"/>. <paramref name="pre"/> is this step's own and
+    /// is consumed: a kernel may use its rows as scratch (the generated gated steps park accumulators there).
     /// </summary>
     void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride,
         ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates);
