@@ -58,3 +58,7 @@ public partial class DeepGru;
 
 [Lstm(10, 33, NumLayers = 2, Bidirectional = true, ProjSize = 7)]
 public partial class ProjectedLstm;
+
+// Two tiles of units on AVX-512 (16 + 4 real of 16): single rows run the two-tile kernel with a tail.
+[Lstm(2, 20)]
+public partial class PairTailLstm;

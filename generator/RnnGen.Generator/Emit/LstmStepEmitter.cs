@@ -20,7 +20,65 @@ internal static class LstmStepEmitter
         UnitStepEmitter.Emit(w, plan, "LstmStep", "The LSTM step over every tile of hidden units, the rows in register blocks.",
             "(ref float a, nint aStride, int rows, ref float b, ref float pre, ref float cPrev, nint cPrevStride, ref float h, nint hStride, ref float c, nint cStride, ref float gates)",
             $"ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, unit * Gates * {spec.StateSizeName}), ref {Unsafe}.Add(ref pre, r * GateRow + unit * Gates), ref {Unsafe}.Add(ref cPrev, r * cPrevStride + unit), cPrevStride, ref {Unsafe}.Add(ref h, r * hStride + unit), hStride, ref {Unsafe}.Add(ref c, r * cStride + unit), cStride, ref keep ? ref {Unsafe}.Add(ref gates, r * TapeRow + unit * 4) : ref gates, keep",
-            (rows, tail, name) => EmitKernel(w, spec, plan, rows, tail, name));
+            (rows, tail, name) => EmitKernel(w, spec, plan, rows, tail, name),
+            plan.Width == 16 ? (tail, name) => EmitPairKernel(w, spec, plan, tail, name) : null);
+
+    /// <summary>
+    /// One row over two tiles of units (AVX-512: 17 to 32 hidden units): both tiles' products in one pass (two
+    /// accumulator sets each, 16 accumulators), then both cell updates gate by gate, so that the two tiles'
+    /// activation chains, which do not depend on each other, run side by side.
+    /// </summary>
+    private static void EmitPairKernel(SourceWriter w, NetworkSpec spec, PathPlan plan, int tail, string name)
+    {
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        int width = plan.Width;
+        string[] gate = { "i", "f", "g", "o" };
+        string[] tile = { "0", "T0" }; // accumulator suffixes: tile 0, tile 1
+        w.Summary($"1 row x 2 tiles of {width} units, every gate of both in registers" + (tail > 0 ? $"; {tail} of the second tile's units are real." : "."));
+        w.Line(KernelEmitter.AggressiveOptimization);
+        using (w.Block($"private static void {name}{Parameters}"))
+        {
+            w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * {spec.StateSizeName});");
+            for (int t = 0; t < 2; t++)
+                w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, 4).Select(g =>
+                    $"{gate[g]}{(t == 0 ? "" : "T")}0 = {v}.LoadUnsafe(ref pre, {(t * 4 + g) * width})")) + ";");
+            UnitStepEmitter.EmitSingleRowProducts(w, plan, "a", new[] { "i", "f", "g", "o", "iT", "fT", "gT", "oT" }, spec.StateSize,
+                new[] { "b", "b", "b", "b", "b1", "b1", "b1", "b1" }, maxSets: 2);
+            w.Line("// Both tiles' cell updates, interleaved.");
+            foreach (int g in new[] { 0, 1, 3 })
+                for (int t = 0; t < 2; t++)
+                    w.Line($"{gate[g]}{(t == 0 ? "" : "T")}0 = {Sigmoid}.Invoke({gate[g]}{(t == 0 ? "" : "T")}0);");
+            for (int t = 0; t < 2; t++)
+                w.Line($"g{(t == 0 ? "" : "T")}0 = {Tanh}.Invoke(g{(t == 0 ? "" : "T")}0);");
+            for (int t = 0; t < 2; t++)
+            {
+                string T = t == 0 ? "" : "T";
+                w.Line($"{f} c{T}0 = {v}.MultiplyAddEstimate(f{T}0, {v}.LoadUnsafe(ref cPrev, {t} * TileUnits), i{T}0 * g{T}0);");
+            }
+            for (int t = 0; t < 2; t++)
+            {
+                string T = t == 0 ? "" : "T";
+                w.Line($"{v}.StoreUnsafe(c{T}0, ref c, {t} * TileUnits);");
+                w.Line($"{f} h{T}0 = o{T}0 * {Tanh}.Invoke(c{T}0);");
+            }
+            w.Line($"{v}.StoreUnsafe(h0, ref h);");
+            if (tail > 0)
+            {
+                w.Line($"ref float hTile1 = ref {Unsafe}.Add(ref h, TileUnits);");
+                KernelEmitter.EmitPartialStore(w, "hT0", width, "hTile1", 0, tail);
+            }
+            else
+            {
+                w.Line($"{v}.StoreUnsafe(hT0, ref h, TileUnits);");
+            }
+            using (w.Block("if (keep)"))
+            {
+                for (int t = 0; t < 2; t++)
+                    for (int g = 0; g < 4; g++)
+                        w.Line($"{v}.StoreUnsafe({gate[g]}{(t == 0 ? "" : "T")}0, ref gates, {(t * 4 + g) * width});");
+            }
+        }
+    }
 
     private static void EmitKernel(SourceWriter w, NetworkSpec spec, PathPlan plan, int rows, int tail, string name)
     {

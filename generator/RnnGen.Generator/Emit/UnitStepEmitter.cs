@@ -16,12 +16,17 @@ internal static class UnitStepEmitter
     /// <param name="signature">The dispatcher's parameter list.</param>
     /// <param name="arguments">The kernel call's arguments for the row block starting at r, in the tile starting at unit.</param>
     /// <param name="emitKernel">Writes the kernel for (rows, tail, name).</param>
+    /// <param name="emitPair">Where given and the path has exactly two tiles of units, writes a one-row kernel over
+    /// both tiles (tail: the real units of the second), which single rows use: one row's two tiles are independent
+    /// dependency chains, and one kernel interleaves them where two calls would run them one after the other.</param>
     public static void Emit(SourceWriter w, PathPlan plan, string name, string summary, string signature, string arguments,
-        Action<int, int, string> emitKernel)
+        Action<int, int, string> emitKernel, Action<int, string>? emitPair = null)
     {
         TilePlan tiles = plan.UnitTiles;
         int mainTiles = tiles.MainTiles(exact: true);
         bool hasLast = tiles.HasLastTile(exact: true);
+        bool pair = emitPair is not null && tiles.TileCount == 2;
+        string pairName = $"{name}R1Pair" + (tiles.TailLanes > 0 ? $"Tail{tiles.TailLanes}" : "");
 
         w.Summary(summary);
         using (w.Block($"private static void {name}Tiles{signature}"))
@@ -33,7 +38,7 @@ internal static class UnitStepEmitter
                 using (w.Block($"for (int tile = 0; tile < {mainTiles}; tile++)"))
                 {
                     w.Line("int unit = tile * TileUnits;");
-                    EmitRows(w, plan, name, arguments, tail: 0);
+                    EmitRows(w, plan, name, arguments, tail: 0, singleRows: !pair);
                 }
             }
             if (hasLast)
@@ -42,9 +47,24 @@ internal static class UnitStepEmitter
                 using (w.Block(""))
                 {
                     w.Line($"const int unit = {mainTiles} * TileUnits;");
-                    EmitRows(w, plan, name, arguments, tiles.TailLanes);
+                    EmitRows(w, plan, name, arguments, tiles.TailLanes, singleRows: !pair);
                 }
             }
+            if (pair)
+            {
+                w.Line("// Single rows: both tiles in one kernel.");
+                using (w.Block(""))
+                {
+                    w.Line("const int unit = 0;");
+                    w.Line($"for (int r = rows / {plan.RowBlock} * {plan.RowBlock}; r < rows; r++)");
+                    w.Line($"    {pairName}({arguments});");
+                }
+            }
+        }
+        if (pair)
+        {
+            w.Line();
+            emitPair!(tiles.TailLanes, pairName);
         }
 
         var tails = new List<int>();
@@ -54,7 +74,7 @@ internal static class UnitStepEmitter
             tails.Add(tiles.TailLanes);
         foreach (int tail in tails)
         {
-            foreach (int rows in KernelEmitter.RowKinds(plan))
+            foreach (int rows in KernelEmitter.RowKinds(plan).Where(rows => !(pair && rows == 1)))
             {
                 w.Line();
                 emitKernel(rows, tail, KernelName(name, rows, tail));
@@ -69,10 +89,17 @@ internal static class UnitStepEmitter
     /// summed pairwise before the update. The accumulators <c>{gate}0</c> hold the starting values; B advances
     /// gates · width floats per input.
     /// </summary>
-    public static void EmitSingleRowProducts(SourceWriter w, PathPlan plan, string a, string[] gates, int inputs)
+    /// <param name="panels">Per gate, the weight panel it reads (default: all <c>b</c>); each panel holds an equal
+    /// share of the gates and advances by that share · width floats per input.</param>
+    /// <param name="maxSets">At most this many accumulator sets (the register budget of the caller's accumulators).</param>
+    public static void EmitSingleRowProducts(SourceWriter w, PathPlan plan, string a, string[] gates, int inputs, string[]? panels = null, int maxSets = 4)
     {
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
-        int width = plan.Width, g = gates.Length, sets = System.Math.Max(1, System.Math.Min(plan.Width == 16 ? 4 : 2, inputs));
+        panels ??= gates.Select(_ => "b").ToArray();
+        string[] distinct = panels.Distinct().ToArray();
+        int width = plan.Width, g = gates.Length, share = g / distinct.Length;
+        int sets = System.Math.Max(1, System.Math.Min(System.Math.Min(plan.Width == 16 ? 4 : 2, maxSets), inputs));
+        int Within(int gate) => gate - System.Array.IndexOf(panels, panels[gate]);
         string Acc(int gate, int set) => set == 0 ? $"{gates[gate]}0" : $"{gates[gate]}S{set}";
         if (sets > 1)
             w.Line($"{f} " + string.Join(", ", Enumerable.Range(1, sets - 1).SelectMany(set => Enumerable.Range(0, g).Select(gate => $"{Acc(gate, set)} = {f}.Zero"))) + ";");
@@ -83,12 +110,13 @@ internal static class UnitStepEmitter
                 string x = $"xs{set}";
                 w.Line($"{f} {x} = {v}.Create({(set == 0 ? a : $"{KernelEmitter.Unsafe}.Add(ref {a}, {set})")});");
                 for (int gate = 0; gate < g; gate++)
-                    w.Line($"{Acc(gate, set)} = {v}.MultiplyAddEstimate({x}, {v}.LoadUnsafe(ref b, {(set * g + gate) * width}), {Acc(gate, set)});");
+                    w.Line($"{Acc(gate, set)} = {v}.MultiplyAddEstimate({x}, {v}.LoadUnsafe(ref {panels[gate]}, {(set * share + Within(gate)) * width}), {Acc(gate, set)});");
             }
             if (advance)
             {
                 w.Line($"{a} = ref {KernelEmitter.Unsafe}.Add(ref {a}, {count});");
-                w.Line($"b = ref {KernelEmitter.Unsafe}.Add(ref b, {count * g * width});");
+                foreach (string panel in distinct)
+                    w.Line($"{panel} = ref {KernelEmitter.Unsafe}.Add(ref {panel}, {count * share * width});");
             }
         }
         if (inputs / sets > 0)
@@ -110,7 +138,7 @@ internal static class UnitStepEmitter
 
     private static string KernelName(string name, int rows, int tail) => $"{name}R{rows}" + (tail > 0 ? $"Tail{tail}" : "");
 
-    private static void EmitRows(SourceWriter w, PathPlan plan, string name, string arguments, int tail)
+    private static void EmitRows(SourceWriter w, PathPlan plan, string name, string arguments, int tail, bool singleRows)
     {
         w.Line("int r = 0;");
         if (plan.RowBlock > 1)
@@ -118,6 +146,8 @@ internal static class UnitStepEmitter
             w.Line($"for (; r + {plan.RowBlock} <= rows; r += {plan.RowBlock})");
             w.Line($"    {KernelName(name, plan.RowBlock, tail)}({arguments});");
         }
+        if (!singleRows)
+            return;
         w.Line("for (; r < rows; r++)");
         w.Line($"    {KernelName(name, 1, tail)}({arguments});");
     }
