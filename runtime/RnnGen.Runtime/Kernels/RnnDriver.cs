@@ -81,11 +81,7 @@ public static partial class RnnDriver
                     if (initial.IsEmpty)
                         running.Clear();
                     else if (cellsInPlace)
-                    {
-                        // c0 and cN are the same memory (state carried in place: nothing to copy) or disjoint.
-                        if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(initial), ref MemoryMarshal.GetReference(running)))
-                            initial.CopyTo(running);
-                    }
+                        initial.CopyTo(running); // c0 and cN are the same memory or disjoint
                     else
                         for (int b = 0; b < batch; b++)
                             initial.Slice(b * hidden, hidden).CopyTo(running.Slice(b * cs, hidden));
