@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using BenchmarkDotNet.Attributes;
+using RnnGen.__Internals;
 using RnnGen.Bench.Peers;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,7 +1,7 @@
 using System;
 using System.Runtime.Intrinsics;
 using NUnit.Framework;
-using RnnGen.Kernels;
+using RnnGen.__Internals;
 
 namespace RnnGen.Tests;
 

@@ -3,6 +3,7 @@ using System;
 using System.Linq;
 using System.Text;
 using NUnit.Framework;
+using RnnGen.__Internals;
 using RnnGen.Tests.Support;
 
 namespace RnnGen.Tests;

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using NUnit.Framework;
-using RnnGen.Kernels;
+using RnnGen.__Internals;
 using RnnGen.Tests.Support;
 using RnnGen.Training;
 

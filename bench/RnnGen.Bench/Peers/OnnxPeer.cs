@@ -1,4 +1,5 @@
 using System;
+using RnnGen.__Internals;
 using System.Collections.Generic;
 using System.Linq;
 using Google.Protobuf;

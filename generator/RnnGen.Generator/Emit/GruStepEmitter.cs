@@ -12,8 +12,8 @@ namespace RnnGen.Generator.Emit;
 internal static class GruStepEmitter
 {
     private const string Unsafe = KernelEmitter.Unsafe;
-    private const string Sigmoid = "global::RnnGen.Kernels.SigmoidActivation";
-    private const string Tanh = "global::RnnGen.Kernels.TanhActivation";
+    private const string Sigmoid = "global::RnnGen.__Internals.SigmoidActivation";
+    private const string Tanh = "global::RnnGen.__Internals.TanhActivation";
     private const string Parameters = "(ref float a, nint aStride, ref float b, ref float pre, ref float bhn, ref float hPrev, ref float h, nint hStride, ref float gates, bool keep)";
 
     public static void Emit(SourceWriter w, NetworkSpec spec, PathPlan plan) =>
@@ -81,7 +81,7 @@ internal static class GruStepEmitter
                 w.Line($"n{r} = {Tanh}.Invoke({v}.MultiplyAddEstimate(r{r}, hn{r}, {v}.LoadUnsafe(ref pre, {r * plan.PreStride + 2 * width})));");
                 // The previous state is the caller's row: its tail is loaded exactly, never past the row's end.
                 string previous = tail > 0
-                    ? $"global::RnnGen.Kernels.PartialVector.Load{bits}(ref h{r}Prev, {tail})"
+                    ? $"global::RnnGen.__Internals.PartialVector.Load{bits}(ref h{r}Prev, {tail})"
                     : $"{v}.LoadUnsafe(ref h{r}Prev)";
                 w.Line($"{f} next{r} = {v}.MultiplyAddEstimate(z{r}, {previous}, ({f}.One - z{r}) * n{r});");
                 if (tail > 0)

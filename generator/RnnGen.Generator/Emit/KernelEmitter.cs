@@ -51,7 +51,7 @@ internal static class KernelEmitter
         int hp = plan.PaddedHidden, sp = plan.PaddedState, ps = plan.PreStride;
         // Backward products reduce over the gates: the real units suffice for one gate; a gated layout has padding inside.
         int gateReduction = plan.Gates == 1 ? spec.HiddenSize : ps;
-        string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.Kernels.TanhActivation" : "global::RnnGen.Kernels.ReluActivation";
+        string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.__Internals.TanhActivation" : "global::RnnGen.__Internals.ReluActivation";
         var operations = new List<Operation>();
         foreach (PackedBlock b in layout.Blocks.GroupBy(b => b.InputColumns).Select(g => g.First()))
         {
@@ -95,7 +95,7 @@ internal static class KernelEmitter
                 w.Summary("Floats per row of a training step's record: four vectors of units per tile (LSTM: i, f, g, o; GRU: r, z, n, W_hn h + b_hn).");
                 w.Line($"private const int TapeRow = {4 * hp};");
             }
-            w.Line("private static readonly global::RnnGen.Kernels.GateLayout s_layout = new(HiddenSize, PaddedHidden, TileUnits, Gates);");
+            w.Line("private static readonly global::RnnGen.__Internals.GateLayout s_layout = new(HiddenSize, PaddedHidden, TileUnits, Gates);");
             w.Line();
             w.Line("// Packed weights, per layer and direction: W_ih^T and W_hh^T as column panels, bias_ih + bias_hh (forward);");
             w.Line("// W_ih and W_hh with rows in the gate layout, padded to whole vectors (backward).");
@@ -161,7 +161,7 @@ internal static class KernelEmitter
 
     private static void EmitPack(SourceWriter w, NetworkSpec spec, PackedLayout layout)
     {
-        const string Packing = "global::RnnGen.Kernels.Packing";
+        const string Packing = "global::RnnGen.__Internals.Packing";
         w.Summary("Packs PyTorch-layout parameters into this path's layout.");
         using (w.Block("public static void Pack(global::RnnGen.ParameterSet parameters, global::System.Span<float> packed)"))
         {
@@ -192,7 +192,7 @@ internal static class KernelEmitter
                 {
                     string whr = $"parameters.GetReadOnly(\"weight_hr{b.TorchSuffix}\")";
                     w.Line($"{Packing}.PackPanels({whr}, 1, ProjSize, HiddenSize, PaddedState, ProjectionTileUnits, packed.Slice(PackedWeightHr{b.Suffix}, HiddenSize * PaddedState));");
-                    w.Line($"{Packing}.PackRows({whr}, new global::RnnGen.Kernels.GateLayout(ProjSize, ProjSize, ProjSize, 1), HiddenSize, PaddedHidden, packed.Slice(PackedWeightHrRows{b.Suffix}, ProjSize * PaddedHidden));");
+                    w.Line($"{Packing}.PackRows({whr}, new global::RnnGen.__Internals.GateLayout(ProjSize, ProjSize, ProjSize, 1), HiddenSize, PaddedHidden, packed.Slice(PackedWeightHrRows{b.Suffix}, ProjSize * PaddedHidden));");
                 }
             }
         }
@@ -213,11 +213,11 @@ internal static class KernelEmitter
         }
 
         w.Summary("This path's kernels over packed weights, for the runtime's driver.");
-        using (w.Block("public readonly struct Kernels : global::RnnGen.Kernels.IRnnKernels"))
+        using (w.Block("public readonly struct Kernels : global::RnnGen.__Internals.IRnnKernels"))
         {
-            w.Line("private readonly global::RnnGen.Kernels.AlignedBuffer _packed;");
+            w.Line("private readonly global::RnnGen.__Internals.AlignedBuffer _packed;");
             w.Line();
-            w.Line("public Kernels(global::RnnGen.Kernels.AlignedBuffer packed) => _packed = packed;");
+            w.Line("public Kernels(global::RnnGen.__Internals.AlignedBuffer packed) => _packed = packed;");
             w.Line();
             string stateStride = spec.Projects ? "PaddedState" : "PaddedHidden";
             w.Line($"public int StateStride => {stateStride};");
@@ -226,7 +226,7 @@ internal static class KernelEmitter
             w.Line();
             w.Line("public int PreStride => GateRow;");
             w.Line();
-            w.Line("public global::RnnGen.Kernels.GateLayout Layout => s_layout;");
+            w.Line("public global::RnnGen.__Internals.GateLayout Layout => s_layout;");
             w.Line();
             int kp0 = layout.Blocks[0].PaddedInput;
             int kp1 = layout.Blocks.Count > spec.NumDirections ? layout.Blocks[spec.NumDirections].PaddedInput : kp0;

@@ -12,8 +12,8 @@ namespace RnnGen.Generator.Emit;
 internal static class LstmStepEmitter
 {
     private const string Unsafe = KernelEmitter.Unsafe;
-    private const string Sigmoid = "global::RnnGen.Kernels.SigmoidActivation";
-    private const string Tanh = "global::RnnGen.Kernels.TanhActivation";
+    private const string Sigmoid = "global::RnnGen.__Internals.SigmoidActivation";
+    private const string Tanh = "global::RnnGen.__Internals.TanhActivation";
     private const string Parameters = "(ref float a, nint aStride, ref float b, ref float pre, ref float cPrev, nint cPrevStride, ref float h, nint hStride, ref float c, nint cStride, ref float gates, bool keep)";
 
     public static void Emit(SourceWriter w, NetworkSpec spec, PathPlan plan) =>

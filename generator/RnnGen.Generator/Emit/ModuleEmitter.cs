@@ -11,8 +11,9 @@ namespace RnnGen.Generator.Emit;
 /// </summary>
 internal static class ModuleEmitter
 {
-    public const string Version = "0.1.0";
-    private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"RnnGen\", \"" + Version + "\")]";
+    /// <summary>The package version (Directory.Build.props), as the generator assembly carries it: major.minor.patch.</summary>
+    public static readonly string Version = typeof(ModuleEmitter).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0";
+    private static readonly string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"RnnGen\", \"" + Version + "\")]";
 
     public static string Emit(NetworkSpec spec)
     {
@@ -93,14 +94,14 @@ internal static class ModuleEmitter
         }
         w.Line();
         w.Line(spec.IsCell
-            ? $"private static readonly global::RnnGen.RnnShape s_shape = new(InputSize, HiddenSize, bias: Bias, isCell: true, gateCount: {spec.Gates});"
-            : $"private static readonly global::RnnGen.RnnShape s_shape = new(InputSize, HiddenSize, NumLayers, bidirectional: {Bool(spec.Bidirectional)}, bias: Bias, batchFirst: BatchFirst, gateCount: {spec.Gates}" +
+            ? $"private static readonly global::RnnGen.__Internals.RnnShape s_shape = new(InputSize, HiddenSize, bias: Bias, isCell: true, gateCount: {spec.Gates});"
+            : $"private static readonly global::RnnGen.__Internals.RnnShape s_shape = new(InputSize, HiddenSize, NumLayers, bidirectional: {Bool(spec.Bidirectional)}, bias: Bias, batchFirst: BatchFirst, gateCount: {spec.Gates}" +
                 (spec.Kind == ModuleKind.Lstm ? ", projSize: ProjSize);" : ");"));
-        w.Line("private readonly global::RnnGen.Kernels.RnnWorkspace _workspace = new();");
-        w.Line("private readonly global::RnnGen.Kernels.AlignedBuffer _packed;");
+        w.Line("private readonly global::RnnGen.__Internals.RnnWorkspace _workspace = new();");
+        w.Line("private readonly global::RnnGen.__Internals.AlignedBuffer _packed;");
         w.Line("private long _packedVersion = -1;");
         if (!spec.IsCell)
-            w.Line("private readonly global::RnnGen.Kernels.DropoutGenerator _dropout;");
+            w.Line("private readonly global::RnnGen.__Internals.DropoutGenerator _dropout;");
         w.Line();
 
         w.Summary($"Creates the module with every parameter from U(-1/sqrt({spec.HiddenSize}), 1/sqrt({spec.HiddenSize})), as {torch} does, from a random seed.");
@@ -114,8 +115,8 @@ internal static class ModuleEmitter
             w.Line("Parameters = s_shape.CreateParameters(seed);");
             w.Line("Gradients = new global::RnnGen.ParameterSet(s_shape.ParameterLayout());");
             if (!spec.IsCell)
-                w.Line("_dropout = new global::RnnGen.Kernels.DropoutGenerator(seed);");
-            using (w.Block("_packed = new global::RnnGen.Kernels.AlignedBuffer(global::RnnGen.Simd.Path switch"))
+                w.Line("_dropout = new global::RnnGen.__Internals.DropoutGenerator(seed);");
+            using (w.Block("_packed = new global::RnnGen.__Internals.AlignedBuffer(global::RnnGen.Simd.Path switch"))
             {
                 foreach (PathPlan plan in plans)
                     w.Line($"global::RnnGen.KernelPath.{plan.KernelPathMember} => {plan.Name}Path.PackedLength,");
@@ -156,7 +157,7 @@ internal static class ModuleEmitter
             w.Line($"int {iface}.ProjSize => ProjSize;");
         w.Line();
 
-        const string Driver = "global::RnnGen.Kernels.RnnDriver";
+        const string Driver = "global::RnnGen.__Internals.RnnDriver";
         string gates = GatesType(spec);
         if (spec.Kind == ModuleKind.LstmCell)
         {
@@ -272,7 +273,7 @@ internal static class ModuleEmitter
 
         w.Line();
         w.Summary("The packed weights of this process's path, repacked whenever the parameters have changed since the last pack.");
-        using (w.Block("private global::RnnGen.Kernels.AlignedBuffer PackedWeights()"))
+        using (w.Block("private global::RnnGen.__Internals.AlignedBuffer PackedWeights()"))
         {
             using (w.Block("if (_packedVersion != Parameters.Version)"))
             {
@@ -290,9 +291,11 @@ internal static class ModuleEmitter
     /// <summary>A method whose body runs <paramref name="body"/> with the kernels of this process's path.</summary>
     private static void EmitDispatch(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, string signature, Func<string, string[]> body)
     {
-        string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.Kernels.TanhActivation" : "global::RnnGen.Kernels.ReluActivation";
+        string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.__Internals.TanhActivation" : "global::RnnGen.__Internals.ReluActivation";
         using (w.Block(signature))
         {
+            w.Line("// One call at a time per instance: a concurrent call throws instead of sharing the workspace.");
+            w.Line("using var inUse = _workspace.Enter();");
             w.Line("// Simd.Path is a static readonly field: the JIT folds this switch to the one path this machine runs.");
             using (w.Block("switch (global::RnnGen.Simd.Path)"))
             {
@@ -309,10 +312,10 @@ internal static class ModuleEmitter
                 }
                 using (w.Block("default:"))
                 {
-                    string step = spec.IsLstm ? "global::RnnGen.Kernels.LstmStep"
-                        : spec.IsGru ? "global::RnnGen.Kernels.GruStep"
-                        : $"global::RnnGen.Kernels.ElmanStep<{activation}>";
-                    string generic = $"global::RnnGen.Kernels.GenericKernels<{step}>";
+                    string step = spec.IsLstm ? "global::RnnGen.__Internals.LstmStep"
+                        : spec.IsGru ? "global::RnnGen.__Internals.GruStep"
+                        : $"global::RnnGen.__Internals.ElmanStep<{activation}>";
+                    string generic = $"global::RnnGen.__Internals.GenericKernels<{step}>";
                     w.Line($"var kernels = new {generic}(s_shape, Parameters);");
                     foreach (string line in body(generic))
                         w.Line(line);
@@ -333,10 +336,10 @@ internal static class ModuleEmitter
     };
 
     private static string GatesType(NetworkSpec spec) => spec.IsLstm
-        ? "global::RnnGen.Kernels.LstmGates"
+        ? "global::RnnGen.__Internals.LstmGates"
         : spec.IsGru
-        ? "global::RnnGen.Kernels.GruGates"
-        : $"global::RnnGen.Kernels.ElmanGates<{(spec.Activation == ActivationKind.Tanh ? "global::RnnGen.Kernels.TanhActivation" : "global::RnnGen.Kernels.ReluActivation")}>";
+        ? "global::RnnGen.__Internals.GruGates"
+        : $"global::RnnGen.__Internals.ElmanGates<{(spec.Activation == ActivationKind.Tanh ? "global::RnnGen.__Internals.TanhActivation" : "global::RnnGen.__Internals.ReluActivation")}>";
 
     private static string Bool(bool value) => value ? "true" : "false";
 

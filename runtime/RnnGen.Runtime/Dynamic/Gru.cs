@@ -1,5 +1,5 @@
 using System;
-using RnnGen.Kernels;
+using RnnGen.__Internals;
 
 namespace RnnGen.Dynamic;
 
@@ -19,6 +19,7 @@ public sealed class Gru : SequenceModuleBase, IRnnModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0 = default, bool training = false)
     {
+        using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<GruStep>(Shape, Parameters);
         if (training)
             RnnDriver.ForwardTraining<GenericKernels<GruStep>, GruGates>(ref kernels, Shape, Workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, DropoutSource);
@@ -30,6 +31,7 @@ public sealed class Gru : SequenceModuleBase, IRnnModule
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradHn, Span<float> gradInput, Span<float> gradH0)
     {
+        using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<GruStep>(Shape, Parameters);
         RnnDriver.Backward<GenericKernels<GruStep>, GruGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);
         Workspace.LastPath = KernelPath.Scalar;
@@ -49,6 +51,7 @@ public sealed class GruCell : ModuleBase, IRnnCellModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, bool training = false)
     {
+        using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<GruStep>(Shape, Parameters);
         if (training)
             RnnDriver.CellForwardTraining<GenericKernels<GruStep>, GruGates>(ref kernels, Shape, Workspace, Parameters.Version, input, batch, hx, hNext);
@@ -60,6 +63,7 @@ public sealed class GruCell : ModuleBase, IRnnCellModule
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<float> gradHNext, Span<float> gradInput, Span<float> gradHx)
     {
+        using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<GruStep>(Shape, Parameters);
         RnnDriver.CellBackward<GenericKernels<GruStep>, GruGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);
         Workspace.LastPath = KernelPath.Scalar;

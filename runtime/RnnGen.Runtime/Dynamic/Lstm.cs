@@ -1,5 +1,5 @@
 using System;
-using RnnGen.Kernels;
+using RnnGen.__Internals;
 
 namespace RnnGen.Dynamic;
 
@@ -24,6 +24,7 @@ public sealed class Lstm : SequenceModuleBase, ILstmModule
     public void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, Span<float> cN,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default, bool training = false)
     {
+        using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<LstmStep>(Shape, Parameters);
         if (training)
             RnnDriver.ForwardTraining<GenericKernels<LstmStep>, LstmGates>(ref kernels, Shape, Workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, DropoutSource, cN, c0);
@@ -35,6 +36,7 @@ public sealed class Lstm : SequenceModuleBase, ILstmModule
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradHn, ReadOnlySpan<float> gradCn, Span<float> gradInput, Span<float> gradH0, Span<float> gradC0)
     {
+        using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<LstmStep>(Shape, Parameters);
         RnnDriver.Backward<GenericKernels<LstmStep>, LstmGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0, gradCn, gradC0);
         Workspace.LastPath = KernelPath.Scalar;
@@ -54,6 +56,7 @@ public sealed class LstmCell : ModuleBase, ILstmCellModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, ReadOnlySpan<float> cx, Span<float> hNext, Span<float> cNext, bool training = false)
     {
+        using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<LstmStep>(Shape, Parameters);
         if (training)
             RnnDriver.CellForwardTraining<GenericKernels<LstmStep>, LstmGates>(ref kernels, Shape, Workspace, Parameters.Version, input, batch, hx, hNext, cx, cNext);
@@ -65,6 +68,7 @@ public sealed class LstmCell : ModuleBase, ILstmCellModule
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<float> gradHNext, ReadOnlySpan<float> gradCNext, Span<float> gradInput, Span<float> gradHx, Span<float> gradCx)
     {
+        using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<LstmStep>(Shape, Parameters);
         RnnDriver.CellBackward<GenericKernels<LstmStep>, LstmGates>(ref kernels, Shape, Workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx, gradCNext, gradCx);
         Workspace.LastPath = KernelPath.Scalar;

@@ -1,5 +1,5 @@
 using System;
-using RnnGen.Kernels;
+using RnnGen.__Internals;
 
 namespace RnnGen.Dynamic;
 

@@ -1,5 +1,5 @@
 using System;
-using RnnGen.Kernels;
+using RnnGen.__Internals;
 
 namespace RnnGen.Dynamic;
 
@@ -27,6 +27,7 @@ public sealed class Rnn : SequenceModuleBase, IRnnModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0 = default, bool training = false)
     {
+        using var inUse = Workspace.Enter();
         if (Nonlinearity == Nonlinearity.Tanh)
             Run<TanhActivation>(input, seqLen, batch, output, hN, h0, training);
         else
@@ -37,6 +38,7 @@ public sealed class Rnn : SequenceModuleBase, IRnnModule
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradHn, Span<float> gradInput, Span<float> gradH0)
     {
+        using var inUse = Workspace.Enter();
         if (Nonlinearity == Nonlinearity.Tanh)
             Back<TanhActivation>(gradOutput, gradHn, gradInput, gradH0);
         else
@@ -83,6 +85,7 @@ public sealed class RnnCell : ModuleBase, IRnnCellModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, bool training = false)
     {
+        using var inUse = Workspace.Enter();
         if (Nonlinearity == Nonlinearity.Tanh)
             Run<TanhActivation>(input, batch, hx, hNext, training);
         else
@@ -93,6 +96,7 @@ public sealed class RnnCell : ModuleBase, IRnnCellModule
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<float> gradHNext, Span<float> gradInput, Span<float> gradHx)
     {
+        using var inUse = Workspace.Enter();
         if (Nonlinearity == Nonlinearity.Tanh)
             Back<TanhActivation>(gradHNext, gradInput, gradHx);
         else

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace RnnGen.Kernels;
+namespace RnnGen.__Internals;
 
 /// <summary>
 /// An element-wise activation written once for every width (TensorPrimitives' unary-operator pattern):

@@ -2,7 +2,7 @@ using System;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace RnnGen.Kernels;
+namespace RnnGen.__Internals;
 
 /// <summary>
 /// Argument checks shared by every module, so that all of them word their errors alike. The checks inline into

@@ -1,7 +1,7 @@
 using System;
 using System.ComponentModel;
 
-namespace RnnGen.Kernels;
+namespace RnnGen.__Internals;
 
 /// <summary>
 /// The random source of dropout masks: xoshiro128** (Blackman and Vigna), seeded through SplitMix64, so a

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace RnnGen.Kernels;
+namespace RnnGen.__Internals;
 
 /// <summary>
 /// What distinguishes one kind of recurrent cell in the shape-agnostic driver: how many gates it has,

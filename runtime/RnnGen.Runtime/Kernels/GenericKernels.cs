@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 
-namespace RnnGen.Kernels;
+namespace RnnGen.__Internals;
 
 /// <summary>
 /// Scalar products for any <see cref="RnnShape"/>, reading the parameters in PyTorch's layout directly (no

@@ -1,6 +1,6 @@
 using System.ComponentModel;
 
-namespace RnnGen.Kernels;
+namespace RnnGen.__Internals;
 
 /// <summary>
 /// The operations a recurrent layer is made of, as a generated struct (or the generic kernels) implements

@@ -1,7 +1,7 @@
 using System;
 using System.ComponentModel;
 
-namespace RnnGen.Kernels;
+namespace RnnGen.__Internals;
 
 /// <summary>
 /// Copies PyTorch-layout weights into the layouts the generated kernels read. The generator decides the

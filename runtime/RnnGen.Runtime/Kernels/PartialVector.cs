@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace RnnGen.Kernels;
+namespace RnnGen.__Internals;
 
 /// <summary>
 /// Loads the first <c>count</c> floats into a vector, zeros in the other lanes, reading nothing past them:

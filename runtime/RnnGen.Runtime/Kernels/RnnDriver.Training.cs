@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace RnnGen.Kernels;
+namespace RnnGen.__Internals;
 
 // Training: a forward pass that records a tape, and backpropagation through time over it.
 //

@@ -1,8 +1,9 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Threading;
 
-namespace RnnGen.Kernels;
+namespace RnnGen.__Internals;
 
 /// <summary>The scratch buffers of a module, one per purpose.</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -53,16 +54,21 @@ public enum WorkspaceSlot
 
 /// <summary>
 /// A module's scratch memory. Each buffer grows to the largest call seen and is then reused, so
-/// steady-state calls allocate nothing. Not thread-safe: one module instance serves one call at a time.
+/// steady-state calls allocate nothing. One module instance serves one call at a time: every public call
+/// holds <see cref="Enter"/>'s scope, so a second call that enters while one runs throws instead of sharing
+/// the buffers and computing wrong results.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class RnnWorkspace
 {
     private readonly AlignedBuffer[] _buffers;
+    private int _inUse;
 
-    /// <summary>Creates empty buffers.</summary>
+    /// <summary>Creates empty buffers; every module creates one, so a bad <c>RNNGEN_KERNEL_PATH</c> is reported here.</summary>
+    /// <exception cref="InvalidOperationException"><c>RNNGEN_KERNEL_PATH</c> names no kernel path.</exception>
     public RnnWorkspace()
     {
+        Simd.ThrowIfOverrideInvalid();
         _buffers = new AlignedBuffer[Enum.GetValues<WorkspaceSlot>().Length];
         for (int i = 0; i < _buffers.Length; i++)
             _buffers[i] = new AlignedBuffer(0);
@@ -73,6 +79,37 @@ public sealed class RnnWorkspace
 
     /// <summary>The training tape of the last training forward.</summary>
     public RnnTape Tape { get; } = new();
+
+    /// <summary>
+    /// Marks the module in use until the returned scope is disposed; throws <see cref="InvalidOperationException"/>
+    /// if another call (another thread, or a re-entrant call) holds it. One interlocked exchange, no lock: the
+    /// caller never waits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public InUseScope Enter()
+    {
+        if (Interlocked.Exchange(ref _inUse, 1) != 0)
+            ThrowInUse();
+        return new InUseScope(this);
+    }
+
+    /// <summary>The scope of one call; disposing it releases the module.</summary>
+    public readonly ref struct InUseScope
+    {
+        private readonly RnnWorkspace _workspace;
+
+        internal InUseScope(RnnWorkspace workspace) => _workspace = workspace;
+
+        /// <summary>Releases the module for the next call.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Dispose() => Volatile.Write(ref _workspace._inUse, 0);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowInUse() => throw new InvalidOperationException(
+        "This module is already running a call (on another thread, or re-entered). A module instance owns its " +
+        "workspace and serves one call at a time: give each thread its own instance (copy trained weights with " +
+        "other.Parameters.CopyFrom(module.Parameters)), or serialise the calls.");
 
     /// <summary>At least <paramref name="length"/> floats for pre-activations.</summary>
     public ref float Pre(int length) => ref Get(WorkspaceSlot.Pre, length);

@@ -1,12 +1,13 @@
 using System;
 using System.Collections.Generic;
 
-namespace RnnGen;
+namespace RnnGen.__Internals;
 
 /// <summary>
 /// The sizes and layout flags of a recurrent module, everything its parameters and buffers follow from.
 /// A cell is a one-layer, one-direction shape whose parameters drop the <c>_l0</c> suffix.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public readonly record struct RnnShape
 {
     /// <summary>
