@@ -14,7 +14,7 @@ namespace RnnGen;
 /// span is a view that is valid until the next call on the module, like
 /// <see cref="CollectionsMarshal.AsSpan{T}(List{T})"/>: take it again after a call to write again.
 /// </remarks>
-public sealed class ParameterSet
+public sealed partial class ParameterSet
 {
     private readonly float[] _data;
     private readonly Entry[] _entries;
