@@ -22,7 +22,7 @@ public static partial class RnnDriver
     /// (cN and c0 only for an LSTM). An initial state may be the same memory as its final state; nothing else
     /// may overlap. Everything is checked before anything is written.
     /// </summary>
-    public static void Forward<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
+    public static unsafe void Forward<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
         ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0,
         Span<float> cN = default, ReadOnlySpan<float> c0 = default)
         where TKernels : struct, IRnnKernels
@@ -30,103 +30,135 @@ public static partial class RnnDriver
     {
         ValidateForward<TGates>(shape, input, seqLen, batch, output, hN, h0, cN, c0);
         workspace.Tape.Observe(seqLen, batch);
-        int hidden = shape.HiddenSize, stateSize = shape.StateSize, directions = shape.NumDirections, layers = shape.NumLayers;
-        int ps = kernels.PreStride, cs = kernels.CellStride;
+        int hidden = shape.HiddenSize, cs = kernels.CellStride, ps = kernels.PreStride;
         bool projects = shape.ProjSize > 0;
-        int stepRows = seqLen * batch;
-        ref float pre = ref workspace.Pre(Check.Product("workspace", directions, stepRows, ps));
-        ref float zeros = ref workspace.Zeros(stateSize);
-        // The cell state runs in the workspace, in padded rows; when rows need no padding, in cN itself.
+        // Scratch comes from the workspace (pinned buffers), taken here on the caller's thread before any split.
+        ref float pre = ref workspace.Pre(Check.Product("workspace", shape.NumDirections, seqLen * batch, ps));
+        ref float zeros = ref workspace.Zeros(shape.StateSize);
+        // The cell state runs in the workspace, in padded rows; when rows need no padding, in cN itself. Rows of
+        // each direction apart, as the directions of a layer may run at the same time (on different threads).
         bool cellsInPlace = cs == hidden;
-        Span<float> cells = TGates.HasCell && !cellsInPlace
-            ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, batch * cs), batch * cs)
-            : default;
+        int directionRows = Check.Product("workspace", shape.NumDirections, batch, cs);
+        ref float cells = ref TGates.HasCell && !cellsInPlace ? ref workspace.Get(WorkspaceSlot.Cell, directionRows) : ref Unsafe.NullRef<float>();
         // A projecting LSTM's step writes m = o ⊙ tanh(c) here; the projection then writes h.
-        ref float unprojected = ref projects ? ref workspace.Get(WorkspaceSlot.Unprojected, batch * cs) : ref Unsafe.NullRef<float>();
-        ref float outStart = ref MemoryMarshal.GetReference(output);
+        ref float unprojected = ref projects ? ref workspace.Get(WorkspaceSlot.Unprojected, directionRows) : ref Unsafe.NullRef<float>();
         int outWidth = shape.OutputSize;
-        // In PyTorch's layouts, the rows of one time step are batch rows apart; consecutive steps are one step apart.
-        nint outRowStride = shape.BatchFirst ? (nint)seqLen * outWidth : outWidth;
-        nint outStepStride = shape.BatchFirst ? outWidth : (nint)batch * outWidth;
 
-        for (int layer = 0; layer < layers; layer++)
+        fixed (float* pInput = input, pOutput = output, pHN = hN, pH0 = h0, pCN = cN, pC0 = c0)
         {
-            // Project every direction before any recurrence writes: from layer 1 on, the source is `output`.
-            int inWidth = shape.LayerInputSize(layer);
-            ref float source = ref layer == 0 ? ref MemoryMarshal.GetReference(input) : ref outStart;
-            for (int d = 0; d < directions; d++)
+            var frame = new SequenceFrame
             {
-                ref float preD = ref Unsafe.Add(ref pre, (nint)d * stepRows * ps);
-                if (!shape.BatchFirst)
-                {
-                    kernels.Project(layer, d, ref source, inWidth, stepRows, ref preD);
-                }
+                Input = pInput, Output = pOutput, HN = pHN, H0 = pH0, CN = pCN, C0 = pC0,
+                Pre = (float*)Unsafe.AsPointer(ref pre), Zeros = (float*)Unsafe.AsPointer(ref zeros),
+                Cells = (float*)Unsafe.AsPointer(ref cells), Unprojected = (float*)Unsafe.AsPointer(ref unprojected),
+                SeqLen = seqLen, Batch = batch, CellsInPlace = cellsInPlace, HasCell = TGates.HasCell, Projects = projects,
+                // In PyTorch's layouts, the rows of one time step are batch rows apart; consecutive steps are one step apart.
+                OutRowStride = shape.BatchFirst ? (nint)seqLen * outWidth : outWidth,
+                OutStepStride = shape.BatchFirst ? outWidth : (nint)batch * outWidth,
+            };
+            int workers = Parallelism.WorkersFor(batch);
+            if (workers > 1)
+            {
+                workspace.SequenceJob<TKernels>().Run(ref kernels, shape, frame, workers);
+                return;
+            }
+            for (int layer = 0; layer < shape.NumLayers; layer++)
+            {
+                // Project every direction before any recurrence writes: from layer 1 on, the source is `output`.
+                for (int d = 0; d < shape.NumDirections; d++)
+                    ProjectLayer(ref kernels, shape, frame, layer, d, 0, ProjectionUnits(shape, frame));
+                for (int d = 0; d < shape.NumDirections; d++)
+                    Recur(ref kernels, shape, frame, layer, d, 0, batch);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The units the input projection of one layer and direction splits into: rows of (seq·batch) in PyTorch's
+    /// sequence-first layout, where they are evenly strided; time steps (each a call over the batch) when batch-first.
+    /// </summary>
+    internal static int ProjectionUnits(in RnnShape shape, in SequenceFrame f) => shape.BatchFirst ? f.SeqLen : f.SeqLen * f.Batch;
+
+    /// <summary>The input projection of units [first, first + count) (see <see cref="ProjectionUnits"/>) into the pre-activations.</summary>
+    internal static unsafe void ProjectLayer<TKernels>(ref TKernels kernels, in RnnShape shape, in SequenceFrame f, int layer, int d, int first, int count)
+        where TKernels : struct, IRnnKernels
+    {
+        int inWidth = shape.LayerInputSize(layer), ps = kernels.PreStride;
+        float* source = layer == 0 ? f.Input : f.Output;
+        float* preD = f.Pre + (nint)d * f.SeqLen * f.Batch * ps;
+        if (!shape.BatchFirst)
+        {
+            kernels.Project(layer, d, ref source[(nint)first * inWidth], inWidth, count, ref preD[(nint)first * ps]);
+            return;
+        }
+        for (int t = first; t < first + count; t++)
+            kernels.Project(layer, d, ref source[(nint)t * inWidth], (nint)f.SeqLen * inWidth, f.Batch, ref preD[(nint)t * f.Batch * ps]);
+    }
+
+    /// <summary>
+    /// The recurrence of one layer and direction for batch rows [b0, b0 + rows): every time step, then the rows'
+    /// final states. Rows are independent, so any split of the batch computes the same numbers as long as each part
+    /// starts on a multiple of the kernels' row blocks (<see cref="Parallelism.RowAlignment"/>).
+    /// </summary>
+    internal static unsafe void Recur<TKernels>(ref TKernels kernels, in RnnShape shape, in SequenceFrame f, int layer, int d, int b0, int rows)
+        where TKernels : struct, IRnnKernels
+    {
+        int hidden = shape.HiddenSize, stateSize = shape.StateSize, cs = kernels.CellStride, ps = kernels.PreStride;
+        int seqLen = f.SeqLen, batch = f.Batch, state = layer * shape.NumDirections + d;
+        float* preD = f.Pre + (nint)d * seqLen * batch * ps + (nint)b0 * ps;
+        float* outD = f.Output + (nint)d * stateSize + b0 * f.OutRowStride;
+        float* cells = null;
+        if (f.HasCell)
+        {
+            // The cell state is updated in place step by step, starting from c0 (or zeros).
+            cells = f.CellsInPlace ? f.CN + ((nint)state * batch + b0) * hidden : f.Cells + ((nint)d * batch + b0) * cs;
+            for (int b = 0; b < rows; b++)
+            {
+                var running = new Span<float>(cells + (nint)b * cs, hidden);
+                if (f.C0 is null)
+                    running.Clear();
                 else
-                {
-                    for (int t = 0; t < seqLen; t++)
-                        kernels.Project(layer, d, ref Unsafe.Add(ref source, (nint)t * inWidth), (nint)seqLen * inWidth, batch, ref Unsafe.Add(ref preD, (nint)t * batch * ps));
-                }
+                    new ReadOnlySpan<float>(f.C0 + ((nint)state * batch + b0 + b) * hidden, hidden).CopyTo(running); // c0 is cN's memory or disjoint
             }
-
-            for (int d = 0; d < directions; d++)
+        }
+        float* unprojected = f.Projects ? f.Unprojected + ((nint)d * batch + b0) * cs : null;
+        for (int s = 0; s < seqLen; s++)
+        {
+            int t = d == 0 ? s : seqLen - 1 - s; // the reverse direction reads the sequence backwards
+            float* hOut = outD + t * f.OutStepStride;
+            float* hPrev = f.Zeros;
+            nint hPrevStride = 0;
+            if (s > 0)
             {
-                ref float preD = ref Unsafe.Add(ref pre, (nint)d * stepRows * ps);
-                int state = layer * directions + d;
-                ref float cellStart = ref Unsafe.NullRef<float>();
-                if (TGates.HasCell)
-                {
-                    // The cell state is updated in place step by step, starting from c0.
-                    Span<float> running = cellsInPlace ? cN.Slice(state * batch * hidden, batch * hidden) : cells;
-                    ReadOnlySpan<float> initial = c0.IsEmpty ? default : c0.Slice(state * batch * hidden, batch * hidden);
-                    if (initial.IsEmpty)
-                        running.Clear();
-                    else if (cellsInPlace)
-                        initial.CopyTo(running); // c0 and cN are the same memory or disjoint
-                    else
-                        for (int b = 0; b < batch; b++)
-                            initial.Slice(b * hidden, hidden).CopyTo(running.Slice(b * cs, hidden));
-                    cellStart = ref MemoryMarshal.GetReference(running);
-                }
-                for (int s = 0; s < seqLen; s++)
-                {
-                    int t = d == 0 ? s : seqLen - 1 - s; // the reverse direction reads the sequence backwards
-                    ref float hOut = ref Unsafe.Add(ref outStart, t * outStepStride + d * stateSize);
-                    ref float pStep = ref Unsafe.Add(ref preD, (nint)t * batch * ps);
-                    ref float hPrev = ref zeros;
-                    nint hPrevStride = 0;
-                    if (s > 0)
-                    {
-                        hPrev = ref Unsafe.Add(ref outStart, (d == 0 ? t - 1 : t + 1) * outStepStride + d * stateSize);
-                        hPrevStride = outRowStride;
-                    }
-                    else if (!h0.IsEmpty)
-                    {
-                        hPrev = ref Unsafe.Add(ref MemoryMarshal.GetReference(h0), (nint)state * batch * stateSize);
-                        hPrevStride = stateSize;
-                    }
-                    if (projects)
-                    {
-                        kernels.Step(layer, d, ref hPrev, hPrevStride, ref pStep, batch, ref unprojected, cs,
-                            ref cellStart, cs, ref cellStart, cs, ref Unsafe.NullRef<float>());
-                        kernels.ProjectOutput(layer, d, ref unprojected, batch, ref hOut, outRowStride);
-                    }
-                    else
-                    {
-                        kernels.Step(layer, d, ref hPrev, hPrevStride, ref pStep, batch, ref hOut, outRowStride,
-                            ref cellStart, cs, ref cellStart, cs, ref Unsafe.NullRef<float>());
-                    }
-                }
-
-                // hN is the state after the last step: t = seqLen - 1 forwards, t = 0 in reverse.
-                int last = d == 0 ? seqLen - 1 : 0;
-                for (int b = 0; b < batch; b++)
-                {
-                    output.Slice((int)(last * outStepStride + b * outRowStride) + d * stateSize, stateSize)
-                        .CopyTo(hN.Slice((state * batch + b) * stateSize, stateSize));
-                    if (TGates.HasCell && !cellsInPlace)
-                        cells.Slice(b * cs, hidden).CopyTo(cN.Slice((state * batch + b) * hidden, hidden));
-                }
+                hPrev = outD + (d == 0 ? t - 1 : t + 1) * f.OutStepStride;
+                hPrevStride = f.OutRowStride;
             }
+            else if (f.H0 is not null)
+            {
+                hPrev = f.H0 + ((nint)state * batch + b0) * stateSize;
+                hPrevStride = stateSize;
+            }
+            ref float pStep = ref preD[(nint)t * batch * ps];
+            if (f.Projects)
+            {
+                kernels.Step(layer, d, ref *hPrev, hPrevStride, ref pStep, rows, ref *unprojected, cs,
+                    ref *cells, cs, ref *cells, cs, ref Unsafe.NullRef<float>());
+                kernels.ProjectOutput(layer, d, ref *unprojected, rows, ref *hOut, f.OutRowStride);
+            }
+            else
+            {
+                kernels.Step(layer, d, ref *hPrev, hPrevStride, ref pStep, rows, ref *hOut, f.OutRowStride,
+                    ref *cells, cs, ref *cells, cs, ref Unsafe.NullRef<float>());
+            }
+        }
+
+        // hN is the state after the last step: t = seqLen - 1 forwards, t = 0 in reverse.
+        float* last = outD + (d == 0 ? seqLen - 1 : 0) * f.OutStepStride;
+        for (int b = 0; b < rows; b++)
+        {
+            new ReadOnlySpan<float>(last + b * f.OutRowStride, stateSize).CopyTo(new Span<float>(f.HN + ((nint)state * batch + b0 + b) * stateSize, stateSize));
+            if (f.HasCell && !f.CellsInPlace)
+                new ReadOnlySpan<float>(cells + (nint)b * cs, hidden).CopyTo(new Span<float>(f.CN + ((nint)state * batch + b0 + b) * hidden, hidden));
         }
     }
 

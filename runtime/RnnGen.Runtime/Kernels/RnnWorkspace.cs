@@ -63,6 +63,7 @@ public sealed class RnnWorkspace
 {
     private readonly AlignedBuffer[] _buffers;
     private int _inUse;
+    private object? _sequenceJob;
 
     /// <summary>Creates empty buffers; every module creates one, so a bad <c>RNNGEN_KERNEL_PATH</c> is reported here.</summary>
     /// <exception cref="InvalidOperationException"><c>RNNGEN_KERNEL_PATH</c> names no kernel path.</exception>
@@ -127,6 +128,20 @@ public sealed class RnnWorkspace
         if (buffer.Length < length)
             Grow(ref buffer, length);
         return ref buffer.Start;
+    }
+
+    /// <summary>The reusable split-over-threads form of this module's sequence forward (created at its first split).</summary>
+    internal SequenceJob<TKernels> SequenceJob<TKernels>()
+        where TKernels : struct, IRnnKernels =>
+        _sequenceJob as SequenceJob<TKernels> ?? CreateSequenceJob<TKernels>();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SequenceJob<TKernels> CreateSequenceJob<TKernels>()
+        where TKernels : struct, IRnnKernels
+    {
+        var job = new SequenceJob<TKernels>();
+        _sequenceJob = job;
+        return job;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

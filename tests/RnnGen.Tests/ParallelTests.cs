@@ -1,0 +1,154 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using NUnit.Framework;
+using RnnGen.Tests.Support;
+
+namespace RnnGen.Tests;
+
+/// <summary>
+/// Batch rows split over threads (<see cref="Parallelism"/>) give bit-for-bit the results of one thread, on every
+/// drawn sequence configuration (and on every path: CI runs the Numeric category once per path), allocate nothing in
+/// steady state, and stay correct when many modules are called from many threads at once.
+/// </summary>
+[TestFixture]
+[Category("Numeric")]
+[NonParallelizable]
+public class ParallelTests
+{
+    private static readonly int[] s_batches = { 5, 8, 9, 13, 32, 37 };
+    private static readonly int[] s_degrees = { 2, 3, 4 };
+
+    [TearDown]
+    public void RestoreOneThread() => Parallelism.MaxDegreeOfParallelism = 1;
+
+    public static IEnumerable<TestCaseData> SequenceModules() =>
+        DrawnModules.Modules.Select((m, i) => (m.Config, m.Type, Index: i)).Where(m => !m.Config.IsCell)
+            .Select(m => new TestCaseData(m.Index).SetArgDisplayNames($"{m.Index}: {m.Config}"));
+
+    [TestCaseSource(nameof(SequenceModules))]
+    public void SplitOverThreadsIsBitIdenticalToOneThread(int index)
+    {
+        (RnnConfig config, Type type) = DrawnModules.Modules[index];
+        var random = new Random(DrawnModules.Seed + index);
+        int seqLen = random.Next(1, 12), batch = s_batches[random.Next(s_batches.Length)];
+        bool withInitial = random.Next(2) == 1;
+        object module = Activator.CreateInstance(type, random.Next())!;
+        float[] x = Numerics.Uniform(random, seqLen * batch * config.InputSize);
+        int states = config.NumLayers * config.Directions * batch;
+        float[]? h0 = withInitial ? Numerics.Uniform(random, states * config.StateSize) : null;
+        float[]? c0 = withInitial && config.IsLstm ? Numerics.Uniform(random, states * config.HiddenSize) : null;
+
+        Parallelism.MaxDegreeOfParallelism = 1;
+        (float[] output, float[] hN, float[] cN) expected = Run(module, config, x, seqLen, batch, h0, c0);
+        foreach (int degree in s_degrees)
+        {
+            Parallelism.MaxDegreeOfParallelism = degree;
+            (float[] output, float[] hN, float[] cN) actual = Run(module, config, x, seqLen, batch, h0, c0);
+            string what = $"seed {DrawnModules.Seed}, {config}, seq {seqLen}, batch {batch}, h0 {withInitial}, {degree} threads";
+            Assert.That(actual.output, Is.EqualTo(expected.output), what + ": output");
+            Assert.That(actual.hN, Is.EqualTo(expected.hN), what + ": hN");
+            Assert.That(actual.cN, Is.EqualTo(expected.cN), what + ": cN");
+        }
+    }
+
+    [Test]
+    public void RunTimeSizedModulesSplitBitIdentically()
+    {
+        var random = new Random(17);
+        var lstm = new Dynamic.Lstm(7, 19, numLayers: 2, bidirectional: true, batchFirst: true, seed: 3);
+        var gru = new Dynamic.Gru(5, 33, numLayers: 2, seed: 4);
+        var config = new RnnConfig(false, 7, 19, 2, true, true, IsLstm: true);
+        var gruConfig = new RnnConfig(false, 5, 33, 2, IsGru: true);
+        float[] x = Numerics.Uniform(random, 6 * 21 * 7), y = Numerics.Uniform(random, 6 * 21 * 5);
+        var one = (Run(lstm, config, x, 6, 21, null, null), Run(gru, gruConfig, y, 6, 21, null, null));
+        Parallelism.MaxDegreeOfParallelism = 3;
+        var three = (Run(lstm, config, x, 6, 21, null, null), Run(gru, gruConfig, y, 6, 21, null, null));
+        Assert.That(three.Item1.Item1, Is.EqualTo(one.Item1.Item1));
+        Assert.That(three.Item1.Item3, Is.EqualTo(one.Item1.Item3));
+        Assert.That(three.Item2.Item1, Is.EqualTo(one.Item2.Item1));
+        Assert.That(three.Item2.Item2, Is.EqualTo(one.Item2.Item2));
+    }
+
+    [Test]
+    public void SteadyStateSplitCallsAllocateNothing()
+    {
+        var lstm = new SharedLstm(5);
+        const int seqLen = 10, batch = 32;
+        float[] x = Numerics.Uniform(new Random(2), seqLen * batch * SharedLstm.InputSize);
+        var output = new float[seqLen * batch * SharedLstm.HiddenSize];
+        var hN = new float[SharedLstm.NumLayers * batch * SharedLstm.HiddenSize];
+        var cN = new float[hN.Length];
+        Parallelism.MaxDegreeOfParallelism = 2;
+        for (int i = 0; i < 20; i++)
+            lstm.Forward(x, seqLen, batch, output, hN, cN);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+            lstm.Forward(x, seqLen, batch, output, hN, cN);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
+    /// <summary>
+    /// Eight threads, each with its own module (two shapes), call split forwards at the same time, more callers than
+    /// cores and than pool threads at start: every result equals the sequential one, and every call returns.
+    /// </summary>
+    [Test]
+    public void ManyModulesCalledFromManyThreadsAtOnceGiveTheSequentialResults()
+    {
+        const int threads = 8, calls = 25, seqLen = 8, batch = 24;
+        float[] x = Numerics.Uniform(new Random(9), seqLen * batch * SharedLstm.InputSize);
+        var config = new RnnConfig(false, SharedLstm.InputSize, SharedLstm.HiddenSize, SharedLstm.NumLayers, IsLstm: true);
+        var reference = new SharedLstm(1);
+        (float[] expected, float[] expectedHn, _) = Run(reference, config, x, seqLen, batch, null, null);
+
+        Parallelism.MaxDegreeOfParallelism = 4;
+        int mismatches = 0;
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var mine = new SharedLstm(1);
+            for (int i = 0; i < calls; i++)
+            {
+                (float[] output, float[] hN, _) = Run(mine, config, x, seqLen, batch, null, null);
+                if (!output.AsSpan().SequenceEqual(expected) || !hN.AsSpan().SequenceEqual(expectedHn))
+                    Interlocked.Increment(ref mismatches);
+            }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        Assert.That(workers.All(w => w.Join(TimeSpan.FromMinutes(2))), "every caller returns");
+        Assert.That(mismatches, Is.Zero, $"of {threads * calls} calls");
+
+        // The same from thread-pool threads (callers that are themselves pool work items).
+        Parallel.For(0, threads, t =>
+        {
+            var mine = new SharedLstm(1);
+            for (int i = 0; i < calls; i++)
+            {
+                (float[] output, _, _) = Run(mine, config, x, seqLen, batch, null, null);
+                if (!output.AsSpan().SequenceEqual(expected))
+                    Interlocked.Increment(ref mismatches);
+            }
+        });
+        Assert.That(mismatches, Is.Zero);
+    }
+
+    [Test]
+    public void DegreeOfParallelismBelowOneIsRefused() =>
+        Assert.That(() => Parallelism.MaxDegreeOfParallelism = 0, Throws.InstanceOf<ArgumentOutOfRangeException>());
+
+    private static (float[] Output, float[] HN, float[] CN) Run(object module, RnnConfig c, float[] x, int seqLen, int batch, float[]? h0, float[]? c0)
+    {
+        var output = new float[seqLen * batch * c.Directions * c.StateSize];
+        var hN = new float[c.NumLayers * c.Directions * batch * c.StateSize];
+        var cN = new float[c.NumLayers * c.Directions * batch * c.HiddenSize];
+        if (module is ILstmModule lstm)
+            lstm.Forward(x, seqLen, batch, output, hN, cN, h0, c0);
+        else
+        {
+            ((IRnnModule)module).Forward(x, seqLen, batch, output, hN, h0);
+            cN = Array.Empty<float>();
+        }
+        return (output, hN, cN);
+    }
+}
