@@ -286,7 +286,7 @@ public class StreamingCell : CaseBase
 /// Peers: generic fallback, PyTorch (no_grad), ONNX Runtime.
 /// </summary>
 [BenchmarkCategory("Sequence")]
-public class SequenceForward : CaseBase
+public class SequenceForward : SequenceForwardBase
 {
     /// <summary>
     /// Lstm(100→200) step: a larger model stepped online, weights beyond L2. Rnn(100,200) s6 b5: PyTorch's RNN
@@ -294,9 +294,19 @@ public class SequenceForward : CaseBase
     /// bidirectional: stacking and the reverse direction.
     /// </summary>
     [Params("Lstm(100→200) step", "Rnn(100,200) s6 b5", "Lstm(128,128) s100 b32", "Gru(128,128) s100 b32", "Rnn(100,200,2L,bi) s50 b16")]
+    public string Shape { get => Case; set => Case = value; }
+}
+
+/// <summary>A sequence forward case and its peers (the shapes are chosen by the derived benchmark's parameters).</summary>
+public abstract class SequenceForwardBase : CaseBase
+{
+    /// <summary>Which shape, sequence length and batch (see <see cref="SequenceForward"/>).</summary>
     public string Case { get; set; } = "Rnn(100,200) s6 b5";
 
-    public override string CaseName => Case + " forward";
+    /// <summary>Threads for every peer: RnnGen's Parallelism.MaxDegreeOfParallelism, torch.set_num_threads, ORT's IntraOpNumThreads.</summary>
+    public virtual int ThreadCount => 1;
+
+    public override string CaseName => Case + " forward" + (ThreadCount > 1 ? $", {ThreadCount} threads" : "");
 
     public override double Flops => ForwardFlops(Setup(Case).Module.Shape(), Setup(Case).SeqLen, Setup(Case).Batch);
 
@@ -322,7 +332,8 @@ public class SequenceForward : CaseBase
     [GlobalSetup]
     public void GlobalSetup()
     {
-        TorchPeer.SingleThreaded();
+        torch.set_num_threads(ThreadCount);
+        Parallelism.MaxDegreeOfParallelism = ThreadCount;
         var (module, seqLen, batch, carried) = Setup(Case);
         (_seqLen, _batch, _carried) = (seqLen, batch, carried);
         RnnShape shape = module.Shape();
@@ -356,7 +367,7 @@ public class SequenceForward : CaseBase
         _th = torch.zeros(stateShape);
         _tc = torch.zeros(stateShape);
         string op = shape.GateCount switch { 4 => "LSTM", 3 => "GRU", _ => "RNN" };
-        _onnx = new OnnxPeer(op, shape, parameters, seqLen, batch, streaming: carried);
+        _onnx = new OnnxPeer(op, shape, parameters, seqLen, batch, streaming: carried, threads: ThreadCount);
         _x.CopyTo(_onnx.Inputs[0], 0);
 
         // The carried step compares the new state; the others the output. The generic fallback takes seconds on
@@ -383,7 +394,12 @@ public class SequenceForward : CaseBase
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _onnx.Dispose();
+    public void Cleanup()
+    {
+        _onnx.Dispose();
+        Parallelism.MaxDegreeOfParallelism = 1;
+        TorchPeer.SingleThreaded();
+    }
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
     public float RnnGen() => Forward(_lstm, _rnn);
@@ -453,6 +469,26 @@ public class SequenceForward : CaseBase
             _onnx.Run();
         return _onnx.Outputs[0][0];
     }
+}
+
+/// <summary>
+/// The throughput shapes forward on every core: batch rows split over threads (Parallelism.MaxDegreeOfParallelism),
+/// against libtorch with torch.set_num_threads(N) and ONNX Runtime with IntraOpNumThreads = N, all at the same N, in
+/// the same run. N = 1 and N = this machine's logical cores.
+/// </summary>
+[BenchmarkCategory("Parallel")]
+public class ParallelForward : SequenceForwardBase
+{
+    /// <summary>Lstm/Gru(128,128) s100 b32: the batch-32 throughput cases; Rnn(100,200,2L,bi) s50 b16: stacking and both directions at batch 16.</summary>
+    [Params("Lstm(128,128) s100 b32", "Gru(128,128) s100 b32", "Rnn(100,200,2L,bi) s50 b16")]
+    public string Shape { get => Case; set => Case = value; }
+
+    [ParamsSource(nameof(ThreadCounts))]
+    public int Threads { get; set; } = 1;
+
+    public static IEnumerable<int> ThreadCounts => new[] { 1, Environment.ProcessorCount }.Distinct();
+
+    public override int ThreadCount => Threads;
 }
 
 /// <summary>

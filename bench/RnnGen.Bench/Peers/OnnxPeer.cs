@@ -31,12 +31,13 @@ public sealed class OnnxPeer : IDisposable
     /// <param name="op">"RNN", "LSTM" or "GRU".</param>
     /// <param name="streaming">One step with the state carried in: inputs X, initial_h (and initial_c); outputs Y_h (and Y_c).
     /// Otherwise inputs X with zero initial state, output Y as (seq, batch, directions·hidden).</param>
-    public OnnxPeer(string op, RnnShape shape, ParameterSet parameters, int seqLen, int batch, bool streaming)
+    /// <param name="threads">ONNX Runtime's IntraOpNumThreads.</param>
+    public OnnxPeer(string op, RnnShape shape, ParameterSet parameters, int seqLen, int batch, bool streaming, int threads = 1)
     {
         byte[] model = Build(op, shape, parameters, seqLen, batch, streaming, out var inputs, out var outputs);
         var options = new SessionOptions
         {
-            IntraOpNumThreads = 1,
+            IntraOpNumThreads = threads,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
