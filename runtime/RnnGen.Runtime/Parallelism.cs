@@ -9,10 +9,10 @@ namespace RnnGen;
 /// latency-sensitive caller (an audio thread) is never surprised by a fork.
 /// </summary>
 /// <remarks>
-/// With <see cref="MaxDegreeOfParallelism"/> above 1, a sequence module's inference <c>Forward</c> splits its batch
-/// rows over up to that many threads: the caller and .NET thread-pool threads. Each part runs the same generated
-/// kernels on its rows in the same order, so the results are bit-for-bit those of one thread. Batches of up to
-/// <see cref="RowAlignment"/> rows never split (nor do training calls and cells). The caller works on the parts
+/// With <see cref="MaxDegreeOfParallelism"/> above 1, a module's inference <c>Forward</c> (sequence or cell) splits
+/// its batch rows over up to that many threads: the caller and .NET thread-pool threads. Each part runs the same
+/// generated kernels on its rows in the same order, so the results are bit-for-bit those of one thread. Batches of up
+/// to <see cref="RowAlignment"/> rows never split, nor do training calls (their weight gradients sum over the rows). The caller works on the parts
 /// itself and only waits for parts another thread has started, so calls from many threads at once, or from the
 /// thread pool, cannot starve it. Nothing is allocated per call once a module has made its first split.
 /// </remarks>

@@ -54,6 +54,52 @@ public class ParallelTests
         }
     }
 
+    public static IEnumerable<TestCaseData> CellModules() =>
+        DrawnModules.Modules.Select((m, i) => (m.Config, m.Type, Index: i)).Where(m => m.Config.IsCell)
+            .Select(m => new TestCaseData(m.Index).SetArgDisplayNames($"{m.Index}: {m.Config}"));
+
+    /// <summary>Cells split their batch rows too: fresh next states, and the state carried in place (hx = hNext).</summary>
+    [TestCaseSource(nameof(CellModules))]
+    public void CellSplitOverThreadsIsBitIdenticalToOneThread(int index)
+    {
+        (RnnConfig config, Type type) = DrawnModules.Modules[index];
+        var random = new Random(DrawnModules.Seed + index);
+        int batch = s_batches[random.Next(s_batches.Length)];
+        object module = Activator.CreateInstance(type, random.Next())!;
+        float[] x = Numerics.Uniform(random, batch * config.InputSize);
+        float[] hx = Numerics.Uniform(random, batch * config.HiddenSize), cx = Numerics.Uniform(random, batch * config.HiddenSize);
+
+        Parallelism.MaxDegreeOfParallelism = 1;
+        (float[] h, float[] c) expected = Step(module, x, batch, hx, cx, inPlace: false);
+        (float[] h, float[] c) expectedInPlace = Step(module, x, batch, hx, cx, inPlace: true);
+        Assert.That(expectedInPlace.h, Is.EqualTo(expected.h), "in place equals fresh on one thread");
+        foreach (int degree in s_degrees)
+        {
+            Parallelism.MaxDegreeOfParallelism = degree;
+            string what = $"seed {DrawnModules.Seed}, {config}, batch {batch}, {degree} threads";
+            foreach (bool inPlace in new[] { false, true })
+            {
+                (float[] h, float[] c) actual = Step(module, x, batch, hx, cx, inPlace);
+                Assert.That(actual.h, Is.EqualTo(expected.h), $"{what}, in place {inPlace}: h");
+                Assert.That(actual.c, Is.EqualTo(expected.c), $"{what}, in place {inPlace}: c");
+            }
+        }
+    }
+
+    private static (float[] H, float[] C) Step(object module, float[] x, int batch, float[] hx, float[] cx, bool inPlace)
+    {
+        float[] h = inPlace ? (float[])hx.Clone() : new float[hx.Length];
+        float[] c = inPlace ? (float[])cx.Clone() : new float[cx.Length];
+        if (module is ILstmCellModule lstm)
+            lstm.Forward(x, batch, inPlace ? h : hx, inPlace ? c : cx, h, c);
+        else
+        {
+            ((IRnnCellModule)module).Forward(x, batch, inPlace ? h : hx, h);
+            c = Array.Empty<float>();
+        }
+        return (h, c);
+    }
+
     [Test]
     public void RunTimeSizedModulesSplitBitIdentically()
     {

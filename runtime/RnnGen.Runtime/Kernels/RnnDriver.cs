@@ -167,56 +167,80 @@ public static partial class RnnDriver
     /// <paramref name="hx"/>, <paramref name="hNext"/>, <paramref name="cx"/>, <paramref name="cNext"/> (batch, hidden);
     /// empty hx / cx mean zeros, and each may be the same memory as its next state.
     /// </summary>
-    public static void CellForward<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
+    public static unsafe void CellForward<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
         ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, ReadOnlySpan<float> cx = default, Span<float> cNext = default)
         where TKernels : struct, IRnnKernels
         where TGates : struct, IGateMath
     {
         ValidateCell<TGates>(shape, input, batch, hx, hNext, cx, cNext);
         workspace.Tape.Observe(1, batch);
-        int hidden = shape.HiddenSize, stateLength = batch * hidden, cs = kernels.CellStride;
+        int hidden = shape.HiddenSize, cs = kernels.CellStride;
         ref float pre = ref workspace.Pre(Check.Product("workspace", batch, kernels.PreStride));
-        kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, batch, ref pre);
-
+        ref float zeros = ref workspace.Zeros(hidden);
         // The kernel reads cPrev and writes c unit by unit, so they may be the same memory: with unpadded rows the
         // step runs on cx and cNext directly, else through padded rows in the workspace.
         bool cellsInPlace = cs == hidden;
-        ref float cellStart = ref Unsafe.NullRef<float>();
-        ref float cellPrev = ref Unsafe.NullRef<float>();
-        nint cellPrevStride = cs;
-        if (TGates.HasCell && cellsInPlace)
+        ref float cells = ref TGates.HasCell && !cellsInPlace ? ref workspace.Get(WorkspaceSlot.Cell, batch * cs) : ref Unsafe.NullRef<float>();
+        // A kernel reads the whole previous state while it writes the new one: when they overlap, through scratch.
+        bool throughScratch = hx.Overlaps(hNext);
+        ref float scratch = ref throughScratch ? ref workspace.Scratch(batch * hidden) : ref Unsafe.NullRef<float>();
+
+        fixed (float* pInput = input, pHX = hx, pHNext = hNext, pCX = cx, pCNext = cNext)
         {
-            cellStart = ref MemoryMarshal.GetReference(cNext);
-            cellPrev = ref cx.IsEmpty ? ref workspace.Zeros(hidden) : ref MemoryMarshal.GetReference(cx);
-            cellPrevStride = cx.IsEmpty ? 0 : hidden;
+            var frame = new CellFrame
+            {
+                Input = pInput, HX = pHX, HNext = pHNext, CX = pCX, CNext = pCNext,
+                Pre = (float*)Unsafe.AsPointer(ref pre), Zeros = (float*)Unsafe.AsPointer(ref zeros),
+                Cells = (float*)Unsafe.AsPointer(ref cells), Scratch = (float*)Unsafe.AsPointer(ref scratch),
+                Batch = batch, HasCell = TGates.HasCell, CellsInPlace = cellsInPlace, ThroughScratch = throughScratch,
+            };
+            // Rows split only when no part can read another part's rows: hx and hNext the same memory or disjoint.
+            int workers = throughScratch && pHX != pHNext ? 1 : Parallelism.WorkersFor(batch);
+            if (workers > 1)
+                workspace.CellJob<TKernels>().Run(ref kernels, shape, frame, workers);
+            else
+                CellRows(ref kernels, shape, frame, 0, batch);
         }
-        else if (TGates.HasCell)
+    }
+
+    /// <summary>
+    /// The cell step for batch rows [b0, b0 + rows): their input projection, the step, and the new states. Rows are
+    /// independent; parts that start on multiples of <see cref="Parallelism.RowAlignment"/> compute the same numbers.
+    /// </summary>
+    internal static unsafe void CellRows<TKernels>(ref TKernels kernels, in RnnShape shape, in CellFrame f, int b0, int rows)
+        where TKernels : struct, IRnnKernels
+    {
+        int hidden = shape.HiddenSize, cs = kernels.CellStride, ps = kernels.PreStride;
+        ref float pre = ref f.Pre[(nint)b0 * ps];
+        kernels.Project(0, 0, ref f.Input[(nint)b0 * shape.InputSize], shape.InputSize, rows, ref pre);
+
+        float* cell = null, cellPrev = null;
+        nint cellPrevStride = cs;
+        if (f.HasCell && f.CellsInPlace)
         {
-            Span<float> cells = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, batch * cs), batch * cs);
-            cells.Clear();
-            if (!cx.IsEmpty)
-                for (int b = 0; b < batch; b++)
-                    cx.Slice(b * hidden, hidden).CopyTo(cells.Slice(b * cs, hidden));
-            cellStart = ref MemoryMarshal.GetReference(cells);
-            cellPrev = ref cellStart;
+            cell = f.CNext + (nint)b0 * hidden;
+            cellPrev = f.CX is null ? f.Zeros : f.CX + (nint)b0 * hidden;
+            cellPrevStride = f.CX is null ? 0 : hidden;
+        }
+        else if (f.HasCell)
+        {
+            cell = cellPrev = f.Cells + (nint)b0 * cs;
+            var padded = new Span<float>(cell, rows * cs);
+            padded.Clear();
+            if (f.CX is not null)
+                for (int b = 0; b < rows; b++)
+                    new ReadOnlySpan<float>(f.CX + (nint)(b0 + b) * hidden, hidden).CopyTo(padded.Slice(b * cs, hidden));
         }
 
-        ref float hPrev = ref hx.IsEmpty ? ref workspace.Zeros(hidden) : ref MemoryMarshal.GetReference(hx);
-        nint hPrevStride = hx.IsEmpty ? 0 : hidden;
-        if (hx.Overlaps(hNext))
-        {
-            // A kernel reads the whole previous state while it writes the new one: go through scratch.
-            ref float scratch = ref workspace.Scratch(stateLength);
-            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref scratch, hidden, ref cellPrev, cellPrevStride, ref cellStart, cs, ref Unsafe.NullRef<float>());
-            MemoryMarshal.CreateReadOnlySpan(ref scratch, stateLength).CopyTo(hNext);
-        }
-        else
-        {
-            kernels.Step(0, 0, ref hPrev, hPrevStride, ref pre, batch, ref MemoryMarshal.GetReference(hNext), hidden, ref cellPrev, cellPrevStride, ref cellStart, cs, ref Unsafe.NullRef<float>());
-        }
-        if (TGates.HasCell && !cellsInPlace)
-            for (int b = 0; b < batch; b++)
-                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cellStart, b * cs), hidden).CopyTo(cNext.Slice(b * hidden, hidden));
+        float* hPrev = f.HX is null ? f.Zeros : f.HX + (nint)b0 * hidden;
+        nint hPrevStride = f.HX is null ? 0 : hidden;
+        float* h = (f.ThroughScratch ? f.Scratch : f.HNext) + (nint)b0 * hidden;
+        kernels.Step(0, 0, ref *hPrev, hPrevStride, ref pre, rows, ref *h, hidden, ref *cellPrev, cellPrevStride, ref *cell, cs, ref Unsafe.NullRef<float>());
+        if (f.ThroughScratch)
+            new ReadOnlySpan<float>(h, rows * hidden).CopyTo(new Span<float>(f.HNext + (nint)b0 * hidden, rows * hidden));
+        if (f.HasCell && !f.CellsInPlace)
+            for (int b = 0; b < rows; b++)
+                new ReadOnlySpan<float>(cell + (nint)b * cs, hidden).CopyTo(new Span<float>(f.CNext + (nint)(b0 + b) * hidden, hidden));
     }
 
     /// <summary>Checks a sequence call's arguments; throws before anything is written.</summary>

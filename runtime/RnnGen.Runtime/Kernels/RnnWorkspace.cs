@@ -63,7 +63,7 @@ public sealed class RnnWorkspace
 {
     private readonly AlignedBuffer[] _buffers;
     private int _inUse;
-    private object? _sequenceJob;
+    private SplitJob? _splitJob;
 
     /// <summary>Creates empty buffers; every module creates one, so a bad <c>RNNGEN_KERNEL_PATH</c> is reported here.</summary>
     /// <exception cref="InvalidOperationException"><c>RNNGEN_KERNEL_PATH</c> names no kernel path.</exception>
@@ -133,14 +133,19 @@ public sealed class RnnWorkspace
     /// <summary>The reusable split-over-threads form of this module's sequence forward (created at its first split).</summary>
     internal SequenceJob<TKernels> SequenceJob<TKernels>()
         where TKernels : struct, IRnnKernels =>
-        _sequenceJob as SequenceJob<TKernels> ?? CreateSequenceJob<TKernels>();
+        _splitJob as SequenceJob<TKernels> ?? CreateSplitJob<SequenceJob<TKernels>>();
+
+    /// <summary>The reusable split-over-threads form of this cell's step (created at its first split).</summary>
+    internal CellJob<TKernels> CellJob<TKernels>()
+        where TKernels : struct, IRnnKernels =>
+        _splitJob as CellJob<TKernels> ?? CreateSplitJob<CellJob<TKernels>>();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private SequenceJob<TKernels> CreateSequenceJob<TKernels>()
-        where TKernels : struct, IRnnKernels
+    private TJob CreateSplitJob<TJob>()
+        where TJob : SplitJob, new()
     {
-        var job = new SequenceJob<TKernels>();
-        _sequenceJob = job;
+        var job = new TJob();
+        _splitJob = job;
         return job;
     }
 

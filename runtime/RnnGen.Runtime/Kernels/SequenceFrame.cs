@@ -24,3 +24,19 @@ internal unsafe struct SequenceFrame
     /// <summary>Whether the cell state runs in cN itself (unpadded rows); whether there is a cell state; whether h is projected.</summary>
     public bool CellsInPlace, HasCell, Projects;
 }
+
+/// <summary>One cell call as the driver's step sees it (see <see cref="SequenceFrame"/>).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+internal unsafe struct CellFrame
+{
+    /// <summary>The caller's buffers; null where the caller passed an empty span.</summary>
+    public float* Input, HX, HNext, CX, CNext;
+
+    /// <summary>The workspace's pre-activations, a row of zeros, padded cell rows and the new state's scratch (null when unused).</summary>
+    public float* Pre, Zeros, Cells, Scratch;
+
+    public int Batch;
+
+    /// <summary>Whether there is a cell state; whether it runs in cNext itself; whether h goes through scratch (hx overlaps hNext).</summary>
+    public bool HasCell, CellsInPlace, ThroughScratch;
+}
