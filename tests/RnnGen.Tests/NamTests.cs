@@ -283,7 +283,8 @@ public class NamTests
         yield return Case("HiddenSizeAsString", j => j.Replace("\"hidden_size\": 3", "\"hidden_size\": \"3\""), "\"hidden_size\" is not an integer");
         yield return Case("HiddenSizeFractional", j => j.Replace("\"hidden_size\": 3", "\"hidden_size\": 3.5"), "\"hidden_size\" is not an integer");
         yield return Case("ZeroLayers", j => j.Replace("\"num_layers\": 1", "\"num_layers\": 0"), "\"num_layers\" is not an integer");
-        yield return Case("OtherHiddenSize", j => j.Replace("\"hidden_size\": 3", "\"hidden_size\": 4"), // 4·4·(1 + 4) + 4·4 + 2·4 + 4 + 1 "needs 109 weights, but \"weights\" holds 70");
+        // hidden_size 4: 4·4·(1 + 4) + 4·4 + 2·4 weights for the layer, 4 + 1 for the head.
+        yield return Case("OtherHiddenSize", j => j.Replace("\"hidden_size\": 3", "\"hidden_size\": 4"), "needs 109 weights, but \"weights\" holds 70");
         yield return Case("OneWeightMissing", j => j.Replace("[-0.21677088737487793, ", "["), "holds 69");
         yield return Case("OneWeightTooMany", j => j.Replace("[-0.21677088737487793, ", "[-0.21677088737487793, 1.0, "), "holds 71");
         yield return Case("WeightAsString", j => j.Replace("[-0.21677088737487793, ", "[\"-0.21677088737487793\", "), "weight 0 is not a number");
