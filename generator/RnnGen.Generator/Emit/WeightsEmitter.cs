@@ -8,17 +8,16 @@ namespace RnnGen.Generator.Emit;
 
 /// <summary>
 /// Emits the second file of a module with <c>[Weights]</c>, <c>Namespace.Type.RnnGen.Weights.g.cs</c>: the baked parameters as
-/// <c>static ReadOnlySpan&lt;byte&gt; s_weights =&gt; new byte[] { ... }</c>. The compiler stores such a constant array in the
-/// assembly's data section and the span points into it: no allocation, no copy until the constructor copies it once into
-/// Parameters, no file I/O (NativeAOT and single-file apps need nothing beside the executable). Bytes rather than float
-/// literals: exact for every value (NaN payloads, subnormals, -0) and about a third shorter to parse.
+/// <c>static ReadOnlySpan&lt;uint&gt; s_weights =&gt; new uint[] { 0x3F800000, ... }</c>, the bit pattern of each float32. The
+/// compiler stores such a constant array in the assembly's data section (RuntimeHelpers.CreateSpan) and the span points into
+/// it: no allocation, no copy until the constructor copies it once into Parameters, no file I/O (NativeAOT and single-file
+/// apps need nothing beside the executable). Bit patterns rather than float literals: exact for every value (NaN payloads,
+/// subnormals, -0) and independent of byte order. One uint per float rather than one byte literal per byte: four times fewer
+/// syntax nodes, which halved the compile time of a 1 MB initializer in a measurement (README, "Weights baked in").
 /// </summary>
 internal static class WeightsEmitter
 {
-    private const int BytesPerLine = 32;
-
-    /// <summary>"0, " to "255, ".</summary>
-    private static readonly string[] s_byteText = CreateByteText();
+    private const int ValuesPerLine = 8;
 
     public static string Emit(NetworkSpec spec, EquatableArray<byte> weights)
     {
@@ -37,19 +36,22 @@ internal static class WeightsEmitter
         {
             string keys = request.Prefix.Length > 0 ? $" (keys {ModuleEmitter.XmlText(request.Prefix)}*)" : "";
             w.Line("/// <summary>");
-            w.Line($"/// The parameters baked in from {ModuleEmitter.XmlText(request.File)}{keys}: {bytes.Length / 4} float32 values,");
-            w.Line("/// little-endian, every parameter back to back in named_parameters() order (the contents of Parameters).");
+            w.Line($"/// The parameters baked in from {ModuleEmitter.XmlText(request.File)}{keys}: the bits of {bytes.Length / 4} float32 values,");
+            w.Line("/// every parameter back to back in named_parameters() order (the contents of Parameters).");
             w.Line("/// </summary>");
-            w.Line("private static global::System.ReadOnlySpan<byte> s_weights => new byte[]");
+            w.Line("private static global::System.ReadOnlySpan<uint> s_weights => new uint[]");
             w.Line("{");
-            var line = new StringBuilder(BytesPerLine * 5);
-            for (int start = 0; start < bytes.Length; start += BytesPerLine)
+            var line = new StringBuilder(ValuesPerLine * 12 + 4);
+            int count = bytes.Length / 4;
+            for (int start = 0; start < count; start += ValuesPerLine)
             {
                 line.Clear().Append("    ");
-                int end = Math.Min(bytes.Length, start + BytesPerLine);
+                int end = Math.Min(count, start + ValuesPerLine);
                 for (int i = start; i < end; i++)
-                    line.Append(s_byteText[bytes[i]]);
-                line.Length--; // the space after the line's last comma
+                {
+                    uint bits = (uint)(bytes[4 * i] | bytes[4 * i + 1] << 8 | bytes[4 * i + 2] << 16 | bytes[4 * i + 3] << 24);
+                    line.Append("0x").Append(bits.ToString("X8", CultureInfo.InvariantCulture)).Append(i + 1 < end ? ", " : ",");
+                }
                 w.Line(line.ToString());
             }
             w.Line("};");
@@ -57,13 +59,5 @@ internal static class WeightsEmitter
         for (int i = blocks.Count - 1; i >= 0; i--)
             blocks[i].Dispose();
         return w.ToString();
-    }
-
-    private static string[] CreateByteText()
-    {
-        var table = new string[256];
-        for (int i = 0; i < 256; i++)
-            table[i] = i.ToString(CultureInfo.InvariantCulture) + ", ";
-        return table;
     }
 }

@@ -120,27 +120,18 @@ public readonly record struct RnnShape
     }
 
     /// <summary>
-    /// New parameters for this shape holding <paramref name="weights"/>: every parameter back to back in
-    /// <c>named_parameters()</c> order, row-major, as little-endian float32 (the exact contents of the parameter
-    /// buffer). Generated modules with <c>[Weights]</c> call this with the bytes the generator baked into the assembly.
+    /// New parameters for this shape holding <paramref name="weightBits"/>: the bit pattern of every float32 of every parameter,
+    /// back to back in <c>named_parameters()</c> order, row-major (the exact contents of the parameter buffer). Generated modules
+    /// with <c>[Weights]</c> call this with the data the generator baked into the assembly.
     /// </summary>
-    /// <exception cref="ArgumentException">The byte count is not 4 × the parameters' total length.</exception>
-    public ParameterSet CreateParameters(ReadOnlySpan<byte> weights)
+    /// <exception cref="ArgumentException">The count is not the parameters' total length.</exception>
+    public ParameterSet CreateParameters(ReadOnlySpan<uint> weightBits)
     {
         var parameters = new ParameterSet(ParameterLayout());
-        if (weights.Length != 4L * parameters.TotalLength)
-            throw new ArgumentException($"Baked weights hold {weights.Length} bytes; this shape needs {4L * parameters.TotalLength} (4 per float).", nameof(weights));
-        Span<float> values = parameters.AsSpan();
-        if (BitConverter.IsLittleEndian)
-        {
-            // The bytes are in the PE image with no alignment guarantee; MemoryMarshal.Cast makes no alignment assumption.
-            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(weights).CopyTo(values);
-        }
-        else
-        {
-            for (int i = 0; i < values.Length; i++)
-                values[i] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(weights.Slice(4 * i, 4));
-        }
+        if (weightBits.Length != parameters.TotalLength)
+            throw new ArgumentException($"Baked weights hold {weightBits.Length} values; this shape has {parameters.TotalLength}.", nameof(weightBits));
+        // Bit patterns to floats: the same on any byte order (the data is stored as uint constants).
+        System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(weightBits).CopyTo(parameters.AsSpan());
         return parameters;
     }
 }
