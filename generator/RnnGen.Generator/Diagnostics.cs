@@ -74,11 +74,47 @@ internal static class Diagnostics
         "ProjSize is {0} but must be 0 (no projection) or between 1 and hiddenSize - 1 ({1} - 1), as in PyTorch; write a smaller ProjSize or leave it out",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor WeightsFileNotFound = new(
+        "RNNG0014", "Weights file is not among AdditionalFiles",
+        "[Weights(\"{0}\")]: {1}; add <AdditionalFiles Include=\"{0}\" /> to the project file (RnnGen bakes AdditionalFiles named *.safetensors, found by their path relative to the project directory, or by file name when only one matches)",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor WeightsFileMalformed = new(
+        "RNNG0015", "Weights file is not valid safetensors",
+        "'{0}' is not a valid safetensors file: {1}; save it with safetensors.torch.save_file(model.state_dict(), ...) or RnnGen's SafetensorsFile.Write",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor WeightsKeysMismatch = new(
+        "RNNG0016", "Weights file keys do not match the module",
+        "'{0}' does not hold the parameters of [{1}] with Prefix \"{2}\" (strict, as load_state_dict): {3}; {4}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor WeightsShapeMismatch = new(
+        "RNNG0017", "Weights file shape disagrees with the declaration",
+        "{0} in '{1}' is {2} but [{3}] needs {4}: {5}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor WeightsDtypeUnsupported = new(
+        "RNNG0018", "Weights file has an unsupported dtype",
+        "In '{0}', {1}, but RnnGen bakes F32, F16, BF16 and F64 (converted to float32 as tensor.float() does); save the model as floating point, for example save_file({{k: v.float() for k, v in model.state_dict().items()}}, ...)",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor WeightsLarge = new(
+        "RNNG0019", "Large weights baked into the assembly",
+        "[Weights(\"{0}\")] bakes {1} MB of float32 into the assembly, more than {2} MB: the build slows down and the assembly grows by as much; for a model this size load the file at run time with Parameters.LoadSafetensors(path, prefix) instead, or suppress RNNG0019 to keep it baked",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor WeightsWithoutModule = new(
+        "RNNG0020", "[Weights] needs a module attribute",
+        "'{0}' carries [Weights] but no module attribute, so there is nothing to load the weights into; add the module it holds, such as [Lstm(1, 32)], beside [Weights]",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
         SizeNotPositive, LayersNotPositive, DropoutOutOfRange, NotPartial, GenericType, NestedInGeneric,
         SeveralModules, DropoutWithOneLayer, UnknownNonlinearity, TooLarge, ContainingNotPartial, StaticType,
-        ProjSizeOutOfRange,
+        ProjSizeOutOfRange, WeightsFileNotFound, WeightsFileMalformed, WeightsKeysMismatch, WeightsShapeMismatch,
+        WeightsDtypeUnsupported, WeightsLarge, WeightsWithoutModule,
     };
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);

@@ -11,4 +11,9 @@ internal static class TrackingNames
     public const string GruCellParse = nameof(GruCellParse);
     public const string Diagnostics = nameof(Diagnostics);
     public const string Specs = nameof(Specs);
+    public const string WeightsParse = nameof(WeightsParse);
+    public const string WeightsFiles = nameof(WeightsFiles);
+    public const string Bake = nameof(Bake);
+    public const string BakedSpecs = nameof(BakedSpecs);
+    public const string BakedWeights = nameof(BakedWeights);
 }

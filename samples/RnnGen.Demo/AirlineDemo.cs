@@ -63,6 +63,27 @@ internal static class AirlineDemo
         Console.WriteLine($"Train RMSE {trainRmse:F1} passengers, test RMSE {testRmse:F1} passengers (thousands per month; series mean {series.Average():F0})");
         Console.WriteLine($"One training step (forward + backward through {Window} steps x {trainCount} windows + Adam): {stepMicroseconds:F0} µs on average over {Epochs} epochs");
         Console.WriteLine($"Plot: {Plot(series, trainPrediction, testPrediction, trainMonths)}");
+        SaveAndReload(rnn, head, testX, testCount);
+    }
+
+    /// <summary>
+    /// The trained model to one safetensors file with PyTorch's state_dict keys (lstm.*, head.*: what
+    /// <c>model.load_state_dict(load_file(...))</c> reads for a module with <c>self.lstm</c> and <c>self.head</c>), then back
+    /// into fresh modules: the predictions must be identical, bit for bit.
+    /// </summary>
+    private static void SaveAndReload(PassengerLstm rnn, Linear head, float[] testX, int testCount)
+    {
+        string path = Path.GetFullPath("airline-model.safetensors");
+        SafetensorsFile.Write(path, new[] { ("lstm.", rnn.Parameters), ("head.", head.Parameters) });
+        var freshRnn = new PassengerLstm(seed: 11);
+        var freshHead = new Linear(PassengerLstm.HiddenSize, 1, seed: 12);
+        SafetensorsFile file = SafetensorsFile.Read(path);
+        file.LoadInto(freshRnn.Parameters, "lstm.");
+        file.LoadInto(freshHead.Parameters, "head.");
+        float[] before = Predict(rnn, head, testX, testCount), after = Predict(freshRnn, freshHead, testX, testCount);
+        float maxDifference = before.Zip(after, (a, b) => MathF.Abs(a - b)).Max();
+        Console.WriteLine($"Saved to {path} ({new FileInfo(path).Length:N0} bytes, keys {string.Join(", ", file.Keys.Take(3))}, ...); " +
+            $"loaded into fresh modules: max |difference| of the {testCount} test predictions = {maxDifference}");
     }
 
     /// <summary>Reusable arrays, so that a training step allocates nothing.</summary>

@@ -134,7 +134,11 @@ public class GeneratorTests
                 Walk(field.FieldType, $"{path}.{field.Name}");
         }
         Walk(typeof(ParseResult), nameof(ParseResult));
-        Assert.That(seen, Does.Contain(typeof(NetworkSpec)).And.Contain(typeof(DiagnosticInfo)).And.Contain(typeof(ContainingType)));
+        Walk(typeof(WeightsFile), nameof(WeightsFile));
+        Walk(typeof(BakeResult), nameof(BakeResult));
+        Walk(typeof(BakedModule), nameof(BakedModule));
+        Assert.That(seen, Does.Contain(typeof(NetworkSpec)).And.Contain(typeof(DiagnosticInfo)).And.Contain(typeof(ContainingType))
+            .And.Contain(typeof(WeightsRequest)).And.Contain(typeof(TensorInfo)));
     }
 
     // ---- diagnostics ------------------------------------------------------------------------------
@@ -185,7 +189,7 @@ public class GeneratorTests
     [Test]
     public void EveryDiagnosticInTheCatalogIsTested()
     {
-        var tested = InvalidDeclarations().Select(c => (string)c.Arguments[0]!).ToHashSet();
+        var tested = InvalidDeclarations().Concat(WeightsBakingTests.Diagnostics()).Select(c => (string)c.Arguments[0]!).ToHashSet();
         Assert.That(Diagnostics.All.Select(d => d.Id), Is.SubsetOf(tested));
         Assert.That(Diagnostics.All.Select(d => d.Id), Is.Unique);
     }

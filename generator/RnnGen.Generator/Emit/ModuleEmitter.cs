@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Text;
 using RnnGen.Generator.Model;
 
 namespace RnnGen.Generator.Emit;
@@ -104,25 +105,20 @@ internal static class ModuleEmitter
             w.Line("private readonly global::RnnGen.__Internals.DropoutGenerator _dropout;");
         w.Line();
 
-        w.Summary($"Creates the module with every parameter from U(-1/sqrt({spec.HiddenSize}), 1/sqrt({spec.HiddenSize})), as {torch} does, from a random seed.");
-        w.Line(GeneratedCode);
-        w.Line($"public {spec.TypeName}() : this(global::System.Random.Shared.Next()) {{ }}");
-        w.Line();
-        w.Summary($"Creates the module with every parameter from U(-1/sqrt({spec.HiddenSize}), 1/sqrt({spec.HiddenSize})), as {torch} does, drawn from <paramref name=\"seed\"/>.");
-        w.Line(GeneratedCode);
-        using (w.Block($"public {spec.TypeName}(int seed)"))
+        if (spec.Weights is { } baked)
         {
-            w.Line("Parameters = s_shape.CreateParameters(seed);");
-            w.Line("Gradients = new global::RnnGen.ParameterSet(s_shape.ParameterLayout());");
-            if (!spec.IsCell)
-                w.Line("_dropout = new global::RnnGen.__Internals.DropoutGenerator(seed);");
-            using (w.Block("_packed = new global::RnnGen.__Internals.AlignedBuffer(global::RnnGen.Simd.Path switch"))
-            {
-                foreach (PathPlan plan in plans)
-                    w.Line($"global::RnnGen.KernelPath.{plan.KernelPathMember} => {plan.Name}Path.PackedLength,");
-                w.Line("_ => 0,");
-            }
-            w.Line(");");
+            EmitBakedConstructors(w, spec, baked, plans);
+        }
+        else
+        {
+            w.Summary($"Creates the module with every parameter from U(-1/sqrt({spec.HiddenSize}), 1/sqrt({spec.HiddenSize})), as {torch} does, from a random seed.");
+            w.Line(GeneratedCode);
+            w.Line($"public {spec.TypeName}() : this(global::System.Random.Shared.Next()) {{ }}");
+            w.Line();
+            w.Summary($"Creates the module with every parameter from U(-1/sqrt({spec.HiddenSize}), 1/sqrt({spec.HiddenSize})), as {torch} does, drawn from <paramref name=\"seed\"/>.");
+            w.Line(GeneratedCode);
+            using (w.Block($"public {spec.TypeName}(int seed)"))
+                EmitConstructorBody(w, spec, plans, "s_shape.CreateParameters(seed)", "seed");
         }
         w.Line();
         w.Summary("The parameters, with the names, order and shapes of PyTorch's named_parameters().");
@@ -340,6 +336,63 @@ internal static class ModuleEmitter
         : spec.IsGru
         ? "global::RnnGen.__Internals.GruGates"
         : $"global::RnnGen.__Internals.ElmanGates<{(spec.Activation == ActivationKind.Tanh ? "global::RnnGen.__Internals.TanhActivation" : "global::RnnGen.__Internals.ReluActivation")}>";
+
+    private static void EmitConstructorBody(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, string parameters, string dropoutSeed)
+    {
+        w.Line($"Parameters = {parameters};");
+        w.Line("Gradients = new global::RnnGen.ParameterSet(s_shape.ParameterLayout());");
+        if (!spec.IsCell)
+            w.Line($"_dropout = new global::RnnGen.__Internals.DropoutGenerator({dropoutSeed});");
+        using (w.Block("_packed = new global::RnnGen.__Internals.AlignedBuffer(global::RnnGen.Simd.Path switch"))
+        {
+            foreach (PathPlan plan in plans)
+                w.Line($"global::RnnGen.KernelPath.{plan.KernelPathMember} => {plan.Name}Path.PackedLength,");
+            w.Line("_ => 0,");
+        }
+        w.Line(");");
+    }
+
+    /// <summary>
+    /// With [Weights], <c>()</c> starts from the baked weights (s_weights, in the .Weights.g.cs file) and <c>(int seed)</c> is a
+    /// compile error that says what to write: there is no seed to draw weights from, and keeping it would silently ignore it.
+    /// </summary>
+    private static void EmitBakedConstructors(SourceWriter w, NetworkSpec spec, WeightsRequest baked, IReadOnlyList<PathPlan> plans)
+    {
+        string keys = baked.Prefix.Length > 0 ? $" (keys {XmlText(baked.Prefix)}*)" : "";
+        w.Summary($"Creates the module with the weights baked in at compile time from {XmlText(baked.File)}{keys}; nothing is read at run time. Parameters stay writable." +
+            (spec.IsCell ? "" : " Dropout draws a random seed (SeedDropout reseeds it)."));
+        w.Line(GeneratedCode);
+        using (w.Block($"public {spec.TypeName}()"))
+            EmitConstructorBody(w, spec, plans, "s_shape.CreateParameters(s_weights)", "global::System.Random.Shared.Next()");
+        w.Line();
+        string instead = spec.IsCell ? $"write new {spec.TypeName}()" : $"write new {spec.TypeName}(), and SeedDropout(seed) to seed dropout";
+        string message = $"{spec.TypeName} starts from the weights baked in from {baked.File} ([Weights]), so there is no seed to draw them from; {instead}.";
+        w.Summary("Not available with [Weights]: the module starts from its baked weights.");
+        w.Line($"[global::System.Obsolete({StringLiteral(message)}, error: true)]");
+        w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+        w.Line(GeneratedCode);
+        w.Line($"public {spec.TypeName}(int seed) : this() {{ }}");
+    }
+
+    /// <summary>Text for an XML doc comment.</summary>
+    public static string XmlText(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+    /// <summary>A C# string literal (verbatim-safe for any file name).</summary>
+    public static string StringLiteral(string text)
+    {
+        var literal = new StringBuilder("\"");
+        foreach (char c in text)
+        {
+            literal.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                < ' ' => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
+                _ => c.ToString(),
+            });
+        }
+        return literal.Append('"').ToString();
+    }
 
     private static string Bool(bool value) => value ? "true" : "false";
 

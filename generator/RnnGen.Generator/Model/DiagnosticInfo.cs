@@ -29,5 +29,8 @@ internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, Equatab
     }
 }
 
-/// <summary>What parsing one annotated type yields: a spec to emit (null when invalid) and its diagnostics.</summary>
-internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>
+/// What parsing one annotated type yields: a spec to emit (null when invalid), its diagnostics, and with <c>[Weights]</c> where
+/// that attribute is (kept beside the spec, not in it, so that moving the declaration does not re-emit the module).
+/// </summary>
+internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics, LocationInfo? WeightsLocation = null);

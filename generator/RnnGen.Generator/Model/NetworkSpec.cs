@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace RnnGen.Generator.Model;
 
@@ -41,7 +42,8 @@ internal sealed record NetworkSpec(
     bool BatchFirst,
     double Dropout,
     ActivationKind Activation,
-    int ProjSize = 0)
+    int ProjSize = 0,
+    WeightsRequest? Weights = null)
 {
     /// <summary>Features of h (output and recurrent input): the LSTM's ProjSize when it projects, else HiddenSize.</summary>
     public int StateSize => ProjSize > 0 ? ProjSize : HiddenSize;
@@ -79,4 +81,34 @@ internal sealed record NetworkSpec(
 
     /// <summary>Features per input row of <paramref name="layer"/>.</summary>
     public int LayerInputSize(int layer) => layer == 0 ? InputSize : NumDirections * StateSize;
+
+    /// <summary>
+    /// The names and shapes of PyTorch's <c>named_parameters()</c>, in its order: the runtime's <c>RnnShape.ParameterLayout()</c>
+    /// (the generator does not reference the runtime; the baked-weights tests check the two agree).
+    /// </summary>
+    public List<(string Name, int[] Shape)> ParameterLayout()
+    {
+        var list = new List<(string, int[])>();
+        for (int layer = 0; layer < (IsCell ? 1 : NumLayers); layer++)
+        {
+            for (int direction = 0; direction < NumDirections; direction++)
+            {
+                string suffix = IsCell ? "" : $"_l{layer}" + (direction == 1 ? "_reverse" : "");
+                int gateRows = Gates * HiddenSize;
+                list.Add(("weight_ih" + suffix, new[] { gateRows, LayerInputSize(layer) }));
+                list.Add(("weight_hh" + suffix, new[] { gateRows, StateSize }));
+                if (Bias)
+                {
+                    list.Add(("bias_ih" + suffix, new[] { gateRows }));
+                    list.Add(("bias_hh" + suffix, new[] { gateRows }));
+                }
+                if (Projects)
+                    list.Add(("weight_hr" + suffix, new[] { ProjSize, HiddenSize }));
+            }
+        }
+        return list;
+    }
 }
+
+/// <summary>What <c>[Weights(file, Prefix = ...)]</c> asks for: the file as written, and the key prefix.</summary>
+internal sealed record WeightsRequest(string File, string Prefix);

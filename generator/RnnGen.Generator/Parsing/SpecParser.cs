@@ -22,6 +22,7 @@ internal static class SpecParser
     public const string LstmCellAttribute = "RnnGen.LstmCellAttribute";
     public const string GruAttribute = "RnnGen.GruAttribute";
     public const string GruCellAttribute = "RnnGen.GruCellAttribute";
+    public const string WeightsAttribute = "RnnGen.WeightsAttribute";
 
     /// <summary>Every attribute that makes a type a module, with its kind; a type may carry only one.</summary>
     public static readonly (string MetadataName, ModuleKind Kind, string TrackingName)[] ModuleAttributes =
@@ -136,6 +137,25 @@ internal static class SpecParser
         if (diagnostics.Count == 0 && dropout > 0 && numLayers == 1)
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutWithOneLayer, ArgumentLocation(attributeSyntax, "Dropout", -1) ?? attributeLocation, Format(dropout)));
 
+        // [Weights(file, Prefix = ...)]: only recorded here; the file is matched and checked in the bake step.
+        WeightsRequest? weights = null;
+        LocationInfo? weightsLocation = null;
+        AttributeData? weightsAttribute = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == WeightsAttribute);
+        if (weightsAttribute is not null)
+        {
+            if (weightsAttribute.ConstructorArguments.Length != 1 || weightsAttribute.ConstructorArguments[0].Kind == TypedConstantKind.Error)
+                return empty;
+            string prefix = "";
+            foreach (KeyValuePair<string, TypedConstant> named in weightsAttribute.NamedArguments)
+            {
+                if (named.Key != "Prefix" || named.Value.Kind == TypedConstantKind.Error)
+                    return empty;
+                prefix = named.Value.Value as string ?? "";
+            }
+            weights = new WeightsRequest(weightsAttribute.ConstructorArguments[0].Value as string ?? "", prefix);
+            weightsLocation = LocationInfo.From(weightsAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? attributeLocation);
+        }
+
         bool hasErrors = diagnostics.Any(d => Diagnostics.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
         NetworkSpec? spec = hasErrors ? null : new NetworkSpec(
             type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
@@ -151,8 +171,19 @@ internal static class SpecParser
             batchFirst,
             dropout,
             (ActivationKind)activation,
-            projSize);
-        return new ParseResult(spec, diagnostics.ToEquatableArray());
+            projSize,
+            weights);
+        return new ParseResult(spec, diagnostics.ToEquatableArray(), weightsLocation);
+    }
+
+    /// <summary>[Weights] on a type without a module attribute: nothing to load into (RNNG0020).</summary>
+    public static EquatableArray<DiagnosticInfo> ParseOrphanWeights(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax node || context.Attributes.Length == 0
+            || type.GetAttributes().Any(a => IsModuleAttribute(a.AttributeClass)))
+            return EquatableArray<DiagnosticInfo>.Empty;
+        Location location = context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? node.Identifier.GetLocation();
+        return new EquatableArray<DiagnosticInfo>(new[] { DiagnosticInfo.Create(Diagnostics.WeightsWithoutModule, location, type.Name) });
     }
 
     /// <summary>The floats of the largest buffer a module keeps: its packed weights at the widest padding.</summary>

@@ -118,4 +118,20 @@ public readonly record struct RnnShape
         parameters.InitUniform(seed, 1f / MathF.Sqrt(HiddenSize));
         return parameters;
     }
+
+    /// <summary>
+    /// New parameters for this shape holding <paramref name="weightBits"/>: the bit pattern of every float32 of every parameter,
+    /// back to back in <c>named_parameters()</c> order, row-major (the exact contents of the parameter buffer). Generated modules
+    /// with <c>[Weights]</c> call this with the data the generator baked into the assembly.
+    /// </summary>
+    /// <exception cref="ArgumentException">The count is not the parameters' total length.</exception>
+    public ParameterSet CreateParameters(ReadOnlySpan<uint> weightBits)
+    {
+        var parameters = new ParameterSet(ParameterLayout());
+        if (weightBits.Length != parameters.TotalLength)
+            throw new ArgumentException($"Baked weights hold {weightBits.Length} values; this shape has {parameters.TotalLength}.", nameof(weightBits));
+        // Bit patterns to floats: the same on any byte order (the data is stored as uint constants).
+        System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(weightBits).CopyTo(parameters.AsSpan());
+        return parameters;
+    }
 }

@@ -34,17 +34,50 @@ internal static class GeneratorHarness
             s_references.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Release));
 
-    public static GeneratorDriver CreateDriver() =>
+    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText>? additionalFiles = null, string? projectDirectory = null) =>
         CSharpGeneratorDriver.Create(
             new[] { new RnnGenerator().AsSourceGenerator() },
+            additionalTexts: additionalFiles,
             parseOptions: ParseOptions,
+            optionsProvider: projectDirectory is null ? null : new BuildProperties(new Dictionary<string, string> { ["build_property.MSBuildProjectDirectory"] = projectDirectory }),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     /// <summary>Runs the generator; returns the compilation with the generated files and the run result.</summary>
-    public static (Compilation Output, GeneratorDriverRunResult Result) Run(string source)
+    public static (Compilation Output, GeneratorDriverRunResult Result) Run(string source, IEnumerable<AdditionalText>? additionalFiles = null, string? projectDirectory = null)
     {
-        GeneratorDriver driver = CreateDriver().RunGeneratorsAndUpdateCompilation(CreateCompilation(source), out Compilation output, out _);
+        GeneratorDriver driver = CreateDriver(additionalFiles, projectDirectory).RunGeneratorsAndUpdateCompilation(CreateCompilation(source), out Compilation output, out _);
         return (output, driver.GetRunResult());
+    }
+
+    /// <summary>
+    /// An additional file on disk, as the compiler passes one: a path. Its text is never wanted (a safetensors file is binary,
+    /// and the command-line compiler would report CS2015 for it if anything asked), so asking for it fails the test.
+    /// </summary>
+    public sealed class BinaryFile(string path) : AdditionalText
+    {
+        public override string Path { get; } = path;
+
+        public override Microsoft.CodeAnalysis.Text.SourceText GetText(System.Threading.CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException($"The generator asked for the text of the binary additional file {Path}.");
+    }
+
+    /// <summary>build_property.* values as MSBuild hands them to analyzers (CompilerVisibleProperty).</summary>
+    private sealed class BuildProperties(Dictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    {
+        private readonly Options _options = new(values);
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions => _options;
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
+
+        private sealed class Options(Dictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        {
+            public static Options Empty { get; } = new(new Dictionary<string, string>());
+
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+        }
     }
 
     /// <summary>The diagnostics the generator reported (not the compiler's).</summary>
@@ -55,9 +88,9 @@ internal static class GeneratorHarness
         output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
 
     /// <summary>Generates, compiles and loads <paramref name="source"/> into a collectible context.</summary>
-    public static Assembly CompileAndLoad(string source, string assemblyName)
+    public static Assembly CompileAndLoad(string source, string assemblyName, IEnumerable<AdditionalText>? additionalFiles = null, string? projectDirectory = null)
     {
-        (Compilation output, GeneratorDriverRunResult result) = Run(source);
+        (Compilation output, GeneratorDriverRunResult result) = Run(source, additionalFiles, projectDirectory);
         if (result.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
             throw new InvalidOperationException("Generator errors:\n" + string.Join("\n", result.Diagnostics));
         using var stream = new MemoryStream();
