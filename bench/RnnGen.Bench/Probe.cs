@@ -23,6 +23,11 @@ internal static class Probe
             Report(only, training.RnnGen);
             return;
         }
+        if (only == "scaling")
+        {
+            Scaling();
+            return;
+        }
         foreach (string module in new[] { "LstmCell", "Lstm" })
             foreach (int hidden in new[] { 16, 32 })
             {
@@ -39,6 +44,45 @@ internal static class Probe
     }
 
     private static string? s_only;
+
+    /// <summary>Where splitting the batch over threads stops paying: Lstm(128,128) s100 forward over batch sizes, 1 thread and every core.</summary>
+    private static void Scaling()
+    {
+        foreach (int batch in new[] { 4, 8, 16, 32, 64 })
+        {
+            var lstm = new Lstm128(1);
+            float[] x = new float[100 * batch * 128], output = new float[100 * batch * 128];
+            float[] hN = new float[batch * 128], cN = new float[batch * 128];
+            for (int i = 0; i < x.Length; i++)
+                x[i] = MathF.Sin(i * 0.1f);
+            double one = 0;
+            foreach (int threads in new[] { 1, Environment.ProcessorCount })
+            {
+                Parallelism.MaxDegreeOfParallelism = threads;
+                s_only = null;
+                double ns = Time(() => { lstm.Forward(x, 100, batch, output, hN, cN); return output[0]; });
+                if (threads == 1)
+                    one = ns;
+                Console.WriteLine($"Lstm(128,128) s100 b{batch}, {threads} thread(s): {ns / 1e3:F0} µs" + (threads > 1 ? $"  speed-up {one / ns:F2}x" : ""));
+            }
+            Parallelism.MaxDegreeOfParallelism = 1;
+        }
+    }
+
+    private static double Time(Func<float> f)
+    {
+        long until = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+        while (Stopwatch.GetTimestamp() < until)
+            f();
+        double best = double.MaxValue;
+        for (int rep = 0; rep < 50; rep++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            f();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
+        }
+        return best;
+    }
 
     private static void Report(string name, Func<float> f)
     {
