@@ -96,8 +96,8 @@ public class NamFuzzTests
                     }
                     catch (InvalidDataException)
                     {
-                        if (!BitwiseEqual(target.Lstm.Parameters.AsReadOnlySpan(), target.LstmSnapshot) || target.Lstm.Parameters.Version != lstmVersion
-                            || !BitwiseEqual(target.Head.Parameters.AsReadOnlySpan(), target.HeadSnapshot) || target.Head.Parameters.Version != headVersion)
+                        if (!Fuzzing.BitwiseEqual(target.Lstm.Parameters.AsReadOnlySpan(), target.LstmSnapshot) || target.Lstm.Parameters.Version != lstmVersion
+                            || !Fuzzing.BitwiseEqual(target.Head.Parameters.AsReadOnlySpan(), target.HeadSnapshot) || target.Head.Parameters.Version != headVersion)
                             Fail(seed, i, bytes, $"a refused load changed the modules of {s.Name} ({target.Lstm.GetType().Name})");
                     }
                 }
@@ -156,15 +156,8 @@ public class NamFuzzTests
         return Regex.Replace(reason, @"-?\d[\d.eE+-]*", "#").TrimEnd('.');
     }
 
-    private static bool BitwiseEqual(ReadOnlySpan<float> a, float[] b) =>
-        MemoryMarshal.Cast<float, uint>(a).SequenceEqual(MemoryMarshal.Cast<float, uint>(b.AsSpan()));
-
-    private static void Fail(int seed, int index, byte[] bytes, string what)
-    {
-        string path = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"nam-fuzz-{seed}-{index}.nam");
-        File.WriteAllBytes(path, bytes);
-        Assert.Fail($"seed {seed}, case {index}: {what}\nbytes saved to {path}");
-    }
+    private static void Fail(int seed, int index, byte[] bytes, string what) =>
+        Fuzzing.Fail($"nam-fuzz-{seed}-{index}.nam", seed, index, bytes, what);
 
     /// <summary>The mutations; each returns new bytes.</summary>
     private static class Mutator
@@ -213,15 +206,15 @@ public class NamFuzzTests
 
         private static string MutateText(Random random, string text, string other) => random.Next(12) switch
         {
-            0 or 1 => ReplaceOne(random, text, s_number, _ => s_numbers[random.Next(s_numbers.Length)]),
-            2 => ReplaceOne(random, text, s_string, _ => s_strings[random.Next(s_strings.Length)]),
-            3 => ReplaceOne(random, text, s_simpleField, _ => ""),
-            4 => ReplaceOne(random, text, s_simpleField, m => m.Value.TrimEnd().EndsWith(',') ? m.Value + m.Value : m.Value),
-            5 => ReplaceOne(random, text, s_object, _ => ""),
+            0 or 1 => Fuzzing.ReplaceOne(random, text, s_number, _ => s_numbers[random.Next(s_numbers.Length)]),
+            2 => Fuzzing.ReplaceOne(random, text, s_string, _ => s_strings[random.Next(s_strings.Length)]),
+            3 => Fuzzing.ReplaceOne(random, text, s_simpleField, _ => ""),
+            4 => Fuzzing.ReplaceOne(random, text, s_simpleField, m => m.Value.TrimEnd().EndsWith(',') ? m.Value + m.Value : m.Value),
+            5 => Fuzzing.ReplaceOne(random, text, s_object, _ => ""),
             6 => RemoveWeights(random, text),
             7 => AddWeights(random, text),
-            8 => Insert(random, text, s_tokens[random.Next(s_tokens.Length)]),
-            9 => Insert(random, text, "\"deep\": " + new string('[', 40 + random.Next(60)) + new string(']', 40 + random.Next(60)) + ", ", afterBrace: true),
+            8 => Fuzzing.Insert(random, text, s_tokens[random.Next(s_tokens.Length)]),
+            9 => Fuzzing.Insert(random, text, "\"deep\": " + new string('[', 40 + random.Next(60)) + new string(']', 40 + random.Next(60)) + ", ", afterBrace: true),
             10 => text[..random.Next(text.Length + 1)] + other[random.Next(other.Length + 1)..],
             _ => Delete(random, text),
         };
@@ -237,7 +230,7 @@ public class NamFuzzTests
         private static string RemoveWeights(Random random, string text)
         {
             for (int n = 1 + (random.Next(4) == 0 ? random.Next(30) : 0); n > 0; n--)
-                text = ReplaceOne(random, text, s_weightItem, _ => "");
+                text = Fuzzing.ReplaceOne(random, text, s_weightItem, _ => "");
             return text;
         }
 
@@ -287,24 +280,5 @@ public class NamFuzzTests
             }
         }
 
-        private static string ReplaceOne(Random random, string text, Regex pattern, Func<Match, string> replacement)
-        {
-            MatchCollection matches = pattern.Matches(text);
-            if (matches.Count == 0)
-                return text;
-            Match m = matches[random.Next(matches.Count)];
-            return text[..m.Index] + replacement(m) + text[(m.Index + m.Length)..];
-        }
-
-        private static string Insert(Random random, string text, string token, bool afterBrace = false)
-        {
-            int at = random.Next(text.Length + 1);
-            if (afterBrace)
-            {
-                int brace = text.IndexOf('{', at < text.Length ? at : 0);
-                at = brace < 0 ? at : brace + 1;
-            }
-            return text[..at] + token + text[at..];
-        }
     }
 }

@@ -111,7 +111,7 @@ public class SafetensorsFuzzTests
                     }
                     catch (InvalidDataException)
                     {
-                        if (!BitwiseEqual(target.Parameters.AsReadOnlySpan(), target.Snapshot) || target.Parameters.Version != version)
+                        if (!Fuzzing.BitwiseEqual(target.Parameters.AsReadOnlySpan(), target.Snapshot) || target.Parameters.Version != version)
                             Fail(seed, i, bytes, $"a refused load changed the parameters of {s.Name} (prefix \"{target.Prefix}\")");
                     }
                 }
@@ -145,15 +145,8 @@ public class SafetensorsFuzzTests
         _ = file.UnusedKeys.Count;
     }
 
-    private static bool BitwiseEqual(ReadOnlySpan<float> a, float[] b) =>
-        MemoryMarshal.Cast<float, uint>(a).SequenceEqual(MemoryMarshal.Cast<float, uint>(b.AsSpan()));
-
-    private static void Fail(int seed, int index, byte[] bytes, string what)
-    {
-        string path = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"safetensors-fuzz-{seed}-{index}.bin");
-        File.WriteAllBytes(path, bytes);
-        Assert.Fail($"seed {seed}, case {index}: {what}\nbytes saved to {path}");
-    }
+    private static void Fail(int seed, int index, byte[] bytes, string what) =>
+        Fuzzing.Fail($"safetensors-fuzz-{seed}-{index}.bin", seed, index, bytes, what);
 
     [Test]
     public void HugeDeclaredSizesAllocateNothingBeyondTheFile()
@@ -292,32 +285,23 @@ public class SafetensorsFuzzTests
             byte[] data = bytes[(8 + (int)declared)..];
             header = random.Next(10) switch
             {
-                0 or 1 => ReplaceOne(random, header, s_number, _ => s_interestingNumbers[random.Next(s_interestingNumbers.Length)]),
-                2 => ReplaceOne(random, header, s_number, m => ulong.TryParse(m.Value, out ulong v) ? (v + (ulong)random.Next(1, 9) * (random.Next(2) == 0 ? 1UL : ulong.MaxValue)).ToString() : m.Value),
-                3 => ReplaceOne(random, header, s_dtype, _ => $"\"dtype\":\"{s_dtypes[random.Next(s_dtypes.Length)]}\""),
-                4 => ReplaceOne(random, header, s_shape, _ => $"\"shape\":{s_shapes[random.Next(s_shapes.Length)]}"),
-                5 => ReplaceOne(random, header, s_field, _ => ""),
-                6 => ReplaceOne(random, header, s_entry, m => m.Value + "," + m.Value),
+                0 or 1 => Fuzzing.ReplaceOne(random, header, s_number, _ => s_interestingNumbers[random.Next(s_interestingNumbers.Length)]),
+                2 => Fuzzing.ReplaceOne(random, header, s_number, m => ulong.TryParse(m.Value, out ulong v) ? (v + (ulong)random.Next(1, 9) * (random.Next(2) == 0 ? 1UL : ulong.MaxValue)).ToString() : m.Value),
+                3 => Fuzzing.ReplaceOne(random, header, s_dtype, _ => $"\"dtype\":\"{s_dtypes[random.Next(s_dtypes.Length)]}\""),
+                4 => Fuzzing.ReplaceOne(random, header, s_shape, _ => $"\"shape\":{s_shapes[random.Next(s_shapes.Length)]}"),
+                5 => Fuzzing.ReplaceOne(random, header, s_field, _ => ""),
+                6 => Fuzzing.ReplaceOne(random, header, s_entry, m => m.Value + "," + m.Value),
                 7 => SwapOffsets(random, header),
-                8 => Insert(random, header, s_tokens[random.Next(s_tokens.Length)]),
+                8 => Fuzzing.Insert(random, header, s_tokens[random.Next(s_tokens.Length)]),
                 _ => random.Next(2) == 0 && header.Length > 0
                     ? header.Remove(random.Next(header.Length), 1)
-                    : Insert(random, header, "\"deep\":" + new string('[', 100 + random.Next(60)) + new string(']', 100 + random.Next(60)) + ","),
+                    : Fuzzing.Insert(random, header, "\"deep\":" + new string('[', 100 + random.Next(60)) + new string(']', 100 + random.Next(60)) + ","),
             };
             byte[] text = Encoding.UTF8.GetBytes(header);
             if (random.Next(4) == 0)
                 text = text.Concat(Enumerable.Repeat((byte)' ', random.Next(9))).ToArray();
             ulong length = random.Next(5) == 0 ? (ulong)(text.Length + random.Next(-3, 4)) : (ulong)text.Length;
             return Assemble(text, data, length);
-        }
-
-        private static string ReplaceOne(Random random, string text, Regex pattern, Func<Match, string> replacement)
-        {
-            MatchCollection matches = pattern.Matches(text);
-            if (matches.Count == 0)
-                return text;
-            Match m = matches[random.Next(matches.Count)];
-            return text[..m.Index] + replacement(m) + text[(m.Index + m.Length)..];
         }
 
         private static string SwapOffsets(Random random, string text)
@@ -332,10 +316,5 @@ public class SafetensorsFuzzTests
             return text[..a.Index] + b.Value + text[(a.Index + a.Length)..b.Index] + a.Value + text[(b.Index + b.Length)..];
         }
 
-        private static string Insert(Random random, string text, string token)
-        {
-            int at = random.Next(text.Length + 1);
-            return text[..at] + token + text[at..];
-        }
     }
 }
