@@ -12,6 +12,9 @@ namespace PackageConsumer;
 [Gru(4, 20)] public partial class ConsumerGru;
 [GruCell(1, 32)] public partial class ConsumerGruCell;
 
+// Weights baked in at compile time from an AdditionalFiles item (make_weights.py wrote it).
+[LstmCell(1, 5), Weights("consumer-weights.safetensors", Prefix = "cell.")] public partial class ConsumerBakedCell;
+
 /// <summary>
 /// Runs every module once on fixed inputs from fixed seeds. The consumer app prints this; PackageTests runs the
 /// same file in-process (compiled by the repository's generator against the repository's runtime) and compares.
@@ -58,6 +61,13 @@ public static class Workload
         for (int t = 0; t < 48; t++)
             gruCell.Forward(Input(1, t), 1, gruCellH, gruCellH);
         yield return ("GruCell", gruCellH);
+
+        var baked = new ConsumerBakedCell();
+        var bakedH = new float[5];
+        var bakedC = new float[5];
+        for (int t = 0; t < 20; t++)
+            baked.Forward(Input(1, t), 1, bakedH, bakedC, bakedH, bakedC);
+        yield return ("BakedLstmCell", Concat(bakedH, bakedC));
 
         yield return ("Paths", new float[] { (float)rnn.LastKernelPath, (float)lstmCell.LastKernelPath, (float)gruCell.LastKernelPath });
     }
