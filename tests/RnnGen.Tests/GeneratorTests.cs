@@ -25,6 +25,8 @@ public class GeneratorTests
     [TestCase("[LstmCell(1, 12)] public partial class Amp;", "Sample.Amp", TestName = "Snapshot_LstmCell_1_12")]
     [TestCase("[GruCell(1, 12)] public partial class AmpGru;", "Sample.AmpGru", TestName = "Snapshot_GruCell_1_12")]
     [TestCase("[Lstm(5, 20, ProjSize = 6)] public partial class Projected;", "Sample.Projected", TestName = "Snapshot_Lstm_5_20_Proj6")]
+    [TestCase("[Lstm(5, 20, ProjSize = 6, Training = false)] public partial class ProjectedInference;", "Sample.ProjectedInference", TestName = "Snapshot_Lstm_5_20_Proj6_Inference")]
+    [TestCase("[Rnn(inputSize: 100, hiddenSize: 200, Training = false)] public partial class EncoderInference;", "Sample.EncoderInference", TestName = "Snapshot_Rnn_100_200_Inference")]
     public void EmittedSourceMatchesSnapshot(string declaration, string typeName)
     {
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + declaration);
@@ -52,10 +54,14 @@ public class GeneratorTests
             "[LstmCell(1, 32)] public partial class J;",
             "[Gru(3, 17, NumLayers = 2, Bidirectional = true, Bias = false)] public partial class K;",
             "[GruCell(5, 9)] public partial class L;",
+            "[Rnn(3, 17, NumLayers = 2, Bidirectional = true, Training = false)] public partial class M;",
+            "[LstmCell(1, 32, Training = false)] public partial class N;",
+            "[Lstm(3, 17, NumLayers = 2, ProjSize = 5, Training = false)] public partial class O;",
+            "[GruCell(5, 9, Training = false)] public partial class P;",
         });
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(source);
         Assert.That(result.Diagnostics, Is.Empty);
-        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(12));
+        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(16));
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.That(problems, Is.Empty, string.Join("\n", problems));
     }

@@ -58,17 +58,23 @@ internal static class KernelEmitter
             int k = b.InputColumns;
             TilePlan inputTiles = plan.ProductTiles(k);
             operations.Add(new Operation($"ProjectK{k}", $"pre = x · W_ih^T + bias over {k} inputs (column panels).", gateTiles, false, k, 1, k, 0, true, false));
+            if (!spec.Training)
+                continue;
             operations.Add(new Operation($"BackProjectK{k}", $"dx += da · W_ih, {k} inputs wide (padded rows).", inputTiles, false, gateReduction, 1, null, b.PaddedInput, true, false));
             operations.Add(new Operation($"WeightGradK{k}", $"dW_ih[q] += Σ_r da[r, q] · x[r], {k} inputs wide.", inputTiles, false, null, ps, null, b.PaddedInput, true, false));
         }
         if (plan.Gates == 1)
             operations.Add(new Operation("StepTiles", "h = act(pre + hPrev · W_hh^T), written exactly HiddenSize wide (column panels).", unitTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, true, true));
-        operations.Add(new Operation("BackStepTiles", "dh = da · W_hh (padded rows).", stateTiles, false, gateReduction, 1, null, sp, false, false));
-        operations.Add(new Operation("WeightGradState", "dW_hh[q] += Σ_r da[r, q] · hPrev[r].", stateTiles, false, null, ps, null, sp, true, false));
+        if (spec.Training)
+        {
+            operations.Add(new Operation("BackStepTiles", "dh = da · W_hh (padded rows).", stateTiles, false, gateReduction, 1, null, sp, false, false));
+            operations.Add(new Operation("WeightGradState", "dW_hh[q] += Σ_r da[r, q] · hPrev[r].", stateTiles, false, null, ps, null, sp, true, false));
+        }
         if (spec.Projects)
+            operations.Add(new Operation("ProjectOutputTiles", $"h = m · W_hr^T, written exactly {spec.StateSize} wide (column panels).", plan.ProjectionTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, false, false));
+        if (spec.Projects && spec.Training)
         {
             TilePlan cellTiles = plan.ProductTiles(spec.HiddenSize);
-            operations.Add(new Operation("ProjectOutputTiles", $"h = m · W_hr^T, written exactly {spec.StateSize} wide (column panels).", plan.ProjectionTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, false, false));
             operations.Add(new Operation("BackProjectOutputTiles", "dm = dh · W_hr (padded rows).", cellTiles, false, spec.StateSize, 1, null, hp, false, false));
             operations.Add(new Operation("ProjectionWeightGradTiles", "dW_hr[q] += Σ_r dh[r, q] · m[r].", cellTiles, false, null, sp, null, hp, true, false));
         }
@@ -97,21 +103,32 @@ internal static class KernelEmitter
             }
             w.Line("private static readonly global::RnnGen.__Internals.GateLayout s_layout = new(HiddenSize, PaddedHidden, TileUnits, Gates);");
             w.Line();
-            w.Line("// Packed weights, per layer and direction: W_ih^T and W_hh^T as column panels, bias_ih + bias_hh (forward);");
-            w.Line("// W_ih and W_hh with rows in the gate layout, padded to whole vectors (backward).");
+            if (spec.Training)
+            {
+                w.Line("// Packed weights, per layer and direction: W_ih^T and W_hh^T as column panels, bias_ih + bias_hh (forward);");
+                w.Line("// W_ih and W_hh with rows in the gate layout, padded to whole vectors (backward).");
+            }
+            else
+            {
+                w.Line("// Packed weights, per layer and direction: W_ih^T and W_hh^T as column panels, bias_ih + bias_hh (inference only).");
+            }
             foreach (PackedBlock b in layout.Blocks)
             {
                 w.Line($"private const int PackedWeightIh{b.Suffix} = {b.WeightIh};");
                 w.Line($"private const int PackedWeightHh{b.Suffix} = {b.WeightHh};");
                 w.Line($"private const int PackedBias{b.Suffix} = {b.Bias};");
-                w.Line($"private const int PackedWeightIhRows{b.Suffix} = {b.WeightIhRows};");
-                w.Line($"private const int PackedWeightHhRows{b.Suffix} = {b.WeightHhRows};");
+                if (spec.Training)
+                {
+                    w.Line($"private const int PackedWeightIhRows{b.Suffix} = {b.WeightIhRows};");
+                    w.Line($"private const int PackedWeightHhRows{b.Suffix} = {b.WeightHhRows};");
+                }
                 if (spec.IsGru)
                     w.Line($"private const int PackedHiddenBiasN{b.Suffix} = {b.HiddenBiasN};");
                 if (spec.Projects)
                 {
                     w.Line($"private const int PackedWeightHr{b.Suffix} = {b.WeightHr};");
-                    w.Line($"private const int PackedWeightHrRows{b.Suffix} = {b.WeightHrRows};");
+                    if (spec.Training)
+                        w.Line($"private const int PackedWeightHrRows{b.Suffix} = {b.WeightHrRows};");
                 }
             }
             w.Line($"public const int PackedLength = {layout.Length};");
@@ -185,14 +202,18 @@ internal static class KernelEmitter
                     if (spec.IsGru)
                         w.Line($"packed.Slice(PackedHiddenBiasN{b.Suffix}, PaddedHidden).Clear();");
                 }
-                w.Line($"{Packing}.PackRows({wih}, s_layout, {b.InputColumns}, {b.PaddedInput}, packed.Slice(PackedWeightIhRows{b.Suffix}, GateRow * {b.PaddedInput}));");
-                string stateRow = spec.Projects ? "PaddedState" : "PaddedHidden";
-                w.Line($"{Packing}.PackRows({whh}, s_layout, {spec.StateSizeName}, {stateRow}, packed.Slice(PackedWeightHhRows{b.Suffix}, GateRow * {stateRow}));");
+                if (spec.Training)
+                {
+                    w.Line($"{Packing}.PackRows({wih}, s_layout, {b.InputColumns}, {b.PaddedInput}, packed.Slice(PackedWeightIhRows{b.Suffix}, GateRow * {b.PaddedInput}));");
+                    string stateRow = spec.Projects ? "PaddedState" : "PaddedHidden";
+                    w.Line($"{Packing}.PackRows({whh}, s_layout, {spec.StateSizeName}, {stateRow}, packed.Slice(PackedWeightHhRows{b.Suffix}, GateRow * {stateRow}));");
+                }
                 if (spec.Projects)
                 {
                     string whr = $"parameters.GetReadOnly(\"weight_hr{b.TorchSuffix}\")";
                     w.Line($"{Packing}.PackPanels({whr}, 1, ProjSize, HiddenSize, PaddedState, ProjectionTileUnits, packed.Slice(PackedWeightHr{b.Suffix}, HiddenSize * PaddedState));");
-                    w.Line($"{Packing}.PackRows({whr}, new global::RnnGen.__Internals.GateLayout(ProjSize, ProjSize, ProjSize, 1), HiddenSize, PaddedHidden, packed.Slice(PackedWeightHrRows{b.Suffix}, ProjSize * PaddedHidden));");
+                    if (spec.Training)
+                        w.Line($"{Packing}.PackRows({whr}, new global::RnnGen.__Internals.GateLayout(ProjSize, ProjSize, ProjSize, 1), HiddenSize, PaddedHidden, packed.Slice(PackedWeightHrRows{b.Suffix}, ProjSize * PaddedHidden));");
                 }
             }
         }
@@ -241,39 +262,52 @@ internal static class KernelEmitter
                     : spec.IsGru
                     ? $"GruStepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, {W($"PackedHiddenBiasN{b.Suffix}")}, ref h, hStride, ref gates);"
                     : $"StepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, GateRow, ref h, hStride, 0);");
-            w.Line();
-            using (w.Block("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)"))
-                Switch(w, b => $"BackStepTiles(ref da, GateRow, rows, {W($"PackedWeightHhRows{b.Suffix}")}, ref dh, {stateStride}, ref dh, {stateStride}, 0);");
-            w.Line();
-            using (w.Block("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)"))
-                Switch(w, b => $"BackProjectK{b.InputColumns}(ref da, GateRow, rows, {W($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0);");
-            w.Line();
-            using (w.Block("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)"))
-            {
-                using (w.Block("if (recurrent)"))
-                {
-                    w.Line($"WeightGradState(ref da, 1, GateRow, ref x, ref dw, {stateStride}, ref dw, {stateStride}, rows);");
-                    w.Line("return;");
-                }
-                using (w.Block("switch (layer)"))
-                {
-                    foreach (PackedBlock b in layout.Blocks.Where(b => b.Direction == 0))
-                        w.Line($"case {b.Layer}: WeightGradK{b.InputColumns}(ref da, 1, GateRow, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); return;");
-                    w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
-                }
-            }
             if (spec.Projects)
             {
                 w.Line();
                 using (w.Block("public void ProjectOutput(int layer, int direction, ref float m, int rows, ref float h, nint hStride)"))
                     Switch(w, b => $"ProjectOutputTiles(ref m, PaddedHidden, rows, {W($"PackedWeightHr{b.Suffix}")}, ref h, 0, ref h, hStride, 0);");
-                w.Line();
-                using (w.Block("public void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm)"))
-                    Switch(w, b => $"BackProjectOutputTiles(ref dh, PaddedState, rows, {W($"PackedWeightHrRows{b.Suffix}")}, ref dm, PaddedHidden, ref dm, PaddedHidden, 0);");
-                w.Line();
-                w.Line("public void ProjectionWeightGrad(ref float dh, ref float m, int rows, ref float dw) =>");
-                w.Line("    ProjectionWeightGradTiles(ref dh, 1, ProjSize, ref m, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
             }
+            if (spec.Training)
+                EmitBackwardMembers(w, spec, layout, Switch, W, stateStride);
+            else
+                w.Line("// Inference only (Training = false): no backward members; IRnnKernels' defaults throw if anything calls them.");
+        }
+    }
+
+    /// <summary>The kernel struct's backward members (a training module's only), with the struct's block switch and packed-weight reference.</summary>
+    private static void EmitBackwardMembers(SourceWriter w, NetworkSpec spec, PackedLayout layout,
+        System.Action<SourceWriter, System.Func<PackedBlock, string>> onBlock, System.Func<string, string> at, string stateStride)
+    {
+        w.Line();
+        using (w.Block("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)"))
+            onBlock(w, b => $"BackStepTiles(ref da, GateRow, rows, {at($"PackedWeightHhRows{b.Suffix}")}, ref dh, {stateStride}, ref dh, {stateStride}, 0);");
+        w.Line();
+        using (w.Block("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)"))
+            onBlock(w, b => $"BackProjectK{b.InputColumns}(ref da, GateRow, rows, {at($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0);");
+        w.Line();
+        using (w.Block("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)"))
+        {
+            using (w.Block("if (recurrent)"))
+            {
+                w.Line($"WeightGradState(ref da, 1, GateRow, ref x, ref dw, {stateStride}, ref dw, {stateStride}, rows);");
+                w.Line("return;");
+            }
+            using (w.Block("switch (layer)"))
+            {
+                foreach (PackedBlock b in layout.Blocks.Where(b => b.Direction == 0))
+                    w.Line($"case {b.Layer}: WeightGradK{b.InputColumns}(ref da, 1, GateRow, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); return;");
+                w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
+            }
+        }
+        if (spec.Projects)
+        {
+            w.Line();
+            using (w.Block("public void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm)"))
+                onBlock(w, b => $"BackProjectOutputTiles(ref dh, PaddedState, rows, {at($"PackedWeightHrRows{b.Suffix}")}, ref dm, PaddedHidden, ref dm, PaddedHidden, 0);");
+            w.Line();
+            w.Line("public void ProjectionWeightGrad(ref float dh, ref float m, int rows, ref float dw) =>");
+            w.Line("    ProjectionWeightGradTiles(ref dh, 1, ProjSize, ref m, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
         }
     }
 

@@ -85,7 +85,8 @@ internal sealed record PackedBlock(int Layer, int Direction, string Suffix, stri
 /// <summary>
 /// The packed-weight layout of one path, per block: W_ihᵀ and W_hhᵀ as column panels (forward), the summed
 /// bias, then W_ih and W_hh with rows padded to whole vectors (backward); a GRU's b_hn; an LSTM projection's
-/// W_hrᵀ as column panels (forward) and W_hr with rows padded (backward).
+/// W_hrᵀ as column panels (forward) and W_hr with rows padded (backward). An inference-only module's layout has no
+/// backward parts: its *Rows offsets point at zero-length ranges.
 /// </summary>
 internal sealed record PackedLayout(IReadOnlyList<PackedBlock> Blocks, int Length)
 {
@@ -101,18 +102,21 @@ internal sealed record PackedLayout(IReadOnlyList<PackedBlock> Blocks, int Lengt
                 string suffix = spec.IsCell ? "" : $"L{layer}" + (direction == 1 ? "Reverse" : "");
                 int k = spec.LayerInputSize(layer), kp = plan.Pad(k), hp = plan.PaddedHidden, ps = plan.PreStride;
                 int state = spec.StateSize, statePadded = plan.PaddedState;
+                // The backward-only parts (the *Rows matrices) take no room in an inference-only module (Training = false).
                 int wih = offset;
                 int whh = wih + k * ps;
                 int bias = whh + state * ps;
                 int wihRows = bias + ps;
-                int whhRows = wihRows + ps * kp;
-                int hiddenBiasN = whhRows + ps * statePadded; // a GRU's b_hn, which stays inside the reset product
+                int whhRows = wihRows + Backward(ps * kp);
+                int hiddenBiasN = whhRows + Backward(ps * statePadded); // a GRU's b_hn, which stays inside the reset product
                 int whr = hiddenBiasN + (spec.IsGru ? hp : 0);
                 int whrRows = whr + (spec.Projects ? spec.HiddenSize * statePadded : 0);
-                offset = whrRows + (spec.Projects ? state * hp : 0);
+                offset = whrRows + (spec.Projects ? Backward(state * hp) : 0);
                 blocks.Add(new PackedBlock(layer, direction, suffix, torch, k, kp, wih, whh, bias, wihRows, whhRows, hiddenBiasN, whr, whrRows));
             }
         }
         return new PackedLayout(blocks, offset);
+
+        int Backward(int floats) => spec.Training ? floats : 0;
     }
 }

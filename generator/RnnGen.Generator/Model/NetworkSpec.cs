@@ -43,7 +43,8 @@ internal sealed record NetworkSpec(
     double Dropout,
     ActivationKind Activation,
     int ProjSize = 0,
-    WeightsRequest? Weights = null)
+    WeightsRequest? Weights = null,
+    bool Training = true)
 {
     /// <summary>Features of h (output and recurrent input): the LSTM's ProjSize when it projects, else HiddenSize.</summary>
     public int StateSize => ProjSize > 0 ? ProjSize : HiddenSize;

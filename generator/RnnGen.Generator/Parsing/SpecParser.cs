@@ -74,7 +74,7 @@ internal static class SpecParser
         int hiddenSize = (int)attribute.ConstructorArguments[1].Value!;
 
         int numLayers = 1, activation = 0, projSize = 0;
-        bool bias = true, batchFirst = false, bidirectional = false;
+        bool bias = true, batchFirst = false, bidirectional = false, training = true;
         double dropout = 0;
         foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
         {
@@ -90,6 +90,7 @@ internal static class SpecParser
                 case "Bidirectional" when value is bool b: bidirectional = b; break;
                 case "Dropout": dropout = Convert.ToDouble(value, CultureInfo.InvariantCulture); break;
                 case "ProjSize" when value is int n: projSize = n; break;
+                case "Training" when value is bool b: training = b; break;
                 default: return empty;
             }
         }
@@ -172,7 +173,8 @@ internal static class SpecParser
             dropout,
             (ActivationKind)activation,
             projSize,
-            weights);
+            weights,
+            training);
         return new ParseResult(spec, diagnostics.ToEquatableArray(), weightsLocation);
     }
 
