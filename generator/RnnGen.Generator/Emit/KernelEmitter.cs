@@ -311,7 +311,10 @@ internal static class KernelEmitter
         }
     }
 
-    /// <summary>Walks the column tiles and, within each, the rows: in register blocks, then one by one.</summary>
+    /// <summary>
+    /// Walks the column tiles and, within each, the rows: in register blocks, then one by one. One tile is straight-line
+    /// code at a constant column; the last tile is too; only two or more full tiles take a loop.
+    /// </summary>
     private static void EmitDispatcher(SourceWriter w, PathPlan plan, Operation op)
     {
         w.Summary(op.Summary);
@@ -319,38 +322,45 @@ internal static class KernelEmitter
         {
             TilePlan tiles = op.Tiles;
             int mainTiles = tiles.MainTiles(op.Exact);
+            bool hasLast = tiles.HasLastTile(op.Exact);
             string Tile(int vectors, int tail) => tail > 0
                 ? $"{vectors} vector(s), the last holding {tail} of its {plan.Width} lanes"
                 : $"{vectors} vector(s)";
-            if (mainTiles > 0)
+            if (mainTiles > 1)
             {
-                w.Line($"// {mainTiles} tile(s) of {Tile(tiles.TileVectors, 0)}.");
+                w.Line($"// {mainTiles} tiles of {Tile(tiles.TileVectors, 0)}.");
                 using (w.Block($"for (int tile = 0; tile < {mainTiles}; tile++)"))
                 {
                     w.Line($"int col = tile * {tiles.TileWidth};");
-                    EmitRowBlocks(w, plan, op, tiles.TileVectors, 0);
+                    EmitRowBlocks(w, plan, op, tiles.TileVectors, 0, column: null);
                 }
             }
-            if (tiles.HasLastTile(op.Exact))
+            else if (mainTiles == 1)
+            {
+                w.Line($"// One tile of {Tile(tiles.TileVectors, 0)}.");
+                using (hasLast ? w.Block("") : null)
+                    EmitRowBlocks(w, plan, op, tiles.TileVectors, 0, column: 0);
+            }
+            if (hasLast)
             {
                 int tail = op.Exact ? tiles.TailLanes : 0;
                 w.Line($"// The last tile: {Tile(tiles.LastTileVectors, tail)}.");
-                using (w.Block(""))
-                {
-                    w.Line($"const int col = {mainTiles * tiles.TileWidth};");
-                    EmitRowBlocks(w, plan, op, tiles.LastTileVectors, tail);
-                }
+                using (mainTiles > 0 ? w.Block("") : null)
+                    EmitRowBlocks(w, plan, op, tiles.LastTileVectors, tail, column: mainTiles * tiles.TileWidth);
             }
         }
     }
 
-    private static void EmitRowBlocks(SourceWriter w, PathPlan plan, Operation op, int vectors, int tail)
+    /// <summary>The row blocks of one column tile, at the constant <paramref name="column"/> or (null) the loop's <c>col</c>.</summary>
+    private static void EmitRowBlocks(SourceWriter w, PathPlan plan, Operation op, int vectors, int tail, int? column)
     {
+        string col = column is int c ? Format(c) : "col";
         // Column panels hold each tile's K rows together; padded rows hold the tile at its column.
-        string bTile = op.PanelRows is int k ? $"col * {k}" : "col";
+        string bTile = op.PanelRows is int k ? (column is int c0 ? Format(c0 * k) : Times(k, "col", first: false)) : col;
+        string Row(string stride) => col == "0" ? $"r * {stride}" : $"r * {stride} + {col}";
         string Call(int rows) =>
-            $"{KernelName(op, vectors, tail, rows)}(ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, {bTile}), " +
-            $"ref {Unsafe}.Add(ref c0, r * c0Stride + col), c0Stride, ref {Unsafe}.Add(ref c, r * cStride + col), cStride, count);";
+            $"{KernelName(op, vectors, tail, rows)}(ref {Unsafe}.Add(ref a, r * aStride), aStride, {At("b", bTile)}, " +
+            $"ref {Unsafe}.Add(ref c0, {Row("c0Stride")}), c0Stride, ref {Unsafe}.Add(ref c, {Row("cStride")}), cStride, count);";
         w.Line("int r = 0;");
         if (plan.RowBlock > 1)
         {
@@ -361,6 +371,22 @@ internal static class KernelEmitter
         w.Line("    " + Call(1));
     }
 
+    /// <summary><paramref name="n"/> times <paramref name="value"/> as code with no arithmetic on 0 or 1: "0", the value, or the product.</summary>
+    internal static string Times(int n, string value, bool first = true) =>
+        n == 0 ? "0" : n == 1 ? value : first ? $"{Format(n)} * {value}" : $"{value} * {Format(n)}";
+
+    /// <summary>A reference <paramref name="offset"/> floats past <paramref name="reference"/>: the reference itself at offset "0".</summary>
+    internal static string At(string reference, string offset) =>
+        offset == "0" ? $"ref {reference}" : $"ref {Unsafe}.Add(ref {reference}, {offset})";
+
+    /// <summary>The element-offset argument of a vector load or store (with its comma), or nothing at offset 0.</summary>
+    internal static string Offset(int offset) => offset == 0 ? "" : $", {Format(offset)}";
+
+    /// <summary>The element-offset argument of a vector load or store (with its comma), or nothing at offset "0".</summary>
+    internal static string Offset(string offset) => offset == "0" ? "" : $", {offset}";
+
+    private static string Format(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private static void EmitKernel(SourceWriter w, PathPlan plan, Operation op, int vectors, int tail, int rows, string activation)
     {
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
@@ -370,17 +396,19 @@ internal static class KernelEmitter
         using (w.Block($"private static void {KernelName(op, vectors, tail, rows)}{KernelParameters}"))
         {
             for (int i = 1; i < rows; i++)
-                w.Line($"ref float a{i} = ref {Unsafe}.Add(ref a, {i} * aStride);");
+                w.Line($"ref float a{i} = {At("a", Times(i, "aStride"))};");
             for (int i = 0; i < rows; i++)
             {
-                string row = i == 0 ? "c0" : $"{Unsafe}.Add(ref c0, {i} * c0Stride)";
+                string row = At("c0", Times(i, "c0Stride"));
                 w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, vectors).Select(j =>
-                    op.Load ? $"acc{i}{j} = {v}.LoadUnsafe(ref {row}, {j * plan.Width})" : $"acc{i}{j} = {f}.Zero")) + ";");
+                    op.Load ? $"acc{i}{j} = {v}.LoadUnsafe({row}{Offset(j * plan.Width)})" : $"acc{i}{j} = {f}.Zero")) + ";");
             }
-            using (w.Block($"for (int k = 0; k < {(op.Reduction is int n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "count")}; k++)"))
+            // A reduction over one value is the loop's body once, straight-line (the same operations in the same order).
+            bool once = op.Reduction == 1;
+            using (once ? null : w.Block($"for (int k = 0; k < {(op.Reduction is int n ? Format(n) : "count")}; k++)"))
             {
                 for (int j = 0; j < vectors; j++)
-                    w.Line($"{f} w{j} = {v}.LoadUnsafe(ref b, {j * plan.Width});");
+                    w.Line($"{f} w{j} = {v}.LoadUnsafe(ref b{Offset(j * plan.Width)});");
                 for (int i = 0; i < rows; i++)
                 {
                     string a = i == 0 ? "a" : $"a{i}";
@@ -388,18 +416,21 @@ internal static class KernelEmitter
                     for (int j = 0; j < vectors; j++)
                         w.Line($"acc{i}{j} = {v}.MultiplyAddEstimate(x, w{j}, acc{i}{j});");
                 }
-                for (int i = 0; i < rows; i++)
+                if (!once)
                 {
-                    string a = i == 0 ? "a" : $"a{i}";
-                    w.Line($"{a} = ref {Unsafe}.Add(ref {a}, {op.AStep});");
+                    for (int i = 0; i < rows; i++)
+                    {
+                        string a = i == 0 ? "a" : $"a{i}";
+                        w.Line($"{a} = ref {Unsafe}.Add(ref {a}, {op.AStep});");
+                    }
+                    w.Line($"b = ref {Unsafe}.Add(ref b, {bStride});");
                 }
-                w.Line($"b = ref {Unsafe}.Add(ref b, {bStride});");
             }
             for (int i = 0; i < rows; i++)
             {
                 string row = i == 0 ? "c" : $"c{i}";
                 if (i > 0)
-                    w.Line($"ref float {row} = ref {Unsafe}.Add(ref c, {i} * cStride);");
+                    w.Line($"ref float {row} = {At("c", Times(i, "cStride"))};");
                 for (int j = 0; j < vectors; j++)
                 {
                     if (op.Activation)
@@ -407,7 +438,7 @@ internal static class KernelEmitter
                     if (j == vectors - 1 && tail > 0)
                         EmitPartialStore(w, $"acc{i}{j}", plan.Width, row, j * plan.Width, tail);
                     else
-                        w.Line($"{v}.StoreUnsafe(acc{i}{j}, ref {row}, {j * plan.Width});");
+                        w.Line($"{v}.StoreUnsafe(acc{i}{j}, ref {row}{Offset(j * plan.Width)});");
                 }
             }
         }
@@ -422,15 +453,15 @@ internal static class KernelEmitter
         string type = VectorType(width);
         if (lanes == width)
         {
-            w.Line($"{type}.StoreUnsafe({vector}, ref {destination}, {offset});");
+            w.Line($"{type}.StoreUnsafe({vector}, ref {destination}{Offset(offset)});");
             return;
         }
         if (width == 4)
         {
             if (lanes >= 2)
-                w.Line($"{Unsafe}.WriteUnaligned(ref {Unsafe}.As<float, byte>(ref {Unsafe}.Add(ref {destination}, {offset})), {type}.ToScalar({type}.AsDouble({vector})));");
+                w.Line($"{Unsafe}.WriteUnaligned(ref {Unsafe}.As<float, byte>({At(destination, Format(offset))}), {type}.ToScalar({type}.AsDouble({vector})));");
             if (lanes == 1)
-                w.Line($"{Unsafe}.Add(ref {destination}, {offset}) = {type}.ToScalar({vector});");
+                w.Line($"{(offset == 0 ? destination : $"{Unsafe}.Add(ref {destination}, {Format(offset)})")} = {type}.ToScalar({vector});");
             if (lanes == 3)
                 w.Line($"{Unsafe}.Add(ref {destination}, {offset + 2}) = {type}.GetElement({vector}, 2);");
             return;
