@@ -42,7 +42,22 @@ internal static class KernelEmitter
     /// The reduction is the constant <see cref="Reduction"/>, or the run-time <c>count</c> when it is null.
     /// </summary>
     private sealed record Operation(string Name, string Summary, TilePlan Tiles, bool Exact, int? Reduction, int AStep,
-        int? PanelRows, int BRowStride, bool Load, bool Activation);
+        int? PanelRows, int BRowStride, bool Load, bool Activation)
+    {
+        /// <summary>
+        /// A forward product over B packed as column panels of <paramref name="k"/> rows per tile, reducing over k consecutive
+        /// values of each A row; C starts from C0 when <paramref name="load"/> (the bias, or the input projection).
+        /// </summary>
+        public static Operation Panels(string name, string summary, TilePlan tiles, int k, bool exact, bool load, bool activation = false) =>
+            new(name, summary, tiles, exact, Reduction: k, AStep: 1, PanelRows: k, BRowStride: 0, load, activation);
+
+        /// <summary>
+        /// A backward product over B as rows padded to <paramref name="bRowStride"/> floats, reducing over
+        /// <paramref name="reduction"/> values (null: the run-time count) <paramref name="aStep"/> floats apart.
+        /// </summary>
+        public static Operation Rows(string name, string summary, TilePlan tiles, int? reduction, int aStep, int bRowStride, bool load) =>
+            new(name, summary, tiles, Exact: false, reduction, aStep, PanelRows: null, bRowStride, load, Activation: false);
+    }
 
     public static void EmitPath(SourceWriter w, NetworkSpec spec, PathPlan plan)
     {
@@ -57,26 +72,26 @@ internal static class KernelEmitter
         {
             int k = b.InputColumns;
             TilePlan inputTiles = plan.ProductTiles(k);
-            operations.Add(new Operation($"ProjectK{k}", $"pre = x · W_ih^T + bias over {k} inputs (column panels).", gateTiles, false, k, 1, k, 0, true, false));
+            operations.Add(Operation.Panels($"ProjectK{k}", $"pre = x · W_ih^T + bias over {k} inputs (column panels).", gateTiles, k, exact: false, load: true));
             if (!spec.Training)
                 continue;
-            operations.Add(new Operation($"BackProjectK{k}", $"dx += da · W_ih, {k} inputs wide (padded rows).", inputTiles, false, gateReduction, 1, null, b.PaddedInput, true, false));
-            operations.Add(new Operation($"WeightGradK{k}", $"dW_ih[q] += Σ_r da[r, q] · x[r], {k} inputs wide.", inputTiles, false, null, ps, null, b.PaddedInput, true, false));
+            operations.Add(Operation.Rows($"BackProjectK{k}", $"dx += da · W_ih, {k} inputs wide (padded rows).", inputTiles, gateReduction, aStep: 1, b.PaddedInput, load: true));
+            operations.Add(Operation.Rows($"WeightGradK{k}", $"dW_ih[q] += Σ_r da[r, q] · x[r], {k} inputs wide.", inputTiles, reduction: null, aStep: ps, b.PaddedInput, load: true));
         }
         if (plan.Gates == 1)
-            operations.Add(new Operation("StepTiles", "h = act(pre + hPrev · W_hh^T), written exactly HiddenSize wide (column panels).", unitTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, true, true));
+            operations.Add(Operation.Panels("StepTiles", "h = act(pre + hPrev · W_hh^T), written exactly HiddenSize wide (column panels).", unitTiles, spec.HiddenSize, exact: true, load: true, activation: true));
         if (spec.Training)
         {
-            operations.Add(new Operation("BackStepTiles", "dh = da · W_hh (padded rows).", stateTiles, false, gateReduction, 1, null, sp, false, false));
-            operations.Add(new Operation("WeightGradState", "dW_hh[q] += Σ_r da[r, q] · hPrev[r].", stateTiles, false, null, ps, null, sp, true, false));
+            operations.Add(Operation.Rows("BackStepTiles", "dh = da · W_hh (padded rows).", stateTiles, gateReduction, aStep: 1, bRowStride: sp, load: false));
+            operations.Add(Operation.Rows("WeightGradState", "dW_hh[q] += Σ_r da[r, q] · hPrev[r].", stateTiles, reduction: null, aStep: ps, bRowStride: sp, load: true));
         }
         if (spec.Projects)
-            operations.Add(new Operation("ProjectOutputTiles", $"h = m · W_hr^T, written exactly {spec.StateSize} wide (column panels).", plan.ProjectionTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, false, false));
+            operations.Add(Operation.Panels("ProjectOutputTiles", $"h = m · W_hr^T, written exactly {spec.StateSize} wide (column panels).", plan.ProjectionTiles, spec.HiddenSize, exact: true, load: false));
         if (spec.Projects && spec.Training)
         {
             TilePlan cellTiles = plan.ProductTiles(spec.HiddenSize);
-            operations.Add(new Operation("BackProjectOutputTiles", "dm = dh · W_hr (padded rows).", cellTiles, false, spec.StateSize, 1, null, hp, false, false));
-            operations.Add(new Operation("ProjectionWeightGradTiles", "dW_hr[q] += Σ_r dh[r, q] · m[r].", cellTiles, false, null, sp, null, hp, true, false));
+            operations.Add(Operation.Rows("BackProjectOutputTiles", "dm = dh · W_hr (padded rows).", cellTiles, spec.StateSize, aStep: 1, bRowStride: hp, load: false));
+            operations.Add(Operation.Rows("ProjectionWeightGradTiles", "dW_hr[q] += Σ_r dh[r, q] · m[r].", cellTiles, reduction: null, aStep: sp, bRowStride: hp, load: true));
         }
 
         w.Summary($"The {plan.Name} path: {plan.Width} floats per {plan.Vector}, blocks of {plan.RowBlock} rows.");

@@ -67,7 +67,15 @@ internal sealed record NetworkSpec(
     public bool IsElman => Kind is ModuleKind.Rnn or ModuleKind.RnnCell;
 
     /// <summary>Gates per hidden unit: 1 (Elman), 3 (GRU: r, z, n) or 4 (LSTM: i, f, g, o).</summary>
-    public int Gates => IsLstm ? 4 : IsGru ? 3 : 1;
+    public int Gates => GatesOf(Kind);
+
+    /// <summary>Gates per hidden unit of a module kind (the one place that maps kinds to gate counts).</summary>
+    public static int GatesOf(ModuleKind kind) => kind switch
+    {
+        ModuleKind.Lstm or ModuleKind.LstmCell => 4,
+        ModuleKind.Gru or ModuleKind.GruCell => 3,
+        _ => 1,
+    };
 
     /// <summary>The fully qualified metadata-style name, used for the hint name.</summary>
     public string FullName
