@@ -172,6 +172,7 @@ public class GeneratorTests
         yield return Case("RNNG0007", "[Lstm(4, 8)][LstmCell(4, 8)] public partial class A;", "carries both [Lstm] and [LstmCell]");
         yield return Case("RNNG0007", "[Gru(4, 8)][Rnn(4, 8)] public partial class A;", "carries both");
         yield return Case("RNNG0001", "[GruCell(4, 0)] public partial class A;", "hiddenSize is 0");
+        yield return Case("RNNG0021", "[Lstm(4, 8, NumLayers = 2, Dropout = 0.2, Training = false)] public partial class A;", "Training = false has no effect");
     }
 
     [TestCaseSource(nameof(InvalidDeclarations))]
@@ -185,7 +186,7 @@ public class GeneratorTests
         FileLinePositionSpan where = diagnostic.Location.GetLineSpan();
         Assert.That(where.Path, Is.EqualTo("Input.cs"), "points at the declaration's file");
         Assert.That(diagnostic.Location.SourceSpan.Length, Is.GreaterThan(0), "points at a piece of the declaration");
-        DiagnosticSeverity expected = id == "RNNG0008" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
+        DiagnosticSeverity expected = id is "RNNG0008" or "RNNG0021" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
         Assert.That(diagnostic.Severity, Is.EqualTo(expected));
         if (expected == DiagnosticSeverity.Error)
             Assert.That(result.Results.Single().GeneratedSources, Is.Empty, "an invalid module generates nothing");

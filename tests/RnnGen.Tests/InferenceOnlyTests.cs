@@ -156,6 +156,16 @@ public class InferenceOnlyTests
     }
 
     [Test]
+    public void TheSizeCheckCountsThePackedLayoutThatIsEmitted()
+    {
+        // Elman, hidden 16: the packed buffer holds about 32 floats per input feature for training and 16 for inference, so
+        // 100 million inputs exceed one .NET array (RNNG0010) for a training module and fit for an inference-only one.
+        string Declaration(string training) => $"using RnnGen;\nnamespace Sample;\n[Rnn(100000000, 16{training})] public partial class A;";
+        Assert.That(GeneratorHarness.GeneratorDiagnostics(Declaration("")).Select(d => d.Id), Is.EqualTo(new[] { "RNNG0010" }));
+        Assert.That(GeneratorHarness.GeneratorDiagnostics(Declaration(", Training = false")), Is.Empty);
+    }
+
+    [Test]
     public void TheInferenceOnlySourceHasNoBackwardKernelsAndASmallerPackedBuffer()
     {
         string Source(string training) => GeneratorHarness.Run("using RnnGen;\nnamespace Sample;\n[Lstm(5, 20, ProjSize = 6" + training + ")] public partial class A;")

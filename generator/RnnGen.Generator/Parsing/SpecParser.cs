@@ -138,6 +138,8 @@ internal static class SpecParser
         }
         if (diagnostics.Count == 0 && dropout > 0 && numLayers == 1)
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutWithOneLayer, ArgumentLocation(attributeSyntax, "Dropout", -1) ?? attributeLocation, Format(dropout)));
+        else if (diagnostics.Count == 0 && dropout > 0 && !training)
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutWithoutTraining, ArgumentLocation(attributeSyntax, "Dropout", -1) ?? attributeLocation, Format(dropout)));
 
         // [Weights(file, Prefix = ...)]: only recorded here; the file is matched and checked in the bake step.
         WeightsRequest? weights = null;
