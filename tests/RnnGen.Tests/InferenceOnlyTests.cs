@@ -106,6 +106,24 @@ public class InferenceOnlyTests
     }
 
     [Test]
+    public void AStreamOverAnInferenceOnlyModuleMatchesTheTrainingModulesStream()
+    {
+        var random = new Random(_seed);
+        int seed = random.Next();
+        var full = new LstmStream(new PairTailLstm(seed));
+        var lean = new LstmStream(new PairTailLstmInference(seed));
+        foreach (int steps in new[] { 1, 64, 7 })
+        {
+            float[] input = Numerics.Uniform(random, steps * 2, 2f);
+            float[] expected = new float[steps * 20], actual = new float[steps * 20];
+            full.Process(input, expected);
+            lean.Process(input, actual);
+            Assert.That(actual, Is.EqualTo(expected), $"seed {_seed}, block of {steps}");
+        }
+        Assert.That(lean.C.ToArray(), Is.EqualTo(full.C.ToArray()), $"seed {_seed}, c");
+    }
+
+    [Test]
     public void TrainingMembersThroughTheInterfaceThrowNamingTheProperty()
     {
         IRnnModule rnn = new DeepBidirectionalRnnInference(1);

@@ -81,3 +81,6 @@ public partial class DeepGruInference;
 
 [GruCell(1, 32, Training = false)]
 public partial class AmpGruCellInference;
+
+[Lstm(2, 20, Training = false)]
+public partial class PairTailLstmInference;
