@@ -58,12 +58,25 @@ public class GeneratorTests
             "[LstmCell(1, 32, Training = false)] public partial class N;",
             "[Lstm(3, 17, NumLayers = 2, ProjSize = 5, Training = false)] public partial class O;",
             "[GruCell(5, 9, Training = false)] public partial class P;",
+            "[LstmCell(1, 1)] public partial class Q;",
+            "[GruCell(1, 1)] public partial class R;",
+            "[Lstm(6, 3, NumLayers = 2, ProjSize = 1)] public partial class S;",
+            "[LstmCell(3, 5)] public partial class T;",
         });
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(source);
         Assert.That(result.Diagnostics, Is.Empty);
-        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(16));
+        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(20));
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.That(problems, Is.Empty, string.Join("\n", problems));
+
+        // No noise: no loop that runs once, no arithmetic on a literal 0 or 1, no blank line before a brace.
+        var noise = new System.Text.RegularExpressions.Regex(@"< 1; |[^\w.]0 \* |[^\w.]1 \* | \* 1[^\w.]| \+ 0[^\w.]|Unsafe\(ref \w+, 0\)|\n\s*\n\s*\{");
+        foreach (GeneratedSourceResult generated in result.Results.Single().GeneratedSources)
+        {
+            System.Text.RegularExpressions.Match found = noise.Match(generated.SourceText.ToString());
+            string text = generated.SourceText.ToString();
+            Assert.That(found.Success, Is.False, found.Success ? $"{generated.HintName}: {text.Substring(Math.Max(0, found.Index - 120), 160)}" : "");
+        }
     }
 
     [Test]

@@ -84,3 +84,17 @@ public partial class AmpGruCellInference;
 
 [Lstm(2, 20, Training = false)]
 public partial class PairTailLstmInference;
+
+// Hidden 1 and 5: the gated steps' one-input products are straight-line code (no loop that runs once), and a
+// single row's five inputs are one pass of four accumulator sets plus one.
+[LstmCell(1, 1)]
+public partial class TinyLstmCell;
+
+[GruCell(1, 1)]
+public partial class TinyGruCell;
+
+[LstmCell(3, 5)]
+public partial class FiveLstmCell;
+
+[Lstm(6, 1, NumLayers = 2)]
+public partial class TinyLstm;

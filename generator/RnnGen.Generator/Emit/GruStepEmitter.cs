@@ -42,7 +42,7 @@ internal static class GruStepEmitter
             if (rows == 1)
                 UnitStepEmitter.EmitSingleRowProducts(w, plan, "x0", new[] { "r", "z", "n" }, spec.HiddenSize);
             else
-            using (w.Block($"for (int k = 0; k < {spec.HiddenSize}; k++)"))
+            using (spec.HiddenSize == 1 ? null : w.Block($"for (int k = 0; k < {spec.HiddenSize}; k++)"))
             {
                 w.Line($"{f} wr = {v}.LoadUnsafe(ref b), wz = {v}.LoadUnsafe(ref b{KernelEmitter.Offset(width)}), wn = {v}.LoadUnsafe(ref b{KernelEmitter.Offset(2 * width)});");
                 for (int r = 0; r < rows; r++)
@@ -52,12 +52,14 @@ internal static class GruStepEmitter
                     w.Line($"z{r} = {v}.MultiplyAddEstimate(x, wz, z{r});");
                     w.Line($"n{r} = {v}.MultiplyAddEstimate(x, wn, n{r});");
                 }
-                for (int r = 0; r < rows; r++)
+                // One input (HiddenSize 1) is the body once, straight-line, with nothing to advance.
+                for (int r = 0; r < rows && spec.HiddenSize > 1; r++)
                 {
                     string a = r == 0 ? "x0" : $"a{r}";
                     w.Line($"{a} = ref {Unsafe}.Add(ref {a}, 1);");
                 }
-                w.Line($"b = ref {Unsafe}.Add(ref b, {3 * width});");
+                if (spec.HiddenSize > 1)
+                    w.Line($"b = ref {Unsafe}.Add(ref b, {3 * width});");
             }
             if (rows > 1)
             {

@@ -200,7 +200,7 @@ internal static class KernelEmitter
             foreach (PackedBlock b in layout.Blocks)
             {
                 string wih = $"parameters.GetReadOnly(\"weight_ih{b.TorchSuffix}\")", whh = $"parameters.GetReadOnly(\"weight_hh{b.TorchSuffix}\")";
-                w.Line($"{Packing}.PackPanels({wih}, Gates, HiddenSize, {b.InputColumns}, PaddedHidden, TileUnits, packed.Slice(PackedWeightIh{b.Suffix}, {b.InputColumns} * GateRow));");
+                w.Line($"{Packing}.PackPanels({wih}, Gates, HiddenSize, {b.InputColumns}, PaddedHidden, TileUnits, packed.Slice(PackedWeightIh{b.Suffix}, {Times(b.InputColumns, "GateRow")}));");
                 w.Line($"{Packing}.PackPanels({whh}, Gates, HiddenSize, {spec.StateSizeName}, PaddedHidden, TileUnits, packed.Slice(PackedWeightHh{b.Suffix}, {spec.StateSizeName} * GateRow));");
                 if (spec.Bias && spec.IsGru)
                 {

@@ -100,7 +100,7 @@ internal static class LstmStepEmitter
             }
             else
             {
-                using (w.Block($"for (int k = 0; k < {spec.StateSize}; k++)"))
+                using (spec.StateSize == 1 ? null : w.Block($"for (int k = 0; k < {spec.StateSize}; k++)"))
                 {
                     for (int g = 0; g < 4; g++)
                         w.Line($"{f} w{gate[g]} = {v}.LoadUnsafe(ref b{KernelEmitter.Offset(g * width)});");
@@ -110,12 +110,14 @@ internal static class LstmStepEmitter
                         for (int g = 0; g < 4; g++)
                             w.Line($"{gate[g]}{r} = {v}.MultiplyAddEstimate(x, w{gate[g]}, {gate[g]}{r});");
                     }
-                    for (int r = 0; r < rows; r++)
+                    // One input (StateSize 1) is the body once, straight-line, with nothing to advance.
+                    for (int r = 0; r < rows && spec.StateSize > 1; r++)
                     {
                         string a = r == 0 ? "a" : $"a{r}";
                         w.Line($"{a} = ref {Unsafe}.Add(ref {a}, 1);");
                     }
-                    w.Line($"b = ref {Unsafe}.Add(ref b, {4 * width});");
+                    if (spec.StateSize > 1)
+                        w.Line($"b = ref {Unsafe}.Add(ref b, {4 * width});");
                 }
             }
             if (rows > 1)

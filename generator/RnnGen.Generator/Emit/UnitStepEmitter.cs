@@ -129,10 +129,16 @@ internal static class UnitStepEmitter
                     w.Line($"{panel} = ref {KernelEmitter.Unsafe}.Add(ref {panel}, {count * share * width});");
             }
         }
-        if (inputs / sets > 0)
+        if (inputs / sets > 1)
         {
             using (w.Block($"for (int k = 0; k < {inputs / sets}; k++)"))
                 Inputs(sets, advance: true);
+        }
+        else if (inputs / sets == 1)
+        {
+            // One pass: straight-line code, advancing only for the inputs that follow (in their own scope).
+            using (inputs % sets > 0 ? w.Block("") : null)
+                Inputs(sets, advance: inputs % sets > 0);
         }
         if (inputs % sets > 0)
         {
