@@ -109,12 +109,17 @@ internal static class Diagnostics
         "'{0}' carries [Weights] but no module attribute, so there is nothing to load the weights into; add the module it holds, such as [Lstm(1, 32)], beside [Weights]",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor DropoutWithoutTraining = new(
+        "RNNG0021", "Dropout has no effect on an inference-only module",
+        "Dropout = {0} with Training = false has no effect: dropout applies in training forwards only, and this module has none; remove Dropout, or Training = false to train the module",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
         SizeNotPositive, LayersNotPositive, DropoutOutOfRange, NotPartial, GenericType, NestedInGeneric,
         SeveralModules, DropoutWithOneLayer, UnknownNonlinearity, TooLarge, ContainingNotPartial, StaticType,
         ProjSizeOutOfRange, WeightsFileNotFound, WeightsFileMalformed, WeightsKeysMismatch, WeightsShapeMismatch,
-        WeightsDtypeUnsupported, WeightsLarge, WeightsWithoutModule,
+        WeightsDtypeUnsupported, WeightsLarge, WeightsWithoutModule, DropoutWithoutTraining,
     };
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);

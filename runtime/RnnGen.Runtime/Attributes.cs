@@ -33,6 +33,16 @@ public abstract class RecurrentModuleAttribute : Attribute
 
     /// <summary>PyTorch's <c>bias</c> (default true).</summary>
     public bool Bias { get; set; } = true;
+
+    /// <summary>
+    /// Whether the module can train (default true). <c>Training = false</c> declares an inference-only module: the
+    /// generator emits no backward kernels and packs no backward-only weights (a smaller file and a smaller packed
+    /// buffer), and the class has no <c>Backward</c>, <c>Gradients</c>, <c>ZeroGrad</c>, <c>SeedDropout</c> or
+    /// <c>training</c> parameter on <c>Forward</c>, so calling them directly is a compile error. Through the module
+    /// interface they throw <see cref="NotSupportedException"/> naming this property. Forward computes bit for bit what
+    /// the training module's inference forward computes.
+    /// </summary>
+    public bool Training { get; set; } = true;
 }
 
 /// <summary>The arguments a sequence module (RNN, LSTM, GRU) adds to a cell's, with PyTorch's defaults.</summary>

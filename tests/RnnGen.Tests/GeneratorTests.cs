@@ -25,6 +25,8 @@ public class GeneratorTests
     [TestCase("[LstmCell(1, 12)] public partial class Amp;", "Sample.Amp", TestName = "Snapshot_LstmCell_1_12")]
     [TestCase("[GruCell(1, 12)] public partial class AmpGru;", "Sample.AmpGru", TestName = "Snapshot_GruCell_1_12")]
     [TestCase("[Lstm(5, 20, ProjSize = 6)] public partial class Projected;", "Sample.Projected", TestName = "Snapshot_Lstm_5_20_Proj6")]
+    [TestCase("[Lstm(5, 20, ProjSize = 6, Training = false)] public partial class ProjectedInference;", "Sample.ProjectedInference", TestName = "Snapshot_Lstm_5_20_Proj6_Inference")]
+    [TestCase("[Rnn(inputSize: 100, hiddenSize: 200, Training = false)] public partial class EncoderInference;", "Sample.EncoderInference", TestName = "Snapshot_Rnn_100_200_Inference")]
     public void EmittedSourceMatchesSnapshot(string declaration, string typeName)
     {
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + declaration);
@@ -52,12 +54,29 @@ public class GeneratorTests
             "[LstmCell(1, 32)] public partial class J;",
             "[Gru(3, 17, NumLayers = 2, Bidirectional = true, Bias = false)] public partial class K;",
             "[GruCell(5, 9)] public partial class L;",
+            "[Rnn(3, 17, NumLayers = 2, Bidirectional = true, Training = false)] public partial class M;",
+            "[LstmCell(1, 32, Training = false)] public partial class N;",
+            "[Lstm(3, 17, NumLayers = 2, ProjSize = 5, Training = false)] public partial class O;",
+            "[GruCell(5, 9, Training = false)] public partial class P;",
+            "[LstmCell(1, 1)] public partial class Q;",
+            "[GruCell(1, 1)] public partial class R;",
+            "[Lstm(6, 3, NumLayers = 2, ProjSize = 1)] public partial class S;",
+            "[LstmCell(3, 5)] public partial class T;",
         });
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(source);
         Assert.That(result.Diagnostics, Is.Empty);
-        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(12));
+        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(20));
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.That(problems, Is.Empty, string.Join("\n", problems));
+
+        // No noise: no loop that runs once, no arithmetic on a literal 0 or 1, no blank line before a brace.
+        var noise = new System.Text.RegularExpressions.Regex(@"< 1; |[^\w.]0 \* |[^\w.]1 \* | \* 1[^\w.]| \+ 0[^\w.]|Unsafe\(ref \w+, 0\)|\n\s*\n\s*\{");
+        foreach (GeneratedSourceResult generated in result.Results.Single().GeneratedSources)
+        {
+            System.Text.RegularExpressions.Match found = noise.Match(generated.SourceText.ToString());
+            string text = generated.SourceText.ToString();
+            Assert.That(found.Success, Is.False, found.Success ? $"{generated.HintName}: {text.Substring(Math.Max(0, found.Index - 120), 160)}" : "");
+        }
     }
 
     [Test]
@@ -166,6 +185,7 @@ public class GeneratorTests
         yield return Case("RNNG0007", "[Lstm(4, 8)][LstmCell(4, 8)] public partial class A;", "carries both [Lstm] and [LstmCell]");
         yield return Case("RNNG0007", "[Gru(4, 8)][Rnn(4, 8)] public partial class A;", "carries both");
         yield return Case("RNNG0001", "[GruCell(4, 0)] public partial class A;", "hiddenSize is 0");
+        yield return Case("RNNG0021", "[Lstm(4, 8, NumLayers = 2, Dropout = 0.2, Training = false)] public partial class A;", "Training = false has no effect");
     }
 
     [TestCaseSource(nameof(InvalidDeclarations))]
@@ -179,7 +199,7 @@ public class GeneratorTests
         FileLinePositionSpan where = diagnostic.Location.GetLineSpan();
         Assert.That(where.Path, Is.EqualTo("Input.cs"), "points at the declaration's file");
         Assert.That(diagnostic.Location.SourceSpan.Length, Is.GreaterThan(0), "points at a piece of the declaration");
-        DiagnosticSeverity expected = id == "RNNG0008" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
+        DiagnosticSeverity expected = id is "RNNG0008" or "RNNG0021" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
         Assert.That(diagnostic.Severity, Is.EqualTo(expected));
         if (expected == DiagnosticSeverity.Error)
             Assert.That(result.Results.Single().GeneratedSources, Is.Empty, "an invalid module generates nothing");

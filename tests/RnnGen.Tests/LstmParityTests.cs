@@ -198,6 +198,48 @@ public class LstmParityTests
     }
 
     [Test]
+    public void HiddenOneAndFiveCellsMatchTheGenericKernels()
+    {
+        var random = new Random(_seed ^ 0x15);
+        foreach ((ILstmCellModule cell, int input, int hidden) in new (ILstmCellModule, int, int)[] { (new TinyLstmCell(random.Next()), 1, 1), (new FiveLstmCell(random.Next()), 3, 5) })
+        {
+            var reference = new Dynamic.LstmCell(input, hidden, seed: 0);
+            reference.Parameters.CopyFrom(cell.Parameters);
+            foreach (int batch in new[] { 1, 2, 3, 5, 9 })
+            {
+                float[] x = Numerics.Uniform(random, batch * input, 2f), hx = Numerics.Uniform(random, batch * hidden), cx = Numerics.Uniform(random, batch * hidden);
+                var (h, c) = cell.Forward(x, batch, hx, cx);
+                var (rh, rc) = reference.Forward(x, batch, hx, cx);
+                Numerics.AssertClose(h, rh, $"seed {_seed}, LstmCell({input}, {hidden}) h, batch {batch}");
+                Numerics.AssertClose(c, rc, $"seed {_seed}, LstmCell({input}, {hidden}) c, batch {batch}");
+            }
+        }
+
+        IRnnCellModule gru = new TinyGruCell(random.Next());
+        var gruReference = new Dynamic.GruCell(1, 1, seed: 0);
+        gruReference.Parameters.CopyFrom(gru.Parameters);
+        foreach (int batch in new[] { 1, 2, 3, 5, 9 })
+        {
+            float[] x = Numerics.Uniform(random, batch, 2f), hx = Numerics.Uniform(random, batch);
+            Numerics.AssertClose(gru.Forward(x, batch, hx), gruReference.Forward(x, batch, hx), $"seed {_seed}, GruCell(1, 1), batch {batch}");
+        }
+
+        ILstmModule lstm = new TinyLstm(random.Next());
+        var lstmReference = new Dynamic.Lstm(6, 1, numLayers: 2, seed: 0);
+        lstmReference.Parameters.CopyFrom(lstm.Parameters);
+        foreach ((int seqLen, int batch) in new[] { (1, 1), (4, 3), (3, 9) })
+        {
+            float[] x = Numerics.Uniform(random, seqLen * batch * 6, 2f);
+            var (output, hN, cN) = lstm.Forward(x, seqLen, batch);
+            var (rOutput, rHN, rCN) = ((ILstmModule)lstmReference).Forward(x, seqLen, batch);
+            Numerics.AssertClose(output, rOutput, $"seed {_seed}, Lstm(6, 1) output, seqLen {seqLen}, batch {batch}");
+            Numerics.AssertClose(hN, rHN, $"seed {_seed}, Lstm(6, 1) hN");
+            Numerics.AssertClose(cN, rCN, $"seed {_seed}, Lstm(6, 1) cN");
+        }
+        Assert.That(lstm.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), ExpectedPath.Describe());
+    }
+
+    [Test]
     public void OneByOneModulesTrainLikePyTorch()
     {
         // Input 1, hidden 1, one direction: every stride of the generic kernels is 1 (a backward once asked its

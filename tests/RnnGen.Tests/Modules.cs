@@ -62,3 +62,39 @@ public partial class ProjectedLstm;
 // Two tiles of units on AVX-512 (16 + 4 real of 16): single rows run the two-tile kernel with a tail.
 [Lstm(2, 20)]
 public partial class PairTailLstm;
+
+// Inference-only twins (Training = false) of modules above: the same forward, bit for bit, without backward kernels.
+[Rnn(17, 100, NumLayers = 3, Bidirectional = true, Training = false)]
+public partial class DeepBidirectionalRnnInference;
+
+[RnnCell(3, 17, Nonlinearity = Nonlinearity.Relu, Training = false)]
+public partial class ReluCellInference;
+
+[Lstm(10, 33, NumLayers = 2, Bidirectional = true, ProjSize = 7, Training = false)]
+public partial class ProjectedLstmInference;
+
+[LstmCell(1, 32, Training = false)]
+public partial class AmpLstmCellInference;
+
+[Gru(17, 100, NumLayers = 2, Bidirectional = true, Training = false)]
+public partial class DeepGruInference;
+
+[GruCell(1, 32, Training = false)]
+public partial class AmpGruCellInference;
+
+[Lstm(2, 20, Training = false)]
+public partial class PairTailLstmInference;
+
+// Hidden 1 and 5: the gated steps' one-input products are straight-line code (no loop that runs once), and a
+// single row's five inputs are one pass of four accumulator sets plus one.
+[LstmCell(1, 1)]
+public partial class TinyLstmCell;
+
+[GruCell(1, 1)]
+public partial class TinyGruCell;
+
+[LstmCell(3, 5)]
+public partial class FiveLstmCell;
+
+[Lstm(6, 1, NumLayers = 2)]
+public partial class TinyLstm;

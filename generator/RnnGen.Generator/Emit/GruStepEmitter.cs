@@ -32,19 +32,19 @@ internal static class GruStepEmitter
         {
             // hPrev is the tile's units of the previous state (for z ⊙ h); a walks whole rows (for the products).
             for (int r = 0; r < rows; r++)
-                w.Line($"ref float h{r}Prev = ref {(r == 0 ? "hPrev" : $"{Unsafe}.Add(ref hPrev, {r} * aStride)")};");
+                w.Line($"ref float h{r}Prev = {KernelEmitter.At("hPrev", KernelEmitter.Times(r, "aStride"))};");
             for (int r = 1; r < rows; r++)
-                w.Line($"ref float a{r} = ref {Unsafe}.Add(ref a, {r} * aStride);");
+                w.Line($"ref float a{r} = {KernelEmitter.At("a", KernelEmitter.Times(r, "aStride"))};");
             w.Line($"{f} hiddenBias = {v}.LoadUnsafe(ref bhn);");
             for (int r = 0; r < rows; r++)
-                w.Line($"{f} r{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride}), z{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride + width}), n{r} = hiddenBias;");
+                w.Line($"{f} r{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride)}), z{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + width)}), n{r} = hiddenBias;");
             w.Line("ref float x0 = ref a;");
             if (rows == 1)
                 UnitStepEmitter.EmitSingleRowProducts(w, plan, "x0", new[] { "r", "z", "n" }, spec.HiddenSize);
             else
-            using (w.Block($"for (int k = 0; k < {spec.HiddenSize}; k++)"))
+            using (spec.HiddenSize == 1 ? null : w.Block($"for (int k = 0; k < {spec.HiddenSize}; k++)"))
             {
-                w.Line($"{f} wr = {v}.LoadUnsafe(ref b), wz = {v}.LoadUnsafe(ref b, {width}), wn = {v}.LoadUnsafe(ref b, {2 * width});");
+                w.Line($"{f} wr = {v}.LoadUnsafe(ref b), wz = {v}.LoadUnsafe(ref b{KernelEmitter.Offset(width)}), wn = {v}.LoadUnsafe(ref b{KernelEmitter.Offset(2 * width)});");
                 for (int r = 0; r < rows; r++)
                 {
                     w.Line($"{(r == 0 ? $"{f} " : "")}x = {v}.Create({(r == 0 ? "x0" : $"a{r}")});");
@@ -52,12 +52,14 @@ internal static class GruStepEmitter
                     w.Line($"z{r} = {v}.MultiplyAddEstimate(x, wz, z{r});");
                     w.Line($"n{r} = {v}.MultiplyAddEstimate(x, wn, n{r});");
                 }
-                for (int r = 0; r < rows; r++)
+                // One input (HiddenSize 1) is the body once, straight-line, with nothing to advance.
+                for (int r = 0; r < rows && spec.HiddenSize > 1; r++)
                 {
                     string a = r == 0 ? "x0" : $"a{r}";
                     w.Line($"{a} = ref {Unsafe}.Add(ref {a}, 1);");
                 }
-                w.Line($"b = ref {Unsafe}.Add(ref b, {3 * width});");
+                if (spec.HiddenSize > 1)
+                    w.Line($"b = ref {Unsafe}.Add(ref b, {3 * width});");
             }
             if (rows > 1)
             {
@@ -66,19 +68,19 @@ internal static class GruStepEmitter
                 w.Line("// Each row's update needs only its own gates in registers: park the others' r and z in pre.");
                 for (int r = 0; r < rows; r++)
                 {
-                    w.Line($"{v}.StoreUnsafe(r{r}, ref pre, {r * plan.PreStride});");
-                    w.Line($"{v}.StoreUnsafe(z{r}, ref pre, {r * plan.PreStride + width});");
+                    w.Line($"{v}.StoreUnsafe(r{r}, ref pre{KernelEmitter.Offset(r * plan.PreStride)});");
+                    w.Line($"{v}.StoreUnsafe(z{r}, ref pre{KernelEmitter.Offset(r * plan.PreStride + width)});");
                 }
             }
             for (int r = 0; r < rows; r++)
             {
                 w.Line($"// Row {r}: the update.");
                 if (rows > 1)
-                    w.Line($"r{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride}); z{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride + width});");
+                    w.Line($"r{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride)}); z{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + width)});");
                 w.Line($"{f} hn{r} = n{r};");
                 w.Line($"r{r} = {Sigmoid}.Invoke(r{r});");
                 w.Line($"z{r} = {Sigmoid}.Invoke(z{r});");
-                w.Line($"n{r} = {Tanh}.Invoke({v}.MultiplyAddEstimate(r{r}, hn{r}, {v}.LoadUnsafe(ref pre, {r * plan.PreStride + 2 * width})));");
+                w.Line($"n{r} = {Tanh}.Invoke({v}.MultiplyAddEstimate(r{r}, hn{r}, {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + 2 * width)})));");
                 // The previous state is the caller's row: its tail is loaded exactly, never past the row's end.
                 string previous = tail > 0
                     ? $"global::RnnGen.__Internals.PartialVector.Load{bits}(ref h{r}Prev, {tail})"
@@ -86,18 +88,18 @@ internal static class GruStepEmitter
                 w.Line($"{f} next{r} = {v}.MultiplyAddEstimate(z{r}, {previous}, ({f}.One - z{r}) * n{r});");
                 if (tail > 0)
                 {
-                    w.Line($"ref float hRow{r} = ref {Unsafe}.Add(ref h, {r} * hStride);");
+                    w.Line($"ref float hRow{r} = {KernelEmitter.At("h", KernelEmitter.Times(r, "hStride"))};");
                     KernelEmitter.EmitPartialStore(w, $"next{r}", width, $"hRow{r}", 0, tail);
                 }
                 else
                 {
-                    w.Line($"{v}.StoreUnsafe(next{r}, ref {Unsafe}.Add(ref h, {r} * hStride));");
+                    w.Line($"{v}.StoreUnsafe(next{r}, {KernelEmitter.At("h", KernelEmitter.Times(r, "hStride"))});");
                 }
                 using (w.Block("if (keep)"))
                 {
                     string[] slots = { $"r{r}", $"z{r}", $"n{r}", $"hn{r}" };
                     for (int g = 0; g < 4; g++)
-                        w.Line($"{v}.StoreUnsafe({slots[g]}, ref gates, {r * 4 * plan.PaddedHidden + g * width});");
+                        w.Line($"{v}.StoreUnsafe({slots[g]}, ref gates{KernelEmitter.Offset(r * 4 * plan.PaddedHidden + g * width)});");
                 }
             }
         }

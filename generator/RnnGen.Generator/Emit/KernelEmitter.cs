@@ -42,7 +42,22 @@ internal static class KernelEmitter
     /// The reduction is the constant <see cref="Reduction"/>, or the run-time <c>count</c> when it is null.
     /// </summary>
     private sealed record Operation(string Name, string Summary, TilePlan Tiles, bool Exact, int? Reduction, int AStep,
-        int? PanelRows, int BRowStride, bool Load, bool Activation);
+        int? PanelRows, int BRowStride, bool Load, bool Activation)
+    {
+        /// <summary>
+        /// A forward product over B packed as column panels of <paramref name="k"/> rows per tile, reducing over k consecutive
+        /// values of each A row; C starts from C0 when <paramref name="load"/> (the bias, or the input projection).
+        /// </summary>
+        public static Operation Panels(string name, string summary, TilePlan tiles, int k, bool exact, bool load, bool activation = false) =>
+            new(name, summary, tiles, exact, Reduction: k, AStep: 1, PanelRows: k, BRowStride: 0, load, activation);
+
+        /// <summary>
+        /// A backward product over B as rows padded to <paramref name="bRowStride"/> floats, reducing over
+        /// <paramref name="reduction"/> values (null: the run-time count) <paramref name="aStep"/> floats apart.
+        /// </summary>
+        public static Operation Rows(string name, string summary, TilePlan tiles, int? reduction, int aStep, int bRowStride, bool load) =>
+            new(name, summary, tiles, Exact: false, reduction, aStep, PanelRows: null, bRowStride, load, Activation: false);
+    }
 
     public static void EmitPath(SourceWriter w, NetworkSpec spec, PathPlan plan)
     {
@@ -57,20 +72,26 @@ internal static class KernelEmitter
         {
             int k = b.InputColumns;
             TilePlan inputTiles = plan.ProductTiles(k);
-            operations.Add(new Operation($"ProjectK{k}", $"pre = x · W_ih^T + bias over {k} inputs (column panels).", gateTiles, false, k, 1, k, 0, true, false));
-            operations.Add(new Operation($"BackProjectK{k}", $"dx += da · W_ih, {k} inputs wide (padded rows).", inputTiles, false, gateReduction, 1, null, b.PaddedInput, true, false));
-            operations.Add(new Operation($"WeightGradK{k}", $"dW_ih[q] += Σ_r da[r, q] · x[r], {k} inputs wide.", inputTiles, false, null, ps, null, b.PaddedInput, true, false));
+            operations.Add(Operation.Panels($"ProjectK{k}", $"pre = x · W_ih^T + bias over {k} inputs (column panels).", gateTiles, k, exact: false, load: true));
+            if (!spec.Training)
+                continue;
+            operations.Add(Operation.Rows($"BackProjectK{k}", $"dx += da · W_ih, {k} inputs wide (padded rows).", inputTiles, gateReduction, aStep: 1, b.PaddedInput, load: true));
+            operations.Add(Operation.Rows($"WeightGradK{k}", $"dW_ih[q] += Σ_r da[r, q] · x[r], {k} inputs wide.", inputTiles, reduction: null, aStep: ps, b.PaddedInput, load: true));
         }
         if (plan.Gates == 1)
-            operations.Add(new Operation("StepTiles", "h = act(pre + hPrev · W_hh^T), written exactly HiddenSize wide (column panels).", unitTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, true, true));
-        operations.Add(new Operation("BackStepTiles", "dh = da · W_hh (padded rows).", stateTiles, false, gateReduction, 1, null, sp, false, false));
-        operations.Add(new Operation("WeightGradState", "dW_hh[q] += Σ_r da[r, q] · hPrev[r].", stateTiles, false, null, ps, null, sp, true, false));
+            operations.Add(Operation.Panels("StepTiles", "h = act(pre + hPrev · W_hh^T), written exactly HiddenSize wide (column panels).", unitTiles, spec.HiddenSize, exact: true, load: true, activation: true));
+        if (spec.Training)
+        {
+            operations.Add(Operation.Rows("BackStepTiles", "dh = da · W_hh (padded rows).", stateTiles, gateReduction, aStep: 1, bRowStride: sp, load: false));
+            operations.Add(Operation.Rows("WeightGradState", "dW_hh[q] += Σ_r da[r, q] · hPrev[r].", stateTiles, reduction: null, aStep: ps, bRowStride: sp, load: true));
+        }
         if (spec.Projects)
+            operations.Add(Operation.Panels("ProjectOutputTiles", $"h = m · W_hr^T, written exactly {spec.StateSize} wide (column panels).", plan.ProjectionTiles, spec.HiddenSize, exact: true, load: false));
+        if (spec.Projects && spec.Training)
         {
             TilePlan cellTiles = plan.ProductTiles(spec.HiddenSize);
-            operations.Add(new Operation("ProjectOutputTiles", $"h = m · W_hr^T, written exactly {spec.StateSize} wide (column panels).", plan.ProjectionTiles, true, spec.HiddenSize, 1, spec.HiddenSize, 0, false, false));
-            operations.Add(new Operation("BackProjectOutputTiles", "dm = dh · W_hr (padded rows).", cellTiles, false, spec.StateSize, 1, null, hp, false, false));
-            operations.Add(new Operation("ProjectionWeightGradTiles", "dW_hr[q] += Σ_r dh[r, q] · m[r].", cellTiles, false, null, sp, null, hp, true, false));
+            operations.Add(Operation.Rows("BackProjectOutputTiles", "dm = dh · W_hr (padded rows).", cellTiles, spec.StateSize, aStep: 1, bRowStride: hp, load: false));
+            operations.Add(Operation.Rows("ProjectionWeightGradTiles", "dW_hr[q] += Σ_r dh[r, q] · m[r].", cellTiles, reduction: null, aStep: sp, bRowStride: hp, load: true));
         }
 
         w.Summary($"The {plan.Name} path: {plan.Width} floats per {plan.Vector}, blocks of {plan.RowBlock} rows.");
@@ -97,21 +118,32 @@ internal static class KernelEmitter
             }
             w.Line("private static readonly global::RnnGen.__Internals.GateLayout s_layout = new(HiddenSize, PaddedHidden, TileUnits, Gates);");
             w.Line();
-            w.Line("// Packed weights, per layer and direction: W_ih^T and W_hh^T as column panels, bias_ih + bias_hh (forward);");
-            w.Line("// W_ih and W_hh with rows in the gate layout, padded to whole vectors (backward).");
+            if (spec.Training)
+            {
+                w.Line("// Packed weights, per layer and direction: W_ih^T and W_hh^T as column panels, bias_ih + bias_hh (forward);");
+                w.Line("// W_ih and W_hh with rows in the gate layout, padded to whole vectors (backward).");
+            }
+            else
+            {
+                w.Line("// Packed weights, per layer and direction: W_ih^T and W_hh^T as column panels, bias_ih + bias_hh (inference only).");
+            }
             foreach (PackedBlock b in layout.Blocks)
             {
                 w.Line($"private const int PackedWeightIh{b.Suffix} = {b.WeightIh};");
                 w.Line($"private const int PackedWeightHh{b.Suffix} = {b.WeightHh};");
                 w.Line($"private const int PackedBias{b.Suffix} = {b.Bias};");
-                w.Line($"private const int PackedWeightIhRows{b.Suffix} = {b.WeightIhRows};");
-                w.Line($"private const int PackedWeightHhRows{b.Suffix} = {b.WeightHhRows};");
+                if (spec.Training)
+                {
+                    w.Line($"private const int PackedWeightIhRows{b.Suffix} = {b.WeightIhRows};");
+                    w.Line($"private const int PackedWeightHhRows{b.Suffix} = {b.WeightHhRows};");
+                }
                 if (spec.IsGru)
                     w.Line($"private const int PackedHiddenBiasN{b.Suffix} = {b.HiddenBiasN};");
                 if (spec.Projects)
                 {
                     w.Line($"private const int PackedWeightHr{b.Suffix} = {b.WeightHr};");
-                    w.Line($"private const int PackedWeightHrRows{b.Suffix} = {b.WeightHrRows};");
+                    if (spec.Training)
+                        w.Line($"private const int PackedWeightHrRows{b.Suffix} = {b.WeightHrRows};");
                 }
             }
             w.Line($"public const int PackedLength = {layout.Length};");
@@ -168,7 +200,7 @@ internal static class KernelEmitter
             foreach (PackedBlock b in layout.Blocks)
             {
                 string wih = $"parameters.GetReadOnly(\"weight_ih{b.TorchSuffix}\")", whh = $"parameters.GetReadOnly(\"weight_hh{b.TorchSuffix}\")";
-                w.Line($"{Packing}.PackPanels({wih}, Gates, HiddenSize, {b.InputColumns}, PaddedHidden, TileUnits, packed.Slice(PackedWeightIh{b.Suffix}, {b.InputColumns} * GateRow));");
+                w.Line($"{Packing}.PackPanels({wih}, Gates, HiddenSize, {b.InputColumns}, PaddedHidden, TileUnits, packed.Slice(PackedWeightIh{b.Suffix}, {Times(b.InputColumns, "GateRow")}));");
                 w.Line($"{Packing}.PackPanels({whh}, Gates, HiddenSize, {spec.StateSizeName}, PaddedHidden, TileUnits, packed.Slice(PackedWeightHh{b.Suffix}, {spec.StateSizeName} * GateRow));");
                 if (spec.Bias && spec.IsGru)
                 {
@@ -185,14 +217,18 @@ internal static class KernelEmitter
                     if (spec.IsGru)
                         w.Line($"packed.Slice(PackedHiddenBiasN{b.Suffix}, PaddedHidden).Clear();");
                 }
-                w.Line($"{Packing}.PackRows({wih}, s_layout, {b.InputColumns}, {b.PaddedInput}, packed.Slice(PackedWeightIhRows{b.Suffix}, GateRow * {b.PaddedInput}));");
-                string stateRow = spec.Projects ? "PaddedState" : "PaddedHidden";
-                w.Line($"{Packing}.PackRows({whh}, s_layout, {spec.StateSizeName}, {stateRow}, packed.Slice(PackedWeightHhRows{b.Suffix}, GateRow * {stateRow}));");
+                if (spec.Training)
+                {
+                    w.Line($"{Packing}.PackRows({wih}, s_layout, {b.InputColumns}, {b.PaddedInput}, packed.Slice(PackedWeightIhRows{b.Suffix}, GateRow * {b.PaddedInput}));");
+                    string stateRow = spec.Projects ? "PaddedState" : "PaddedHidden";
+                    w.Line($"{Packing}.PackRows({whh}, s_layout, {spec.StateSizeName}, {stateRow}, packed.Slice(PackedWeightHhRows{b.Suffix}, GateRow * {stateRow}));");
+                }
                 if (spec.Projects)
                 {
                     string whr = $"parameters.GetReadOnly(\"weight_hr{b.TorchSuffix}\")";
                     w.Line($"{Packing}.PackPanels({whr}, 1, ProjSize, HiddenSize, PaddedState, ProjectionTileUnits, packed.Slice(PackedWeightHr{b.Suffix}, HiddenSize * PaddedState));");
-                    w.Line($"{Packing}.PackRows({whr}, new global::RnnGen.__Internals.GateLayout(ProjSize, ProjSize, ProjSize, 1), HiddenSize, PaddedHidden, packed.Slice(PackedWeightHrRows{b.Suffix}, ProjSize * PaddedHidden));");
+                    if (spec.Training)
+                        w.Line($"{Packing}.PackRows({whr}, new global::RnnGen.__Internals.GateLayout(ProjSize, ProjSize, ProjSize, 1), HiddenSize, PaddedHidden, packed.Slice(PackedWeightHrRows{b.Suffix}, ProjSize * PaddedHidden));");
                 }
             }
         }
@@ -241,43 +277,59 @@ internal static class KernelEmitter
                     : spec.IsGru
                     ? $"GruStepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, {W($"PackedHiddenBiasN{b.Suffix}")}, ref h, hStride, ref gates);"
                     : $"StepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, GateRow, ref h, hStride, 0);");
-            w.Line();
-            using (w.Block("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)"))
-                Switch(w, b => $"BackStepTiles(ref da, GateRow, rows, {W($"PackedWeightHhRows{b.Suffix}")}, ref dh, {stateStride}, ref dh, {stateStride}, 0);");
-            w.Line();
-            using (w.Block("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)"))
-                Switch(w, b => $"BackProjectK{b.InputColumns}(ref da, GateRow, rows, {W($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0);");
-            w.Line();
-            using (w.Block("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)"))
-            {
-                using (w.Block("if (recurrent)"))
-                {
-                    w.Line($"WeightGradState(ref da, 1, GateRow, ref x, ref dw, {stateStride}, ref dw, {stateStride}, rows);");
-                    w.Line("return;");
-                }
-                using (w.Block("switch (layer)"))
-                {
-                    foreach (PackedBlock b in layout.Blocks.Where(b => b.Direction == 0))
-                        w.Line($"case {b.Layer}: WeightGradK{b.InputColumns}(ref da, 1, GateRow, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); return;");
-                    w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
-                }
-            }
             if (spec.Projects)
             {
                 w.Line();
                 using (w.Block("public void ProjectOutput(int layer, int direction, ref float m, int rows, ref float h, nint hStride)"))
                     Switch(w, b => $"ProjectOutputTiles(ref m, PaddedHidden, rows, {W($"PackedWeightHr{b.Suffix}")}, ref h, 0, ref h, hStride, 0);");
-                w.Line();
-                using (w.Block("public void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm)"))
-                    Switch(w, b => $"BackProjectOutputTiles(ref dh, PaddedState, rows, {W($"PackedWeightHrRows{b.Suffix}")}, ref dm, PaddedHidden, ref dm, PaddedHidden, 0);");
-                w.Line();
-                w.Line("public void ProjectionWeightGrad(ref float dh, ref float m, int rows, ref float dw) =>");
-                w.Line("    ProjectionWeightGradTiles(ref dh, 1, ProjSize, ref m, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
             }
+            if (spec.Training)
+                EmitBackwardMembers(w, spec, layout, Switch, W, stateStride);
+            else
+                w.Line("// Inference only (Training = false): no backward members; IRnnKernels' defaults throw if anything calls them.");
         }
     }
 
-    /// <summary>Walks the column tiles and, within each, the rows: in register blocks, then one by one.</summary>
+    /// <summary>The kernel struct's backward members (a training module's only), with the struct's block switch and packed-weight reference.</summary>
+    private static void EmitBackwardMembers(SourceWriter w, NetworkSpec spec, PackedLayout layout,
+        System.Action<SourceWriter, System.Func<PackedBlock, string>> onBlock, System.Func<string, string> at, string stateStride)
+    {
+        w.Line();
+        using (w.Block("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)"))
+            onBlock(w, b => $"BackStepTiles(ref da, GateRow, rows, {at($"PackedWeightHhRows{b.Suffix}")}, ref dh, {stateStride}, ref dh, {stateStride}, 0);");
+        w.Line();
+        using (w.Block("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)"))
+            onBlock(w, b => $"BackProjectK{b.InputColumns}(ref da, GateRow, rows, {at($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0);");
+        w.Line();
+        using (w.Block("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)"))
+        {
+            using (w.Block("if (recurrent)"))
+            {
+                w.Line($"WeightGradState(ref da, 1, GateRow, ref x, ref dw, {stateStride}, ref dw, {stateStride}, rows);");
+                w.Line("return;");
+            }
+            using (w.Block("switch (layer)"))
+            {
+                foreach (PackedBlock b in layout.Blocks.Where(b => b.Direction == 0))
+                    w.Line($"case {b.Layer}: WeightGradK{b.InputColumns}(ref da, 1, GateRow, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); return;");
+                w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
+            }
+        }
+        if (spec.Projects)
+        {
+            w.Line();
+            using (w.Block("public void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm)"))
+                onBlock(w, b => $"BackProjectOutputTiles(ref dh, PaddedState, rows, {at($"PackedWeightHrRows{b.Suffix}")}, ref dm, PaddedHidden, ref dm, PaddedHidden, 0);");
+            w.Line();
+            w.Line("public void ProjectionWeightGrad(ref float dh, ref float m, int rows, ref float dw) =>");
+            w.Line("    ProjectionWeightGradTiles(ref dh, 1, ProjSize, ref m, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
+        }
+    }
+
+    /// <summary>
+    /// Walks the column tiles and, within each, the rows: in register blocks, then one by one. One tile is straight-line
+    /// code at a constant column; the last tile is too; only two or more full tiles take a loop.
+    /// </summary>
     private static void EmitDispatcher(SourceWriter w, PathPlan plan, Operation op)
     {
         w.Summary(op.Summary);
@@ -285,38 +337,45 @@ internal static class KernelEmitter
         {
             TilePlan tiles = op.Tiles;
             int mainTiles = tiles.MainTiles(op.Exact);
+            bool hasLast = tiles.HasLastTile(op.Exact);
             string Tile(int vectors, int tail) => tail > 0
                 ? $"{vectors} vector(s), the last holding {tail} of its {plan.Width} lanes"
                 : $"{vectors} vector(s)";
-            if (mainTiles > 0)
+            if (mainTiles > 1)
             {
-                w.Line($"// {mainTiles} tile(s) of {Tile(tiles.TileVectors, 0)}.");
+                w.Line($"// {mainTiles} tiles of {Tile(tiles.TileVectors, 0)}.");
                 using (w.Block($"for (int tile = 0; tile < {mainTiles}; tile++)"))
                 {
                     w.Line($"int col = tile * {tiles.TileWidth};");
-                    EmitRowBlocks(w, plan, op, tiles.TileVectors, 0);
+                    EmitRowBlocks(w, plan, op, tiles.TileVectors, 0, column: null);
                 }
             }
-            if (tiles.HasLastTile(op.Exact))
+            else if (mainTiles == 1)
+            {
+                w.Line($"// One tile of {Tile(tiles.TileVectors, 0)}.");
+                using (hasLast ? w.Block("") : null)
+                    EmitRowBlocks(w, plan, op, tiles.TileVectors, 0, column: 0);
+            }
+            if (hasLast)
             {
                 int tail = op.Exact ? tiles.TailLanes : 0;
                 w.Line($"// The last tile: {Tile(tiles.LastTileVectors, tail)}.");
-                using (w.Block(""))
-                {
-                    w.Line($"const int col = {mainTiles * tiles.TileWidth};");
-                    EmitRowBlocks(w, plan, op, tiles.LastTileVectors, tail);
-                }
+                using (mainTiles > 0 ? w.Block("") : null)
+                    EmitRowBlocks(w, plan, op, tiles.LastTileVectors, tail, column: mainTiles * tiles.TileWidth);
             }
         }
     }
 
-    private static void EmitRowBlocks(SourceWriter w, PathPlan plan, Operation op, int vectors, int tail)
+    /// <summary>The row blocks of one column tile, at the constant <paramref name="column"/> or (null) the loop's <c>col</c>.</summary>
+    private static void EmitRowBlocks(SourceWriter w, PathPlan plan, Operation op, int vectors, int tail, int? column)
     {
+        string col = column is int c ? Format(c) : "col";
         // Column panels hold each tile's K rows together; padded rows hold the tile at its column.
-        string bTile = op.PanelRows is int k ? $"col * {k}" : "col";
+        string bTile = op.PanelRows is int k ? (column is int c0 ? Format(c0 * k) : Times(k, "col", first: false)) : col;
+        string Row(string stride) => col == "0" ? $"r * {stride}" : $"r * {stride} + {col}";
         string Call(int rows) =>
-            $"{KernelName(op, vectors, tail, rows)}(ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, {bTile}), " +
-            $"ref {Unsafe}.Add(ref c0, r * c0Stride + col), c0Stride, ref {Unsafe}.Add(ref c, r * cStride + col), cStride, count);";
+            $"{KernelName(op, vectors, tail, rows)}(ref {Unsafe}.Add(ref a, r * aStride), aStride, {At("b", bTile)}, " +
+            $"ref {Unsafe}.Add(ref c0, {Row("c0Stride")}), c0Stride, ref {Unsafe}.Add(ref c, {Row("cStride")}), cStride, count);";
         w.Line("int r = 0;");
         if (plan.RowBlock > 1)
         {
@@ -327,6 +386,22 @@ internal static class KernelEmitter
         w.Line("    " + Call(1));
     }
 
+    /// <summary><paramref name="n"/> times <paramref name="value"/> as code with no arithmetic on 0 or 1: "0", the value, or the product.</summary>
+    internal static string Times(int n, string value, bool first = true) =>
+        n == 0 ? "0" : n == 1 ? value : first ? $"{Format(n)} * {value}" : $"{value} * {Format(n)}";
+
+    /// <summary>A reference <paramref name="offset"/> floats past <paramref name="reference"/>: the reference itself at offset "0".</summary>
+    internal static string At(string reference, string offset) =>
+        offset == "0" ? $"ref {reference}" : $"ref {Unsafe}.Add(ref {reference}, {offset})";
+
+    /// <summary>The element-offset argument of a vector load or store (with its comma), or nothing at offset 0.</summary>
+    internal static string Offset(int offset) => offset == 0 ? "" : $", {Format(offset)}";
+
+    /// <summary>The element-offset argument of a vector load or store (with its comma), or nothing at offset "0".</summary>
+    internal static string Offset(string offset) => offset == "0" ? "" : $", {offset}";
+
+    private static string Format(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private static void EmitKernel(SourceWriter w, PathPlan plan, Operation op, int vectors, int tail, int rows, string activation)
     {
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
@@ -336,17 +411,19 @@ internal static class KernelEmitter
         using (w.Block($"private static void {KernelName(op, vectors, tail, rows)}{KernelParameters}"))
         {
             for (int i = 1; i < rows; i++)
-                w.Line($"ref float a{i} = ref {Unsafe}.Add(ref a, {i} * aStride);");
+                w.Line($"ref float a{i} = {At("a", Times(i, "aStride"))};");
             for (int i = 0; i < rows; i++)
             {
-                string row = i == 0 ? "c0" : $"{Unsafe}.Add(ref c0, {i} * c0Stride)";
+                string row = At("c0", Times(i, "c0Stride"));
                 w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, vectors).Select(j =>
-                    op.Load ? $"acc{i}{j} = {v}.LoadUnsafe(ref {row}, {j * plan.Width})" : $"acc{i}{j} = {f}.Zero")) + ";");
+                    op.Load ? $"acc{i}{j} = {v}.LoadUnsafe({row}{Offset(j * plan.Width)})" : $"acc{i}{j} = {f}.Zero")) + ";");
             }
-            using (w.Block($"for (int k = 0; k < {(op.Reduction is int n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "count")}; k++)"))
+            // A reduction over one value is the loop's body once, straight-line (the same operations in the same order).
+            bool once = op.Reduction == 1;
+            using (once ? null : w.Block($"for (int k = 0; k < {(op.Reduction is int n ? Format(n) : "count")}; k++)"))
             {
                 for (int j = 0; j < vectors; j++)
-                    w.Line($"{f} w{j} = {v}.LoadUnsafe(ref b, {j * plan.Width});");
+                    w.Line($"{f} w{j} = {v}.LoadUnsafe(ref b{Offset(j * plan.Width)});");
                 for (int i = 0; i < rows; i++)
                 {
                     string a = i == 0 ? "a" : $"a{i}";
@@ -354,18 +431,21 @@ internal static class KernelEmitter
                     for (int j = 0; j < vectors; j++)
                         w.Line($"acc{i}{j} = {v}.MultiplyAddEstimate(x, w{j}, acc{i}{j});");
                 }
-                for (int i = 0; i < rows; i++)
+                if (!once)
                 {
-                    string a = i == 0 ? "a" : $"a{i}";
-                    w.Line($"{a} = ref {Unsafe}.Add(ref {a}, {op.AStep});");
+                    for (int i = 0; i < rows; i++)
+                    {
+                        string a = i == 0 ? "a" : $"a{i}";
+                        w.Line($"{a} = ref {Unsafe}.Add(ref {a}, {op.AStep});");
+                    }
+                    w.Line($"b = ref {Unsafe}.Add(ref b, {bStride});");
                 }
-                w.Line($"b = ref {Unsafe}.Add(ref b, {bStride});");
             }
             for (int i = 0; i < rows; i++)
             {
                 string row = i == 0 ? "c" : $"c{i}";
                 if (i > 0)
-                    w.Line($"ref float {row} = ref {Unsafe}.Add(ref c, {i} * cStride);");
+                    w.Line($"ref float {row} = {At("c", Times(i, "cStride"))};");
                 for (int j = 0; j < vectors; j++)
                 {
                     if (op.Activation)
@@ -373,7 +453,7 @@ internal static class KernelEmitter
                     if (j == vectors - 1 && tail > 0)
                         EmitPartialStore(w, $"acc{i}{j}", plan.Width, row, j * plan.Width, tail);
                     else
-                        w.Line($"{v}.StoreUnsafe(acc{i}{j}, ref {row}, {j * plan.Width});");
+                        w.Line($"{v}.StoreUnsafe(acc{i}{j}, ref {row}{Offset(j * plan.Width)});");
                 }
             }
         }
@@ -388,15 +468,15 @@ internal static class KernelEmitter
         string type = VectorType(width);
         if (lanes == width)
         {
-            w.Line($"{type}.StoreUnsafe({vector}, ref {destination}, {offset});");
+            w.Line($"{type}.StoreUnsafe({vector}, ref {destination}{Offset(offset)});");
             return;
         }
         if (width == 4)
         {
             if (lanes >= 2)
-                w.Line($"{Unsafe}.WriteUnaligned(ref {Unsafe}.As<float, byte>(ref {Unsafe}.Add(ref {destination}, {offset})), {type}.ToScalar({type}.AsDouble({vector})));");
+                w.Line($"{Unsafe}.WriteUnaligned(ref {Unsafe}.As<float, byte>({At(destination, Format(offset))}), {type}.ToScalar({type}.AsDouble({vector})));");
             if (lanes == 1)
-                w.Line($"{Unsafe}.Add(ref {destination}, {offset}) = {type}.ToScalar({vector});");
+                w.Line($"{(offset == 0 ? destination : $"{Unsafe}.Add(ref {destination}, {Format(offset)})")} = {type}.ToScalar({vector});");
             if (lanes == 3)
                 w.Line($"{Unsafe}.Add(ref {destination}, {offset + 2}) = {type}.GetElement({vector}, 2);");
             return;

@@ -41,7 +41,7 @@ internal static class LstmStepEmitter
             w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * {spec.StateSizeName});");
             for (int t = 0; t < 2; t++)
                 w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, 4).Select(g =>
-                    $"{gate[g]}{(t == 0 ? "" : "T")}0 = {v}.LoadUnsafe(ref pre, {(t * 4 + g) * width})")) + ";");
+                    $"{gate[g]}{(t == 0 ? "" : "T")}0 = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset((t * 4 + g) * width)})")) + ";");
             UnitStepEmitter.EmitSingleRowProducts(w, plan, "a", new[] { "i", "f", "g", "o", "iT", "fT", "gT", "oT" }, spec.StateSize,
                 new[] { "b", "b", "b", "b", "b1", "b1", "b1", "b1" }, maxSets: 2);
             w.Line("// Both tiles' cell updates, interleaved.");
@@ -53,12 +53,12 @@ internal static class LstmStepEmitter
             for (int t = 0; t < 2; t++)
             {
                 string T = t == 0 ? "" : "T";
-                w.Line($"{f} c{T}0 = {v}.MultiplyAddEstimate(f{T}0, {v}.LoadUnsafe(ref cPrev, {t} * TileUnits), i{T}0 * g{T}0);");
+                w.Line($"{f} c{T}0 = {v}.MultiplyAddEstimate(f{T}0, {v}.LoadUnsafe(ref cPrev{KernelEmitter.Offset(KernelEmitter.Times(t, "TileUnits"))}), i{T}0 * g{T}0);");
             }
             for (int t = 0; t < 2; t++)
             {
                 string T = t == 0 ? "" : "T";
-                w.Line($"{v}.StoreUnsafe(c{T}0, ref c, {t} * TileUnits);");
+                w.Line($"{v}.StoreUnsafe(c{T}0, ref c{KernelEmitter.Offset(KernelEmitter.Times(t, "TileUnits"))});");
                 w.Line($"{f} h{T}0 = o{T}0 * {Tanh}.Invoke(c{T}0);");
             }
             w.Line($"{v}.StoreUnsafe(h0, ref h);");
@@ -90,32 +90,34 @@ internal static class LstmStepEmitter
         using (w.Block($"private static void {name}{Parameters}"))
         {
             for (int r = 1; r < rows; r++)
-                w.Line($"ref float a{r} = ref {Unsafe}.Add(ref a, {r} * aStride);");
+                w.Line($"ref float a{r} = {KernelEmitter.At("a", KernelEmitter.Times(r, "aStride"))};");
             for (int r = 0; r < rows; r++)
                 w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, 4).Select(g =>
-                    $"{gate[g]}{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride + g * width})")) + ";");
+                    $"{gate[g]}{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + g * width)})")) + ";");
             if (rows == 1)
             {
                 UnitStepEmitter.EmitSingleRowProducts(w, plan, "a", gate, spec.StateSize);
             }
             else
             {
-                using (w.Block($"for (int k = 0; k < {spec.StateSize}; k++)"))
+                using (spec.StateSize == 1 ? null : w.Block($"for (int k = 0; k < {spec.StateSize}; k++)"))
                 {
                     for (int g = 0; g < 4; g++)
-                        w.Line($"{f} w{gate[g]} = {v}.LoadUnsafe(ref b, {g * width});");
+                        w.Line($"{f} w{gate[g]} = {v}.LoadUnsafe(ref b{KernelEmitter.Offset(g * width)});");
                     for (int r = 0; r < rows; r++)
                     {
                         w.Line($"{(r == 0 ? $"{f} " : "")}x = {v}.Create({(r == 0 ? "a" : $"a{r}")});");
                         for (int g = 0; g < 4; g++)
                             w.Line($"{gate[g]}{r} = {v}.MultiplyAddEstimate(x, w{gate[g]}, {gate[g]}{r});");
                     }
-                    for (int r = 0; r < rows; r++)
+                    // One input (StateSize 1) is the body once, straight-line, with nothing to advance.
+                    for (int r = 0; r < rows && spec.StateSize > 1; r++)
                     {
                         string a = r == 0 ? "a" : $"a{r}";
                         w.Line($"{a} = ref {Unsafe}.Add(ref {a}, 1);");
                     }
-                    w.Line($"b = ref {Unsafe}.Add(ref b, {4 * width});");
+                    if (spec.StateSize > 1)
+                        w.Line($"b = ref {Unsafe}.Add(ref b, {4 * width});");
                 }
             }
             if (rows > 1)
@@ -126,33 +128,33 @@ internal static class LstmStepEmitter
                 w.Line("// Each row's update needs only its own gates in registers: park the others in pre.");
                 for (int r = 0; r < rows; r++)
                     for (int g = 0; g < 4; g++)
-                        w.Line($"{v}.StoreUnsafe({gate[g]}{r}, ref pre, {r * plan.PreStride + g * width});");
+                        w.Line($"{v}.StoreUnsafe({gate[g]}{r}, ref pre{KernelEmitter.Offset(r * plan.PreStride + g * width)});");
             }
             for (int r = 0; r < rows; r++)
             {
                 w.Line($"// Row {r}: the cell update.");
                 if (rows > 1)
-                    w.Line(string.Join(" ", Enumerable.Range(0, 4).Select(g => $"{gate[g]}{r} = {v}.LoadUnsafe(ref pre, {r * plan.PreStride + g * width});")));
+                    w.Line(string.Join(" ", Enumerable.Range(0, 4).Select(g => $"{gate[g]}{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + g * width)});")));
                 w.Line($"i{r} = {Sigmoid}.Invoke(i{r});");
                 w.Line($"f{r} = {Sigmoid}.Invoke(f{r});");
                 w.Line($"g{r} = {Tanh}.Invoke(g{r});");
                 w.Line($"o{r} = {Sigmoid}.Invoke(o{r});");
-                w.Line($"{f} c{r} = {v}.MultiplyAddEstimate(f{r}, {v}.LoadUnsafe(ref {Unsafe}.Add(ref cPrev, {r} * cPrevStride)), i{r} * g{r});");
-                w.Line($"{v}.StoreUnsafe(c{r}, ref {Unsafe}.Add(ref c, {r} * cStride));");
+                w.Line($"{f} c{r} = {v}.MultiplyAddEstimate(f{r}, {v}.LoadUnsafe({KernelEmitter.At("cPrev", KernelEmitter.Times(r, "cPrevStride"))}), i{r} * g{r});");
+                w.Line($"{v}.StoreUnsafe(c{r}, {KernelEmitter.At("c", KernelEmitter.Times(r, "cStride"))});");
                 w.Line($"{f} h{r} = o{r} * {Tanh}.Invoke(c{r});");
                 if (tail > 0)
                 {
-                    w.Line($"ref float hRow{r} = ref {Unsafe}.Add(ref h, {r} * hStride);");
+                    w.Line($"ref float hRow{r} = {KernelEmitter.At("h", KernelEmitter.Times(r, "hStride"))};");
                     KernelEmitter.EmitPartialStore(w, $"h{r}", width, $"hRow{r}", 0, tail);
                 }
                 else
                 {
-                    w.Line($"{v}.StoreUnsafe(h{r}, ref {Unsafe}.Add(ref h, {r} * hStride));");
+                    w.Line($"{v}.StoreUnsafe(h{r}, {KernelEmitter.At("h", KernelEmitter.Times(r, "hStride"))});");
                 }
                 using (w.Block("if (keep)"))
                 {
                     for (int g = 0; g < 4; g++)
-                        w.Line($"{v}.StoreUnsafe({gate[g]}{r}, ref gates, {r * 4 * plan.PaddedHidden + g * width});");
+                        w.Line($"{v}.StoreUnsafe({gate[g]}{r}, ref gates{KernelEmitter.Offset(r * 4 * plan.PaddedHidden + g * width)});");
                 }
             }
         }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Text;
 using RnnGen.Generator.Model;
 
@@ -50,15 +51,8 @@ internal static class ModuleEmitter
 
     private static void EmitMembers(SourceWriter w, NetworkSpec spec)
     {
-        string torch = spec.Kind switch
-        {
-            ModuleKind.RnnCell => "torch.nn.RNNCell",
-            ModuleKind.Lstm => "torch.nn.LSTM",
-            ModuleKind.LstmCell => "torch.nn.LSTMCell",
-            ModuleKind.Gru => "torch.nn.GRU",
-            ModuleKind.GruCell => "torch.nn.GRUCell",
-            _ => "torch.nn.RNN",
-        };
+        ModuleCalls calls = Table(spec);
+        string torch = calls.Torch;
         string activation = spec.Activation == ActivationKind.Tanh ? "Tanh" : "Relu";
         IReadOnlyList<PathPlan> plans = PathPlan.For(spec);
 
@@ -93,6 +87,8 @@ internal static class ModuleEmitter
             w.Summary("The non-linearity (PyTorch's nonlinearity).");
             w.Line($"public const global::RnnGen.Nonlinearity Nonlinearity = global::RnnGen.Nonlinearity.{activation};");
         }
+        w.Summary("Whether the module can train (the attribute's Training): false leaves out Backward, Gradients and the backward kernels.");
+        w.Line($"public const bool Training = {Bool(spec.Training)};");
         w.Line();
         w.Line(spec.IsCell
             ? $"private static readonly global::RnnGen.__Internals.RnnShape s_shape = new(InputSize, HiddenSize, bias: Bias, isCell: true, gateCount: {spec.Gates});"
@@ -101,7 +97,7 @@ internal static class ModuleEmitter
         w.Line("private readonly global::RnnGen.__Internals.RnnWorkspace _workspace = new();");
         w.Line("private readonly global::RnnGen.__Internals.AlignedBuffer _packed;");
         w.Line("private long _packedVersion = -1;");
-        if (!spec.IsCell)
+        if (!spec.IsCell && spec.Training)
             w.Line("private readonly global::RnnGen.__Internals.DropoutGenerator _dropout;");
         w.Line();
 
@@ -124,22 +120,28 @@ internal static class ModuleEmitter
         w.Summary("The parameters, with the names, order and shapes of PyTorch's named_parameters().");
         w.Line("public global::RnnGen.ParameterSet Parameters { get; }");
         w.Line();
-        w.Summary("The gradients, with the names, order and shapes of Parameters; they accumulate like PyTorch's .grad.");
-        w.Line("public global::RnnGen.ParameterSet Gradients { get; }");
-        w.Line();
+        if (spec.Training)
+        {
+            w.Summary("The gradients, with the names, order and shapes of Parameters; they accumulate like PyTorch's .grad.");
+            w.Line("public global::RnnGen.ParameterSet Gradients { get; }");
+            w.Line();
+        }
         w.Summary("The kernel path the last call ran on.");
         w.Line("public global::RnnGen.KernelPath LastKernelPath => _workspace.LastPath;");
         w.Line();
-        w.Summary("Clears Gradients (PyTorch's zero_grad()).");
-        w.Line("public void ZeroGrad() => Gradients.AsSpan().Clear();");
-        w.Line();
-        if (!spec.IsCell)
+        if (spec.Training)
+        {
+            w.Summary("Clears Gradients (PyTorch's zero_grad()).");
+            w.Line("public void ZeroGrad() => Gradients.AsSpan().Clear();");
+            w.Line();
+        }
+        if (!spec.IsCell && spec.Training)
         {
             w.Summary("Restarts the dropout masks' random sequence from <paramref name=\"seed\"/>.");
             w.Line("public void SeedDropout(int seed) => _dropout.Reseed(seed);");
             w.Line();
         }
-        string iface = Interface(spec);
+        string iface = calls.Interface;
         w.Line($"int {iface}.InputSize => InputSize;");
         w.Line($"int {iface}.HiddenSize => HiddenSize;");
         if (!spec.IsCell)
@@ -153,119 +155,7 @@ internal static class ModuleEmitter
             w.Line($"int {iface}.ProjSize => ProjSize;");
         w.Line();
 
-        const string Driver = "global::RnnGen.__Internals.RnnDriver";
-        string gates = GatesType(spec);
-        if (spec.Kind == ModuleKind.LstmCell)
-        {
-            w.Line("/// <summary>");
-            w.Line("/// One step of torch.nn.LSTMCell: <paramref name=\"input\"/> (batch, InputSize); <paramref name=\"hx\"/>, <paramref name=\"cx\"/>,");
-            w.Line("/// <paramref name=\"hNext\"/>, <paramref name=\"cNext\"/> (batch, HiddenSize). Empty hx / cx mean zeros, and each may be the");
-            w.Line("/// same memory as its next state. With <paramref name=\"training\"/>, also records what Backward needs.");
-            w.Line("/// Allocates nothing once the workspace has grown to the batch.");
-            w.Line("/// </summary>");
-            w.Line("/// <exception cref=\"global::System.ArgumentException\">A length or batch is wrong, or buffers overlap; nothing was written.</exception>");
-            w.Line(GeneratedCode);
-            EmitDispatch(w, spec, plans,
-                "public void Forward(global::System.ReadOnlySpan<float> input, int batch, global::System.ReadOnlySpan<float> hx, global::System.ReadOnlySpan<float> cx, global::System.Span<float> hNext, global::System.Span<float> cNext, bool training = false)",
-                kernels => new[]
-                {
-                    $"if (training) {Driver}.CellForwardTraining<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Parameters.Version, input, batch, hx, hNext, cx, cNext);",
-                    $"else {Driver}.CellForward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, input, batch, hx, hNext, cx, cNext);",
-                });
-            w.Line();
-            w.Line("/// <summary>Backward through the last training forward: adds every parameter's gradient into Gradients and writes the gradients at input, hx and cx (empty: not needed).</summary>");
-            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No training forward preceded, or the batch or the parameters changed since.</exception>");
-            w.Line(GeneratedCode);
-            EmitDispatch(w, spec, plans,
-                "public void Backward(global::System.ReadOnlySpan<float> gradHNext, global::System.ReadOnlySpan<float> gradCNext, global::System.Span<float> gradInput, global::System.Span<float> gradHx, global::System.Span<float> gradCx)",
-                kernels => new[] { $"{Driver}.CellBackward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx, gradCNext, gradCx);" });
-        }
-        else if (spec.Kind == ModuleKind.Lstm)
-        {
-            w.Line("/// <summary>");
-            w.Line("/// torch.nn.LSTM's forward: the layouts of torch.nn.RNN (input, output; h0, hN), plus the cell states <paramref name=\"c0\"/> and");
-            w.Line("/// <paramref name=\"cN\"/> (NumLayers * NumDirections, batch, HiddenSize). With ProjSize > 0, output, h0 and hN have ProjSize features");
-            w.Line("/// where they would have HiddenSize, as in PyTorch. Empty initial states mean zeros; each may be the same");
-            w.Line("/// memory as its final state. With <paramref name=\"training\"/>, also records what Backward needs and applies Dropout between layers.");
-            w.Line("/// </summary>");
-            w.Line("/// <exception cref=\"global::System.ArgumentException\">A length, seqLen or batch is wrong, or buffers overlap; nothing was written.</exception>");
-            w.Line(GeneratedCode);
-            EmitDispatch(w, spec, plans,
-                "public void Forward(global::System.ReadOnlySpan<float> input, int seqLen, int batch, global::System.Span<float> output, global::System.Span<float> hN, global::System.Span<float> cN, global::System.ReadOnlySpan<float> h0 = default, global::System.ReadOnlySpan<float> c0 = default, bool training = false)",
-                kernels => new[]
-                {
-                    $"if (training) {Driver}.ForwardTraining<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, _dropout, cN, c0);",
-                    $"else {Driver}.Forward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, input, seqLen, batch, output, hN, h0, cN, c0);",
-                });
-            w.Line();
-            w.Line("/// <summary>Backpropagation through time over the last training forward (see IRnnModule.Backward), with the cell states' gradients.</summary>");
-            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No training forward preceded, a later Forward had another seqLen or batch, or the parameters changed since.</exception>");
-            w.Line(GeneratedCode);
-            EmitDispatch(w, spec, plans,
-                "public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.ReadOnlySpan<float> gradHn, global::System.ReadOnlySpan<float> gradCn, global::System.Span<float> gradInput, global::System.Span<float> gradH0, global::System.Span<float> gradC0)",
-                kernels => new[] { $"{Driver}.Backward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0, gradCn, gradC0);" });
-        }
-        else if (spec.IsCell)
-        {
-            w.Line("/// <summary>");
-            w.Line($"/// One step of {torch}: <paramref name=\"input\"/> (batch, InputSize); <paramref name=\"hx\"/> and");
-            w.Line("/// <paramref name=\"hNext\"/> (batch, HiddenSize). An empty <paramref name=\"hx\"/> means zeros, and it may be the");
-            w.Line("/// same memory as <paramref name=\"hNext\"/>. With <paramref name=\"training\"/>, also records what Backward needs.");
-            w.Line("/// Allocates nothing once the workspace has grown to the batch.");
-            w.Line("/// </summary>");
-            w.Line("/// <exception cref=\"global::System.ArgumentException\">A length or batch is wrong, or buffers overlap; nothing was written.</exception>");
-            w.Line(GeneratedCode);
-            EmitDispatch(w, spec, plans,
-                "public void Forward(global::System.ReadOnlySpan<float> input, int batch, global::System.ReadOnlySpan<float> hx, global::System.Span<float> hNext, bool training = false)",
-                kernels => new[]
-                {
-                    $"if (training) {Driver}.CellForwardTraining<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Parameters.Version, input, batch, hx, hNext);",
-                    $"else {Driver}.CellForward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, input, batch, hx, hNext);",
-                });
-            w.Line();
-            w.Line("/// <summary>");
-            w.Line("/// Backward through the last training forward: adds every parameter's gradient into Gradients and writes");
-            w.Line("/// <paramref name=\"gradInput\"/> (batch, InputSize) and <paramref name=\"gradHx\"/> (batch, HiddenSize). Empty");
-            w.Line("/// <paramref name=\"gradHNext\"/> means zeros; empty <paramref name=\"gradInput\"/> / <paramref name=\"gradHx\"/> mean not needed.");
-            w.Line("/// </summary>");
-            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No training forward preceded, or the batch or the parameters changed since.</exception>");
-            w.Line(GeneratedCode);
-            EmitDispatch(w, spec, plans,
-                "public void Backward(global::System.ReadOnlySpan<float> gradHNext, global::System.Span<float> gradInput, global::System.Span<float> gradHx)",
-                kernels => new[] { $"{Driver}.CellBackward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradHNext, gradInput, gradHx);" });
-        }
-        else
-        {
-            w.Line("/// <summary>");
-            w.Line($"/// {torch}'s forward. <paramref name=\"input\"/>: (seqLen, batch, InputSize), or (batch, seqLen, InputSize)");
-            w.Line("/// when BatchFirst. <paramref name=\"output\"/>: (seqLen, batch, NumDirections * HiddenSize), batch-first likewise,");
-            w.Line("/// directions side by side. <paramref name=\"hN\"/> and <paramref name=\"h0\"/>: (NumLayers * NumDirections, batch,");
-            w.Line("/// HiddenSize), never batch-first; an empty <paramref name=\"h0\"/> means zeros, and it may be the same memory as");
-            w.Line("/// <paramref name=\"hN\"/>. With <paramref name=\"training\"/>, also records what Backward needs and applies Dropout");
-            w.Line("/// between layers. Allocates nothing once the workspace has grown to the call.");
-            w.Line("/// </summary>");
-            w.Line("/// <exception cref=\"global::System.ArgumentException\">A length, seqLen or batch is wrong, or buffers overlap; nothing was written.</exception>");
-            w.Line(GeneratedCode);
-            EmitDispatch(w, spec, plans,
-                "public void Forward(global::System.ReadOnlySpan<float> input, int seqLen, int batch, global::System.Span<float> output, global::System.Span<float> hN, global::System.ReadOnlySpan<float> h0 = default, bool training = false)",
-                kernels => new[]
-                {
-                    $"if (training) {Driver}.ForwardTraining<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Parameters.Version, input, seqLen, batch, output, hN, h0, Dropout, _dropout);",
-                    $"else {Driver}.Forward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, input, seqLen, batch, output, hN, h0);",
-                });
-            w.Line();
-            w.Line("/// <summary>");
-            w.Line("/// Backpropagation through time over the last training forward: adds every parameter's gradient into Gradients");
-            w.Line("/// (like .grad) and writes <paramref name=\"gradInput\"/> and <paramref name=\"gradH0\"/> in the forward's layouts. Empty");
-            w.Line("/// <paramref name=\"gradOutput\"/> / <paramref name=\"gradHn\"/> mean zeros; empty <paramref name=\"gradInput\"/> /");
-            w.Line("/// <paramref name=\"gradH0\"/> mean not needed (that work is skipped). The recording is kept (like retain_graph=True).");
-            w.Line("/// </summary>");
-            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No training forward preceded, a later Forward had another seqLen or batch, or the parameters changed since.</exception>");
-            w.Line(GeneratedCode);
-            EmitDispatch(w, spec, plans,
-                "public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.ReadOnlySpan<float> gradHn, global::System.Span<float> gradInput, global::System.Span<float> gradH0)",
-                kernels => new[] { $"{Driver}.Backward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, gradOutput, gradHn, gradInput, gradH0);" });
-        }
+        EmitCalls(w, spec, plans, calls);
 
         w.Line();
         w.Summary("The packed weights of this process's path, repacked whenever the parameters have changed since the last pack.");
@@ -282,6 +172,208 @@ internal static class ModuleEmitter
             }
             w.Line("return _packed;");
         }
+    }
+
+    private const string Driver = "global::RnnGen.__Internals.RnnDriver";
+    private const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
+    private const string Span = "global::System.Span<float>";
+
+    /// <summary>One parameter of a public method: its type, name and default (null: none).</summary>
+    private sealed record Parameter(string Type, string Name, string? Default = null)
+    {
+        public static Parameter In(string name) => new(ReadOnlySpan, name);
+
+        public static Parameter Out(string name) => new(Span, name);
+
+        public static Parameter Optional(string name) => new(ReadOnlySpan, name, "default");
+    }
+
+    /// <summary>
+    /// What differs between the module kinds: PyTorch's name, the interface, and the Forward and Backward calls (their
+    /// documentation, parameters, and the arguments they pass on to the driver after the kernels, shape and workspace).
+    /// </summary>
+    private sealed record ModuleCalls(
+        string Torch,
+        string Interface,
+        string[] ForwardSummary,
+        Parameter[] ForwardParameters,
+        string ForwardArguments,
+        string TrainingArguments,
+        string[] BackwardSummary,
+        Parameter[] BackwardParameters,
+        string BackwardArguments);
+
+    private static string Interface(NetworkSpec spec) => Table(spec).Interface;
+
+    private static ModuleCalls Table(NetworkSpec spec)
+    {
+        string torch = spec.Kind switch
+        {
+            ModuleKind.RnnCell => "torch.nn.RNNCell",
+            ModuleKind.Lstm => "torch.nn.LSTM",
+            ModuleKind.LstmCell => "torch.nn.LSTMCell",
+            ModuleKind.Gru => "torch.nn.GRU",
+            ModuleKind.GruCell => "torch.nn.GRUCell",
+            _ => "torch.nn.RNN",
+        };
+        Parameter In(string name) => Parameter.In(name);
+        Parameter Out(string name) => Parameter.Out(name);
+        Parameter Optional(string name) => Parameter.Optional(name);
+        var batch = new Parameter("int", "batch");
+        var seqLen = new Parameter("int", "seqLen");
+        return (spec.IsCell, spec.IsLstm) switch
+        {
+            (false, false) => new ModuleCalls(torch, "global::RnnGen.IRnnModule",
+                new[]
+                {
+                    $"{torch}'s forward. <paramref name=\"input\"/>: (seqLen, batch, InputSize), or (batch, seqLen, InputSize)",
+                    "when BatchFirst. <paramref name=\"output\"/>: (seqLen, batch, NumDirections * HiddenSize), batch-first likewise,",
+                    "directions side by side. <paramref name=\"hN\"/> and <paramref name=\"h0\"/>: (NumLayers * NumDirections, batch,",
+                    "HiddenSize), never batch-first; an empty <paramref name=\"h0\"/> means zeros, and it may be the same memory as",
+                    "<paramref name=\"hN\"/>. Allocates nothing once the workspace has grown to the call.",
+                },
+                new[] { In("input"), seqLen, batch, Out("output"), Out("hN"), Optional("h0") },
+                "input, seqLen, batch, output, hN, h0",
+                "input, seqLen, batch, output, hN, h0, Dropout, _dropout",
+                new[]
+                {
+                    "Backpropagation through time over the last training forward: adds every parameter's gradient into Gradients",
+                    "(like .grad) and writes <paramref name=\"gradInput\"/> and <paramref name=\"gradH0\"/> in the forward's layouts. Empty",
+                    "<paramref name=\"gradOutput\"/> / <paramref name=\"gradHn\"/> mean zeros; empty <paramref name=\"gradInput\"/> /",
+                    "<paramref name=\"gradH0\"/> mean not needed (that work is skipped). The recording is kept (like retain_graph=True).",
+                },
+                new[] { In("gradOutput"), In("gradHn"), Out("gradInput"), Out("gradH0") },
+                "gradOutput, gradHn, gradInput, gradH0"),
+            (false, true) => new ModuleCalls(torch, "global::RnnGen.ILstmModule",
+                new[]
+                {
+                    "torch.nn.LSTM's forward: the layouts of torch.nn.RNN (input, output; h0, hN), plus the cell states <paramref name=\"c0\"/> and",
+                    "<paramref name=\"cN\"/> (NumLayers * NumDirections, batch, HiddenSize). With ProjSize > 0, output, h0 and hN have ProjSize features",
+                    "where they would have HiddenSize, as in PyTorch. Empty initial states mean zeros; each may be the same",
+                    "memory as its final state.",
+                },
+                new[] { In("input"), seqLen, batch, Out("output"), Out("hN"), Out("cN"), Optional("h0"), Optional("c0") },
+                "input, seqLen, batch, output, hN, h0, cN, c0",
+                "input, seqLen, batch, output, hN, h0, Dropout, _dropout, cN, c0",
+                new[] { "Backpropagation through time over the last training forward (see IRnnModule.Backward), with the cell states' gradients." },
+                new[] { In("gradOutput"), In("gradHn"), In("gradCn"), Out("gradInput"), Out("gradH0"), Out("gradC0") },
+                "gradOutput, gradHn, gradInput, gradH0, gradCn, gradC0"),
+            (true, false) => new ModuleCalls(torch, "global::RnnGen.IRnnCellModule",
+                new[]
+                {
+                    $"One step of {torch}: <paramref name=\"input\"/> (batch, InputSize); <paramref name=\"hx\"/> and",
+                    "<paramref name=\"hNext\"/> (batch, HiddenSize). An empty <paramref name=\"hx\"/> means zeros, and it may be the",
+                    "same memory as <paramref name=\"hNext\"/>. Allocates nothing once the workspace has grown to the batch.",
+                },
+                new[] { In("input"), batch, In("hx"), Out("hNext") },
+                "input, batch, hx, hNext",
+                "input, batch, hx, hNext",
+                new[]
+                {
+                    "Backward through the last training forward: adds every parameter's gradient into Gradients and writes",
+                    "<paramref name=\"gradInput\"/> (batch, InputSize) and <paramref name=\"gradHx\"/> (batch, HiddenSize). Empty",
+                    "<paramref name=\"gradHNext\"/> means zeros; empty <paramref name=\"gradInput\"/> / <paramref name=\"gradHx\"/> mean not needed.",
+                },
+                new[] { In("gradHNext"), Out("gradInput"), Out("gradHx") },
+                "gradHNext, gradInput, gradHx"),
+            (true, true) => new ModuleCalls(torch, "global::RnnGen.ILstmCellModule",
+                new[]
+                {
+                    "One step of torch.nn.LSTMCell: <paramref name=\"input\"/> (batch, InputSize); <paramref name=\"hx\"/>, <paramref name=\"cx\"/>,",
+                    "<paramref name=\"hNext\"/>, <paramref name=\"cNext\"/> (batch, HiddenSize). Empty hx / cx mean zeros, and each may be the",
+                    "same memory as its next state. Allocates nothing once the workspace has grown to the batch.",
+                },
+                new[] { In("input"), batch, In("hx"), In("cx"), Out("hNext"), Out("cNext") },
+                "input, batch, hx, hNext, cx, cNext",
+                "input, batch, hx, hNext, cx, cNext",
+                new[] { "Backward through the last training forward: adds every parameter's gradient into Gradients and writes the gradients at input, hx and cx (empty: not needed)." },
+                new[] { In("gradHNext"), In("gradCNext"), Out("gradInput"), Out("gradHx"), Out("gradCx") },
+                "gradHNext, gradInput, gradHx, gradCNext, gradCx"),
+        };
+    }
+
+    /// <summary>
+    /// Forward and Backward. A training module (the default) has Forward(..., training) and Backward; an inference-only
+    /// one (Training = false) has a Forward without the flag, and implements the interface's training members explicitly
+    /// with a NotSupportedException that names the attribute property, so a direct call does not compile.
+    /// </summary>
+    private static void EmitCalls(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, ModuleCalls calls)
+    {
+        string gates = GatesType(spec);
+        string cell = spec.IsCell ? "Cell" : "";
+        string exception = spec.IsCell
+            ? "A length or batch is wrong, or buffers overlap; nothing was written."
+            : "A length, seqLen or batch is wrong, or buffers overlap; nothing was written.";
+        string stale = spec.IsCell
+            ? "No training forward preceded, or the batch or the parameters changed since."
+            : "No training forward preceded, a later Forward had another seqLen or batch, or the parameters changed since.";
+        string Signature(IEnumerable<Parameter> parameters, bool defaults) =>
+            string.Join(", ", parameters.Select(p => $"{p.Type} {p.Name}" + (defaults && p.Default is not null ? $" = {p.Default}" : "")));
+
+        w.Line("/// <summary>");
+        foreach (string line in calls.ForwardSummary)
+            w.Line("/// " + line);
+        w.Line(spec.Training
+            ? "/// With <paramref name=\"training\"/>, also records what Backward needs" + (spec.IsCell ? "." : " and applies Dropout between layers.")
+            : "/// Inference only (Training = false): no training forward, no Backward.");
+        w.Line("/// </summary>");
+        w.Line($"/// <exception cref=\"global::System.ArgumentException\">{exception}</exception>");
+        w.Line(GeneratedCode);
+        string forward = $"public void Forward({Signature(calls.ForwardParameters, defaults: true)}" + (spec.Training ? ", bool training = false)" : ")");
+        EmitDispatch(w, spec, plans, forward, kernels => spec.Training
+            ? new[]
+            {
+                $"if (training) {Driver}.{cell}ForwardTraining<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Parameters.Version, {calls.TrainingArguments});",
+                $"else {Driver}.{cell}Forward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, {calls.ForwardArguments});",
+            }
+            : new[] { $"{Driver}.{cell}Forward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, {calls.ForwardArguments});" });
+        w.Line();
+
+        if (spec.Training)
+        {
+            if (calls.BackwardSummary.Length == 1)
+            {
+                w.Summary(calls.BackwardSummary[0]);
+            }
+            else
+            {
+                w.Line("/// <summary>");
+                foreach (string line in calls.BackwardSummary)
+                    w.Line("/// " + line);
+                w.Line("/// </summary>");
+            }
+            w.Line($"/// <exception cref=\"global::System.InvalidOperationException\">{stale}</exception>");
+            w.Line(GeneratedCode);
+            EmitDispatch(w, spec, plans, $"public void Backward({Signature(calls.BackwardParameters, defaults: false)})",
+                kernels => new[] { $"{Driver}.{cell}Backward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, {calls.BackwardArguments});" });
+            return;
+        }
+
+        string iface = calls.Interface;
+        string names = string.Join(", ", calls.ForwardParameters.Select(p => p.Name));
+        using (w.Block($"void {iface}.Forward({Signature(calls.ForwardParameters, defaults: false)}, bool training)"))
+        {
+            w.Line("if (training)");
+            w.Line("    throw NotTrainable();");
+            w.Line($"Forward({names});");
+        }
+        w.Line();
+        w.Line($"void {iface}.Backward({Signature(calls.BackwardParameters, defaults: false)}) => throw NotTrainable();");
+        w.Line();
+        w.Line($"global::RnnGen.ParameterSet {iface}.Gradients => throw NotTrainable();");
+        w.Line();
+        w.Line($"void {iface}.ZeroGrad() => throw NotTrainable();");
+        if (!spec.IsCell)
+        {
+            w.Line();
+            w.Line($"void {iface}.SeedDropout(int seed) => throw NotTrainable();");
+        }
+        w.Line();
+        string attribute = spec.Kind.ToString();
+        string message = $"{spec.TypeName} is inference-only ([{attribute}(..., Training = false)]): it has no Backward, Gradients, ZeroGrad" +
+            (spec.IsCell ? "" : ", SeedDropout") + $" or training forward. Remove Training = false from [{attribute}] to train it.";
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]");
+        w.Line($"private static global::System.NotSupportedException NotTrainable() => new({StringLiteral(message)});");
     }
 
     /// <summary>A method whose body runs <paramref name="body"/> with the kernels of this process's path.</summary>
@@ -322,15 +414,6 @@ internal static class ModuleEmitter
         }
     }
 
-    private static string Interface(NetworkSpec spec) => spec.Kind switch
-    {
-        ModuleKind.RnnCell => "global::RnnGen.IRnnCellModule",
-        ModuleKind.Lstm => "global::RnnGen.ILstmModule",
-        ModuleKind.LstmCell => "global::RnnGen.ILstmCellModule",
-        ModuleKind.GruCell => "global::RnnGen.IRnnCellModule",
-        _ => "global::RnnGen.IRnnModule",
-    };
-
     private static string GatesType(NetworkSpec spec) => spec.IsLstm
         ? "global::RnnGen.__Internals.LstmGates"
         : spec.IsGru
@@ -340,8 +423,9 @@ internal static class ModuleEmitter
     private static void EmitConstructorBody(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, string parameters, string dropoutSeed)
     {
         w.Line($"Parameters = {parameters};");
-        w.Line("Gradients = new global::RnnGen.ParameterSet(s_shape.ParameterLayout());");
-        if (!spec.IsCell)
+        if (spec.Training)
+            w.Line("Gradients = new global::RnnGen.ParameterSet(s_shape.ParameterLayout());");
+        if (!spec.IsCell && spec.Training)
             w.Line($"_dropout = new global::RnnGen.__Internals.DropoutGenerator({dropoutSeed});");
         using (w.Block("_packed = new global::RnnGen.__Internals.AlignedBuffer(global::RnnGen.Simd.Path switch"))
         {
@@ -360,12 +444,12 @@ internal static class ModuleEmitter
     {
         string keys = baked.Prefix.Length > 0 ? $" (keys {XmlText(baked.Prefix)}*)" : "";
         w.Summary($"Creates the module with the weights baked in at compile time from {XmlText(baked.File)}{keys}; nothing is read at run time. Parameters stay writable." +
-            (spec.IsCell ? "" : " Dropout draws a random seed (SeedDropout reseeds it)."));
+            (spec.IsCell || !spec.Training ? "" : " Dropout draws a random seed (SeedDropout reseeds it)."));
         w.Line(GeneratedCode);
         using (w.Block($"public {spec.TypeName}()"))
             EmitConstructorBody(w, spec, plans, "s_shape.CreateParameters(s_weights)", "global::System.Random.Shared.Next()");
         w.Line();
-        string instead = spec.IsCell ? $"write new {spec.TypeName}()" : $"write new {spec.TypeName}(), and SeedDropout(seed) to seed dropout";
+        string instead = spec.IsCell || !spec.Training ? $"write new {spec.TypeName}()" : $"write new {spec.TypeName}(), and SeedDropout(seed) to seed dropout";
         string message = $"{spec.TypeName} starts from the weights baked in from {baked.File} ([Weights]), so there is no seed to draw them from; {instead}.";
         w.Summary("Not available with [Weights]: the module starts from its baked weights.");
         w.Line($"[global::System.Obsolete({StringLiteral(message)}, error: true)]");

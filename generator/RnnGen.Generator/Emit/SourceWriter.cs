@@ -16,10 +16,11 @@ internal sealed class SourceWriter
         _text.Append('\n');
     }
 
-    /// <summary>Writes <paramref name="header"/>, an opening brace, and indents until disposed.</summary>
+    /// <summary>Writes <paramref name="header"/> (none if empty: a bare scope), an opening brace, and indents until disposed.</summary>
     public IDisposable Block(string header)
     {
-        Line(header);
+        if (header.Length > 0)
+            Line(header);
         Line("{");
         _indent++;
         return new Closer(this);

@@ -32,12 +32,22 @@ internal static class UnitStepEmitter
         using (w.Block($"private static void {name}Tiles{signature}"))
         {
             w.Line($"bool keep = !{KernelEmitter.Unsafe}.IsNullRef(ref gates);");
-            if (mainTiles > 0)
+            if (mainTiles > 1)
             {
-                w.Line($"// {mainTiles} tile(s) of {plan.Width} units.");
+                w.Line($"// {mainTiles} tiles of {plan.Width} units.");
                 using (w.Block($"for (int tile = 0; tile < {mainTiles}; tile++)"))
                 {
                     w.Line("int unit = tile * TileUnits;");
+                    EmitRows(w, plan, name, arguments, tail: 0, singleRows: !pair);
+                }
+            }
+            else if (mainTiles == 1)
+            {
+                // One tile: straight-line code, in its own scope only when another tile follows.
+                w.Line($"// One tile of {plan.Width} units.");
+                using (hasLast || pair ? w.Block("") : null)
+                {
+                    w.Line("const int unit = 0;");
                     EmitRows(w, plan, name, arguments, tail: 0, singleRows: !pair);
                 }
             }
@@ -46,7 +56,7 @@ internal static class UnitStepEmitter
                 w.Line($"// The last tile: {tiles.TailLanes} unit(s) of its {plan.Width} lanes are real.");
                 using (w.Block(""))
                 {
-                    w.Line($"const int unit = {mainTiles} * TileUnits;");
+                    w.Line($"const int unit = {KernelEmitter.Times(mainTiles, "TileUnits")};");
                     EmitRows(w, plan, name, arguments, tiles.TailLanes, singleRows: !pair);
                 }
             }
@@ -110,7 +120,7 @@ internal static class UnitStepEmitter
                 string x = $"xs{set}";
                 w.Line($"{f} {x} = {v}.Create({(set == 0 ? a : $"{KernelEmitter.Unsafe}.Add(ref {a}, {set})")});");
                 for (int gate = 0; gate < g; gate++)
-                    w.Line($"{Acc(gate, set)} = {v}.MultiplyAddEstimate({x}, {v}.LoadUnsafe(ref {panels[gate]}, {(set * share + Within(gate)) * width}), {Acc(gate, set)});");
+                    w.Line($"{Acc(gate, set)} = {v}.MultiplyAddEstimate({x}, {v}.LoadUnsafe(ref {panels[gate]}{KernelEmitter.Offset((set * share + Within(gate)) * width)}), {Acc(gate, set)});");
             }
             if (advance)
             {
@@ -119,10 +129,16 @@ internal static class UnitStepEmitter
                     w.Line($"{panel} = ref {KernelEmitter.Unsafe}.Add(ref {panel}, {count * share * width});");
             }
         }
-        if (inputs / sets > 0)
+        if (inputs / sets > 1)
         {
             using (w.Block($"for (int k = 0; k < {inputs / sets}; k++)"))
                 Inputs(sets, advance: true);
+        }
+        else if (inputs / sets == 1)
+        {
+            // One pass: straight-line code, advancing only for the inputs that follow (in their own scope).
+            using (inputs % sets > 0 ? w.Block("") : null)
+                Inputs(sets, advance: inputs % sets > 0);
         }
         if (inputs % sets > 0)
         {

@@ -43,7 +43,8 @@ internal sealed record NetworkSpec(
     double Dropout,
     ActivationKind Activation,
     int ProjSize = 0,
-    WeightsRequest? Weights = null)
+    WeightsRequest? Weights = null,
+    bool Training = true)
 {
     /// <summary>Features of h (output and recurrent input): the LSTM's ProjSize when it projects, else HiddenSize.</summary>
     public int StateSize => ProjSize > 0 ? ProjSize : HiddenSize;
@@ -66,7 +67,15 @@ internal sealed record NetworkSpec(
     public bool IsElman => Kind is ModuleKind.Rnn or ModuleKind.RnnCell;
 
     /// <summary>Gates per hidden unit: 1 (Elman), 3 (GRU: r, z, n) or 4 (LSTM: i, f, g, o).</summary>
-    public int Gates => IsLstm ? 4 : IsGru ? 3 : 1;
+    public int Gates => GatesOf(Kind);
+
+    /// <summary>Gates per hidden unit of a module kind (the one place that maps kinds to gate counts).</summary>
+    public static int GatesOf(ModuleKind kind) => kind switch
+    {
+        ModuleKind.Lstm or ModuleKind.LstmCell => 4,
+        ModuleKind.Gru or ModuleKind.GruCell => 3,
+        _ => 1,
+    };
 
     /// <summary>The fully qualified metadata-style name, used for the hint name.</summary>
     public string FullName

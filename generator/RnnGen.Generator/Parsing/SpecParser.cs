@@ -38,9 +38,6 @@ internal static class SpecParser
     /// <summary>Array.MaxLength: the most floats one parameter buffer can hold.</summary>
     private const long MaxArrayLength = 0x7FFFFFC7;
 
-    /// <summary>The widest vector in floats; packed weights pad the hidden size to it.</summary>
-    private const int WidestVector = 16;
-
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, ModuleKind kind, CancellationToken cancellationToken)
     {
         var empty = new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
@@ -74,7 +71,7 @@ internal static class SpecParser
         int hiddenSize = (int)attribute.ConstructorArguments[1].Value!;
 
         int numLayers = 1, activation = 0, projSize = 0;
-        bool bias = true, batchFirst = false, bidirectional = false;
+        bool bias = true, batchFirst = false, bidirectional = false, training = true;
         double dropout = 0;
         foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
         {
@@ -90,6 +87,7 @@ internal static class SpecParser
                 case "Bidirectional" when value is bool b: bidirectional = b; break;
                 case "Dropout": dropout = Convert.ToDouble(value, CultureInfo.InvariantCulture); break;
                 case "ProjSize" when value is int n: projSize = n; break;
+                case "Training" when value is bool b: training = b; break;
                 default: return empty;
             }
         }
@@ -130,12 +128,18 @@ internal static class SpecParser
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownNonlinearity, ArgumentLocation(attributeSyntax, "Nonlinearity", -1) ?? attributeLocation, Format(activation)));
         if (inputSize >= 1 && hiddenSize >= 1 && numLayers >= 1)
         {
-            long values = StorageFloats(inputSize, hiddenSize, projSize > 0 ? projSize : hiddenSize, numLayers, bidirectional ? 2 : 1, kind is ModuleKind.Lstm or ModuleKind.LstmCell ? 4 : kind is ModuleKind.Gru or ModuleKind.GruCell ? 3 : 1);
+            // The largest buffer a module keeps: its packed weights at the widest padding (the layout the emitter writes).
+            var shape = new NetworkSpec(null, type.Name, "class", EquatableArray<ContainingType>.Empty, kind, inputSize, hiddenSize,
+                kind is ModuleKind.RnnCell or ModuleKind.LstmCell or ModuleKind.GruCell ? 1 : numLayers, bidirectional, bias, batchFirst, dropout,
+                ActivationKind.Tanh, projSize > 0 && projSize < hiddenSize ? projSize : 0, Training: training);
+            long values = PackedLayout.FloatsOf(shape, PathPlan.For(shape)[0]);
             if (values > MaxArrayLength)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.TooLarge, attributeLocation, Format(values), Format(MaxArrayLength)));
         }
         if (diagnostics.Count == 0 && dropout > 0 && numLayers == 1)
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutWithOneLayer, ArgumentLocation(attributeSyntax, "Dropout", -1) ?? attributeLocation, Format(dropout)));
+        else if (diagnostics.Count == 0 && dropout > 0 && !training)
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutWithoutTraining, ArgumentLocation(attributeSyntax, "Dropout", -1) ?? attributeLocation, Format(dropout)));
 
         // [Weights(file, Prefix = ...)]: only recorded here; the file is matched and checked in the bake step.
         WeightsRequest? weights = null;
@@ -172,7 +176,8 @@ internal static class SpecParser
             dropout,
             (ActivationKind)activation,
             projSize,
-            weights);
+            weights,
+            training);
         return new ParseResult(spec, diagnostics.ToEquatableArray(), weightsLocation);
     }
 
@@ -184,22 +189,6 @@ internal static class SpecParser
             return EquatableArray<DiagnosticInfo>.Empty;
         Location location = context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? node.Identifier.GetLocation();
         return new EquatableArray<DiagnosticInfo>(new[] { DiagnosticInfo.Create(Diagnostics.WeightsWithoutModule, location, type.Name) });
-    }
-
-    /// <summary>The floats of the largest buffer a module keeps: its packed weights at the widest padding.</summary>
-    private static long StorageFloats(long input, long hidden, long state, long layers, long directions, long gates)
-    {
-        long padded = Pad(hidden), statePadded = Pad(state);
-        long projection = state == hidden ? 0 : 2 * padded * statePadded;
-        long total = 0;
-        for (long layer = 0; layer < layers; layer++)
-        {
-            long k = layer == 0 ? input : directions * state;
-            total += directions * (gates * (k * padded + state * padded + padded + padded * Pad(k) + padded * statePadded) + projection);
-        }
-        return total;
-
-        static long Pad(long n) => (n + WidestVector - 1) / WidestVector * WidestVector;
     }
 
     private static bool IsModuleAttribute(INamedTypeSymbol? attributeClass) =>

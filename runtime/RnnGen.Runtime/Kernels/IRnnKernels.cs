@@ -53,10 +53,10 @@ public interface IRnnKernels
         ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates);
 
     /// <summary>Back through a step's product: for r &lt; rows, <c>dh[r] = da[r] · W_hh(layer, direction)</c> (overwritten).</summary>
-    void BackStep(int layer, int direction, ref float da, int rows, ref float dh);
+    void BackStep(int layer, int direction, ref float da, int rows, ref float dh) => throw InferenceOnly();
 
     /// <summary>Back through the input projection: for r &lt; rows, <c>dx[r] += da[r] · W_ih(layer, direction)</c>.</summary>
-    void BackProject(int layer, int direction, ref float da, int rows, ref float dx);
+    void BackProject(int layer, int direction, ref float da, int rows, ref float dx) => throw InferenceOnly();
 
     /// <summary>
     /// An LSTM's projection (<c>proj_size</c>): for r &lt; rows, <c>h[r] = m[r] · W_hr(layer, direction)ᵀ</c>, written
@@ -78,5 +78,9 @@ public interface IRnnKernels
     /// <c>dw[q] += Σ_r da[r][q] · x[r]</c>. For W_ih (<paramref name="recurrent"/> false) x and dw rows hold
     /// <see cref="InputStride"/> floats; for W_hh, <see cref="StateStride"/>.
     /// </summary>
-    void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw);
+    void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw) => throw InferenceOnly();
+
+    // Default bodies so that an inference-only module's kernels (Training = false) carry no backward code; its class offers
+    // no Backward, so the driver never calls these on it.
+    private static System.NotSupportedException InferenceOnly() => new("This module is inference-only (Training = false): it has no backward kernels.");
 }
