@@ -118,7 +118,7 @@ internal static class KernelEmitter
             w.Line();
             EmitPack(w, spec, layout);
             w.Line();
-            EmitKernelsStruct(w, spec, layout);
+            EmitKernelsStruct(w, spec, plan, layout);
 
             if (spec.IsLstm)
             {
@@ -130,6 +130,7 @@ internal static class KernelEmitter
                 w.Line();
                 GruStepEmitter.Emit(w, spec, plan);
             }
+            BlockStepEmitter.EmitKernel(w, spec, plan);
             foreach (Operation op in operations)
             {
                 w.Line();
@@ -198,7 +199,7 @@ internal static class KernelEmitter
         }
     }
 
-    private static void EmitKernelsStruct(SourceWriter w, NetworkSpec spec, PackedLayout layout)
+    private static void EmitKernelsStruct(SourceWriter w, NetworkSpec spec, PathPlan plan, PackedLayout layout)
     {
         string W(string offset) => $"ref {Unsafe}.Add(ref packed, {offset})";
         void Switch(SourceWriter writer, System.Func<PackedBlock, string> call)
@@ -274,6 +275,7 @@ internal static class KernelEmitter
                 w.Line("public void ProjectionWeightGrad(ref float dh, ref float m, int rows, ref float dw) =>");
                 w.Line("    ProjectionWeightGradTiles(ref dh, 1, ProjSize, ref m, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
             }
+            BlockStepEmitter.EmitMember(w, spec, plan, layout);
         }
     }
 

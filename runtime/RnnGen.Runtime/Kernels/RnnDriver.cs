@@ -122,6 +122,18 @@ public static partial class RnnDriver
             }
         }
         float* unprojected = f.Projects ? f.Unprojected + ((nint)d * batch + b0) * cs : null;
+        if (rows == 1 && !f.Projects)
+        {
+            // One row: the kernels' block kernel, where they have one, runs every step in one call.
+            int first = d == 0 ? 0 : seqLen - 1, direction = d == 0 ? 1 : -1;
+            float* h0 = f.H0 is null ? f.Zeros : f.H0 + ((nint)state * batch + b0) * stateSize;
+            if (kernels.TryRunRow(layer, d, ref preD[(nint)first * batch * ps], direction * (nint)batch * ps, seqLen,
+                    ref *h0, ref outD[first * f.OutStepStride], direction * f.OutStepStride, ref *cells))
+            {
+                CopyFinalStates(shape, f, layer, d, b0, rows, outD, cells, cs);
+                return;
+            }
+        }
         for (int s = 0; s < seqLen; s++)
         {
             int t = d == 0 ? s : seqLen - 1 - s; // the reverse direction reads the sequence backwards
@@ -152,6 +164,14 @@ public static partial class RnnDriver
             }
         }
 
+        CopyFinalStates(shape, f, layer, d, b0, rows, outD, cells, cs);
+    }
+
+    /// <summary>hN (and cN, where the cell state ran in the workspace) of rows [b0, b0 + rows) after the recurrence.</summary>
+    private static unsafe void CopyFinalStates(in RnnShape shape, in SequenceFrame f, int layer, int d, int b0, int rows, float* outD, float* cells, int cs)
+    {
+        int hidden = shape.HiddenSize, stateSize = shape.StateSize;
+        int seqLen = f.SeqLen, batch = f.Batch, state = layer * shape.NumDirections + d;
         // hN is the state after the last step: t = seqLen - 1 forwards, t = 0 in reverse.
         float* last = outD + (d == 0 ? seqLen - 1 : 0) * f.OutStepStride;
         for (int b = 0; b < rows; b++)
