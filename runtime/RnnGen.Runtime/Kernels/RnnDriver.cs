@@ -15,6 +15,12 @@ namespace RnnGen.__Internals;
 public static partial class RnnDriver
 {
     /// <summary>
+    /// Whether <see cref="IRnnKernels.TryRunRow"/> may run one row's recurrence (default true). Tests and benchmarks turn
+    /// it off to compare with the step-by-step path, which computes the same bits; it is read once per layer and direction.
+    /// </summary>
+    public static bool BlockKernels { get; set; } = true;
+
+    /// <summary>
     /// The forward pass of <c>torch.nn.RNN</c> / <c>torch.nn.LSTM</c>: <paramref name="input"/> (seq, batch, input) or
     /// (batch, seq, input) with <see cref="RnnShape.BatchFirst"/>; <paramref name="output"/> likewise with D·hidden
     /// features, the directions side by side; <paramref name="hN"/>, <paramref name="h0"/>, <paramref name="cN"/>,
@@ -122,7 +128,7 @@ public static partial class RnnDriver
             }
         }
         float* unprojected = f.Projects ? f.Unprojected + ((nint)d * batch + b0) * cs : null;
-        if (rows == 1 && !f.Projects)
+        if (rows == 1 && !f.Projects && BlockKernels)
         {
             // One row: the kernels' block kernel, where they have one, runs every step in one call.
             int first = d == 0 ? 0 : seqLen - 1, direction = d == 0 ? 1 : -1;
