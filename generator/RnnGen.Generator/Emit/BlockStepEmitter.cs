@@ -6,9 +6,9 @@ namespace RnnGen.Generator.Emit;
 /// <summary>
 /// Emits the block kernel of a gated sequence module (<c>IRnnKernels.TryRunRow</c>): one row's whole recurrence of
 /// one layer and direction in one call, for shapes whose state is at most two vectors of units (AVX-512: up to 32
-/// hidden units; AVX2: 16; 128-bit: 8). Between steps nothing happens but the store of h: the cell state (LSTM) or the
-/// previous state's units (GRU) stay in registers, each step's products broadcast h from the row the step before
-/// wrote (L1, store-forwarded), and W_hh is read from the same packed panels as the step.
+/// hidden units; AVX2: 16; 128-bit: 8). Between steps nothing happens but the store of h: h (and an LSTM's c) stay in
+/// registers, each step's products broadcast h's lanes from there by permutes (no store-to-load round trip on the
+/// chain from one step to the next), and W_hh is read from the same packed panels as the step (L1-resident).
 /// </summary>
 /// <remarks>
 /// Each step does exactly the arithmetic of the single-row step kernel (<see cref="LstmStepEmitter"/>,
@@ -94,30 +94,26 @@ internal static class BlockStepEmitter
         using (w.Block($"private static void {Name(spec)}{Parameters}"))
         {
             w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, tiles).Select(t => $"c{Suffix(t)}0 = {v}.LoadUnsafe(ref c, {t * width})")) + ";");
-            w.Line("ref float a = ref hPrev;");
+            EmitLoadState(w, plan, "state", tiles);
             using (w.Block("for (int s = 0; s < seqLen; s++)"))
             {
                 for (int t = 0; t < tiles; t++)
                     w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, 4).Select(g =>
                         $"{gate[g]}{Suffix(t)}0 = {v}.LoadUnsafe(ref pre, {(t * 4 + g) * width})")) + ";");
+                if (tiles > 1)
+                    w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * HiddenSize);");
                 if (pair)
                 {
-                    w.Line("ref float x = ref a, b0 = ref b;");
-                    w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * HiddenSize);");
-                    UnitStepEmitter.EmitSingleRowProducts(w, plan, "x", new[] { "i", "f", "g", "o", "iT", "fT", "gT", "oT" }, spec.StateSize,
-                        new[] { "b0", "b0", "b0", "b0", "b1", "b1", "b1", "b1" }, maxSets: 2);
+                    EmitRegisterProducts(w, plan, "state", tiles, new[] { "i", "f", "g", "o", "iT", "fT", "gT", "oT" }, spec.StateSize,
+                        new[] { "b", "b", "b", "b", "b1", "b1", "b1", "b1" }, maxSets: 2);
                 }
                 else
                 {
                     for (int t = 0; t < tiles; t++)
                     {
                         w.Line($"// Tile {t}'s products.");
-                        using (w.Block(""))
-                        {
-                            w.Line($"ref float x = ref a, b{t} = ref {Unsafe}.Add(ref b, {t} * TileUnits * Gates * HiddenSize);");
-                            UnitStepEmitter.EmitSingleRowProducts(w, plan, "x", gate.Select(g => g + Suffix(t)).ToArray(), spec.StateSize,
-                                gate.Select(_ => $"b{t}").ToArray());
-                        }
+                        EmitRegisterProducts(w, plan, "state", tiles, gate.Select(g => g + Suffix(t)).ToArray(), spec.StateSize,
+                            gate.Select(_ => t == 0 ? "b" : "b1").ToArray());
                     }
                 }
                 w.Line("// The cell updates, the tiles interleaved.");
@@ -132,6 +128,7 @@ internal static class BlockStepEmitter
                     w.Line($"{f} h{Suffix(t)}0 = o{Suffix(t)}0 * {Tanh}.Invoke(c{Suffix(t)}0);");
                 for (int t = 0; t < tiles; t++)
                     EmitStoreH(w, plan, $"h{Suffix(t)}0", t, tiles);
+                w.Line(string.Join(" ", Enumerable.Range(0, tiles).Select(t => $"state{Suffix(t)} = h{Suffix(t)}0;")));
                 EmitAdvance(w);
             }
             for (int t = 0; t < tiles; t++)
@@ -149,16 +146,10 @@ internal static class BlockStepEmitter
         using (w.Block($"private static void {Name(spec)}{Parameters.Replace("ref float c)", "ref float bhn)")}"))
         {
             for (int t = 0; t < tiles; t++)
-            {
-                string T = Suffix(t);
-                w.Line($"{f} hiddenBias{T} = {v}.LoadUnsafe(ref bhn, {t * width});");
-                // The initial state is the caller's row: its tail is loaded exactly, never past the row's end (zeros beyond,
-                // as in the step kernel; later steps keep whatever the padded lanes compute, which no real lane reads).
-                w.Line(t == tiles - 1 && tail > 0
-                    ? $"{f} state{T} = global::RnnGen.__Internals.PartialVector.Load{bits}(ref {Unsafe}.Add(ref hPrev, {t * width}), {tail});"
-                    : $"{f} state{T} = {v}.LoadUnsafe(ref hPrev, {t * width});");
-            }
-            w.Line("ref float a = ref hPrev;");
+                w.Line($"{f} hiddenBias{Suffix(t)} = {v}.LoadUnsafe(ref bhn, {t * width});");
+            EmitLoadState(w, plan, "state", tiles);
+            if (tiles > 1)
+                w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * HiddenSize);");
             using (w.Block("for (int s = 0; s < seqLen; s++)"))
             {
                 for (int t = 0; t < tiles; t++)
@@ -166,12 +157,8 @@ internal static class BlockStepEmitter
                     string T = Suffix(t);
                     w.Line($"// Tile {t}'s products.");
                     w.Line($"{f} r{T}0 = {v}.LoadUnsafe(ref pre, {t * 3 * width}), z{T}0 = {v}.LoadUnsafe(ref pre, {(t * 3 + 1) * width}), n{T}0 = hiddenBias{T};");
-                    using (w.Block(""))
-                    {
-                        w.Line($"ref float x = ref a, b{t} = ref {Unsafe}.Add(ref b, {t} * TileUnits * Gates * HiddenSize);");
-                        UnitStepEmitter.EmitSingleRowProducts(w, plan, "x", new[] { $"r{T}", $"z{T}", $"n{T}" }, spec.HiddenSize,
-                            new[] { $"b{t}", $"b{t}", $"b{t}" });
-                    }
+                    string panel = t == 0 ? "b" : "b1";
+                    EmitRegisterProducts(w, plan, "state", tiles, new[] { $"r{T}", $"z{T}", $"n{T}" }, spec.HiddenSize, new[] { panel, panel, panel });
                 }
                 w.Line("// The updates, the tiles interleaved.");
                 for (int t = 0; t < tiles; t++)
@@ -193,10 +180,55 @@ internal static class BlockStepEmitter
         }
     }
 
-    /// <summary>The next step reads the h this step wrote, and its own pre-activations and output row.</summary>
+    /// <summary>
+    /// The initial state h into registers, one vector per tile (<paramref name="name"/>, <paramref name="name"/>T): the
+    /// caller's row, whose tail is loaded exactly, never past the row's end. Later steps keep the h they computed there;
+    /// its padded lanes hold whatever the padding computes, which no product reads (they broadcast real lanes only).
+    /// </summary>
+    private static void EmitLoadState(SourceWriter w, PathPlan plan, string name, int tiles)
+    {
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        int tail = plan.UnitTiles.TailLanes, bits = plan.Width * 32;
+        for (int t = 0; t < tiles; t++)
+            w.Line(t == tiles - 1 && tail > 0
+                ? $"{f} {name}{Suffix(t)} = global::RnnGen.__Internals.PartialVector.Load{bits}(ref {Unsafe}.Add(ref hPrev, {t * plan.Width}), {tail});"
+                : $"{f} {name}{Suffix(t)} = {v}.LoadUnsafe(ref hPrev, {t * plan.Width});");
+    }
+
+    /// <summary>
+    /// The products of one step, acc[g] += Σ_k h[k] · B[k][g], with h in registers: input k is lane k mod width of the
+    /// state vector of tile k / width, broadcast by a lane permute (no store-to-load round trip between steps). The
+    /// inputs are dealt to accumulator sets exactly as <see cref="UnitStepEmitter.EmitSingleRowProducts"/> deals them
+    /// (input k to set k mod sets, each set in increasing k, then summed pairwise), so the sums are the step kernel's
+    /// bit for bit; fully unrolled (at most 32 inputs), the weights read at constant offsets.
+    /// </summary>
+    private static void EmitRegisterProducts(SourceWriter w, PathPlan plan, string state, int tiles, string[] gates, int inputs, string[] panels, int maxSets = 4)
+    {
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        string[] distinct = panels.Distinct().ToArray();
+        int width = plan.Width, g = gates.Length, share = g / distinct.Length;
+        int sets = System.Math.Max(1, System.Math.Min(System.Math.Min(plan.Width == 16 ? 4 : 2, maxSets), inputs));
+        int Within(int gate) => gate - System.Array.IndexOf(panels, panels[gate]);
+        string Acc(int gate, int set) => set == 0 ? $"{gates[gate]}0" : $"{gates[gate]}S{set}";
+        if (sets > 1)
+            w.Line($"{f} " + string.Join(", ", Enumerable.Range(1, sets - 1).SelectMany(set => Enumerable.Range(0, g).Select(gate => $"{Acc(gate, set)} = {f}.Zero"))) + ";");
+        for (int k = 0; k < inputs; k++)
+        {
+            int set = k % sets;
+            string x = $"{gates[0]}X{k}";
+            w.Line($"{f} {x} = {v}.Shuffle({state}{Suffix(k / width)}, {v}.Create({k % width}));");
+            for (int gate = 0; gate < g; gate++)
+                w.Line($"{Acc(gate, set)} = {v}.MultiplyAddEstimate({x}, {v}.LoadUnsafe(ref {panels[gate]}, {(k * share + Within(gate)) * width}), {Acc(gate, set)});");
+        }
+        for (int step = 1; step < sets; step *= 2)
+            for (int set = 0; set + step < sets; set += 2 * step)
+                for (int gate = 0; gate < g; gate++)
+                    w.Line($"{Acc(gate, set)} += {Acc(gate, set + step)};");
+    }
+
+    /// <summary>The next step reads its own pre-activations and output row.</summary>
     private static void EmitAdvance(SourceWriter w)
     {
-        w.Line("a = ref h;");
         w.Line($"h = ref {Unsafe}.Add(ref h, hStepStride);");
         w.Line($"pre = ref {Unsafe}.Add(ref pre, preStepStride);");
     }
