@@ -25,6 +25,8 @@ public class GeneratorTests
     [TestCase("[LstmCell(1, 12)] public partial class Amp;", "Sample.Amp", TestName = "Snapshot_LstmCell_1_12")]
     [TestCase("[GruCell(1, 12)] public partial class AmpGru;", "Sample.AmpGru", TestName = "Snapshot_GruCell_1_12")]
     [TestCase("[Lstm(5, 20, ProjSize = 6)] public partial class Projected;", "Sample.Projected", TestName = "Snapshot_Lstm_5_20_Proj6")]
+    [TestCase("[Lstm(1, 20)] public partial class AmpBlock;", "Sample.AmpBlock", TestName = "Snapshot_Lstm_1_20_BlockKernel")]
+    [TestCase("[Gru(1, 12, Bidirectional = true)] public partial class GruBlock;", "Sample.GruBlock", TestName = "Snapshot_Gru_1_12_Bidirectional_BlockKernel")]
     public void EmittedSourceMatchesSnapshot(string declaration, string typeName)
     {
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + declaration);
