@@ -96,6 +96,7 @@ internal static class BlockStepEmitter
         {
             w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, tiles).Select(t => $"c{Suffix(t)}0 = {v}.LoadUnsafe(ref c, {t * width})")) + ";");
             EmitLoadState(w, plan, "state", tiles);
+            w.Line("ref float a = ref hPrev;");
             if (tiles > 1)
                 w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * HiddenSize);");
             using (w.Block("for (int s = 0; s < seqLen; s++)"))
@@ -134,6 +135,7 @@ internal static class BlockStepEmitter
             for (int t = 0; t < tiles; t++)
                 w.Line($"{f} hiddenBias{Suffix(t)} = {v}.LoadUnsafe(ref bhn, {t * width});");
             EmitLoadState(w, plan, "state", tiles);
+            w.Line("ref float a = ref hPrev;");
             if (tiles > 1)
                 w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * HiddenSize);");
             using (w.Block("for (int s = 0; s < seqLen; s++)"))
@@ -183,7 +185,7 @@ internal static class BlockStepEmitter
                 using (w.Block(""))
                 {
                     DeclareSets(w, plan, gatesOf(t), sets);
-                    EmitRegisterProducts(w, plan, "state", gatesOf(t), Panel(t), sets, 0, inputs);
+                    EmitRegisterProducts(w, plan, "state", gatesOf(t), Panel(t), sets, 0, inputs, fromMemory: t > 0);
                     SumSets(w, gatesOf(t), sets);
                 }
             }
@@ -194,14 +196,13 @@ internal static class BlockStepEmitter
         for (int t = 0; t < tiles; t++)
             DeclareSets(w, plan, gatesOf(t), sets);
         w.Line("// Both tiles' products over tile 0's inputs.");
-        for (int t = 0; t < tiles; t++)
-            EmitRegisterProducts(w, plan, "state", gatesOf(t), Panel(t), sets, 0, width);
-        w.Line("// Tile 0's products over tile 1's inputs.");
-        EmitRegisterProducts(w, plan, "state", gatesOf(0), Panel(0), sets, width, inputs);
+        EmitProducts(w, plan, "state", new[] { (gatesOf(0), Panel(0)), (gatesOf(1), Panel(1)) }, sets, 0, width, fromMemory: false);
+        w.Line("// Tile 0's products over tile 1's inputs (from the previous h row: see EmitProducts).");
+        EmitRegisterProducts(w, plan, "state", gatesOf(0), Panel(0), sets, width, inputs, fromMemory: true);
         SumSets(w, gatesOf(0), sets);
         update(0);
         w.Line("// Tile 1's products over tile 1's inputs.");
-        EmitRegisterProducts(w, plan, "state", gatesOf(1), Panel(1), sets, width, inputs);
+        EmitRegisterProducts(w, plan, "state", gatesOf(1), Panel(1), sets, width, inputs, fromMemory: true);
         SumSets(w, gatesOf(1), sets);
         update(1);
     }
@@ -229,16 +230,28 @@ internal static class BlockStepEmitter
     /// them, so the sums are the step kernel's bit for bit. Fully unrolled (at most 32 inputs), weights at constant offsets
     /// in <paramref name="panel"/> (the tile's gates side by side, one row of them per input).
     /// </summary>
-    private static void EmitRegisterProducts(SourceWriter w, PathPlan plan, string state, string[] gates, string panel, int sets, int from, int to)
+    private static void EmitRegisterProducts(SourceWriter w, PathPlan plan, string state, string[] gates, string panel, int sets, int from, int to, bool fromMemory = false)
+        => EmitProducts(w, plan, state, new[] { (gates, panel) }, sets, from, to, fromMemory);
+
+    /// <summary>
+    /// As <see cref="EmitRegisterProducts"/> for several gate groups at once (each input broadcast once, used by every
+    /// group), or with the inputs broadcast from the previous step's h row <c>a</c> in memory (<paramref name="fromMemory"/>).
+    /// A second pass over the same lanes must read memory: the JIT would otherwise keep the first pass's broadcasts (the
+    /// same expressions) live for it, and spill them.
+    /// </summary>
+    private static void EmitProducts(SourceWriter w, PathPlan plan, string state, (string[] Gates, string Panel)[] groups, int sets, int from, int to, bool fromMemory)
     {
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
-        int width = plan.Width, g = gates.Length;
+        int width = plan.Width;
         for (int k = from; k < to; k++)
         {
-            string x = $"{gates[0]}X{k}";
-            w.Line($"{f} {x} = {v}.Shuffle({state}{Suffix(k / width)}, {v}.Create({k % width}));");
-            for (int gate = 0; gate < g; gate++)
-                w.Line($"{Acc(gates, gate, k % sets)} = {v}.MultiplyAddEstimate({x}, {v}.LoadUnsafe(ref {panel}, {(k * g + gate) * width}), {Acc(gates, gate, k % sets)});");
+            string x = $"{groups[0].Gates[0]}X{k}";
+            w.Line(fromMemory
+                ? $"{f} {x} = {v}.Create({Unsafe}.Add(ref a, {k}));"
+                : $"{f} {x} = {v}.Shuffle({state}{Suffix(k / width)}, {v}.Create({k % width}));");
+            foreach (var (gates, panel) in groups)
+                for (int gate = 0; gate < gates.Length; gate++)
+                    w.Line($"{Acc(gates, gate, k % sets)} = {v}.MultiplyAddEstimate({x}, {v}.LoadUnsafe(ref {panel}, {(k * gates.Length + gate) * width}), {Acc(gates, gate, k % sets)});");
         }
     }
 
@@ -261,9 +274,10 @@ internal static class BlockStepEmitter
                     w.Line($"{Acc(gates, gate, set)} += {Acc(gates, gate, set + step)};");
     }
 
-    /// <summary>The next step reads its own pre-activations and output row.</summary>
+    /// <summary>The next step reads the h row this step wrote (where it reads h from memory), its own pre-activations and output row.</summary>
     private static void EmitAdvance(SourceWriter w)
     {
+        w.Line("a = ref h;");
         w.Line($"h = ref {Unsafe}.Add(ref h, hStepStride);");
         w.Line($"pre = ref {Unsafe}.Add(ref pre, preStepStride);");
     }
