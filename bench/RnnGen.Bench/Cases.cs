@@ -280,6 +280,150 @@ public class StreamingCell : CaseBase
 }
 
 /// <summary>
+/// Block streaming: an amp model's audio callback, 64 samples per call (1.33 ms at 48 kHz) through the sequence module,
+/// batch 1, state carried in place between calls (<c>Forward(x, 64, 1, output, h, c, h, c)</c>, what LstmStream does).
+/// Times are per sample (OperationsPerInvoke = 64), comparable with the one-step-per-call cases above. Peers: the
+/// generated per-step path (the block kernel switched off: what ran before it), the generic fallback, PyTorch
+/// (nn.LSTM / nn.GRU over the 64-step block, no_grad, state carried), ONNX Runtime (an LSTM / GRU node over seq 64
+/// with initial_h / initial_c, Y_h / Y_c carried; it does not write the per-step output Y).
+/// </summary>
+[BenchmarkCategory("Streaming")]
+public class StreamBlock : CaseBase
+{
+    private const int Block = 64;
+
+    /// <summary>The LSTM sizes of <see cref="StreamingLstm"/> (NAM's 12 and 16; 24, not a multiple of 16; 32), and the GRU at 32.</summary>
+    [Params("Lstm(1→12)", "Lstm(1→16)", "Lstm(1→24)", "Lstm(1→32)", "Gru(1→32)")]
+    public string Case { get; set; } = "Lstm(1→32)";
+
+    private bool Gru => Case.StartsWith("Gru", StringComparison.Ordinal);
+
+    private int Hidden => int.Parse(Case[(Case.IndexOf('→') + 1)..^1], System.Globalization.CultureInfo.InvariantCulture);
+
+    public override string CaseName => $"{Case} block of {Block}, per sample";
+
+    /// <summary>Per sample: the benchmarks report time per sample.</summary>
+    public override double Flops => ForwardFlops(new RnnShape(1, Hidden, gateCount: Gru ? 3 : 4), 1, 1);
+
+    private float[] _x = null!, _h = null!, _c = null!, _output = null!;
+    private ILstmModule? _lstm, _genericLstm;
+    private IRnnModule? _gru, _genericGru;
+    private nn.Module _torch = null!;
+    private Tensor _tx = null!, _th = null!, _tc = null!;
+    private OnnxPeer _onnx = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        TorchPeer.SingleThreaded();
+        int hidden = Hidden;
+        _x = Uniform(7, Block);
+        _h = new float[hidden];
+        _c = new float[hidden];
+        _output = new float[Block * hidden];
+        ParameterSet parameters;
+        if (Gru)
+        {
+            _gru = new Gru32(1);
+            _genericGru = new Dynamic.Gru(1, 32, seed: 0);
+            _genericGru.Parameters.CopyFrom(_gru.Parameters);
+            parameters = _gru.Parameters;
+            _torch = TorchPeer.Load(nn.GRU(1, 32), parameters);
+        }
+        else
+        {
+            _lstm = hidden switch { 12 => new Lstm12(1), 16 => new Lstm16(1), 24 => new Lstm24(1), _ => new Lstm32(1) };
+            _genericLstm = new Dynamic.Lstm(1, hidden, seed: 0);
+            _genericLstm.Parameters.CopyFrom(_lstm.Parameters);
+            parameters = _lstm.Parameters;
+            _torch = TorchPeer.Load(nn.LSTM(1, hidden), parameters);
+        }
+        _tx = torch.tensor(_x, new long[] { Block, 1, 1 });
+        _th = torch.zeros(1, 1, hidden);
+        _tc = torch.zeros(1, 1, hidden);
+        _onnx = new OnnxPeer(Gru ? "GRU" : "LSTM", new RnnShape(1, hidden, gateCount: Gru ? 3 : 4), parameters, Block, 1, streaming: true);
+        _x.CopyTo(_onnx.Inputs[0], 0);
+
+        // Every peer's state after one block from zeros must agree.
+        CrossCheck(Reset, () => RnnGen(), () => _h,
+            ("per-step kernels", () => PerStep(), () => _h),
+            ("generic fallback", () => Generic(), () => _h),
+            ("PyTorch", () => PyTorch(), () => TorchPeer.ToArray(_th)),
+            ("ONNX Runtime", () => OnnxRuntime(), () => _onnx.Inputs[1]));
+    }
+
+    private void Reset()
+    {
+        Array.Clear(_h);
+        Array.Clear(_c);
+        _th.zero_();
+        _tc.zero_();
+        for (int i = 1; i < _onnx.Inputs.Length; i++)
+            Array.Clear(_onnx.Inputs[i]);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _onnx.Dispose();
+
+    [Benchmark(Baseline = true, Description = "RnnGen", OperationsPerInvoke = Block)]
+    public float RnnGen() => Run(_lstm, _gru);
+
+    /// <summary>The same generated kernels stepped one time step per kernel call by the driver (the block kernel off).</summary>
+    [Benchmark(Description = "per-step kernels", OperationsPerInvoke = Block)]
+    public float PerStep()
+    {
+        RnnDriver.BlockKernels = false;
+        try
+        {
+            return Run(_lstm, _gru);
+        }
+        finally
+        {
+            RnnDriver.BlockKernels = true;
+        }
+    }
+
+    [Benchmark(Description = "generic fallback", OperationsPerInvoke = Block)]
+    public float Generic() => Run(_genericLstm, _genericGru);
+
+    /// <summary>One 64-sample block with the state carried in place, through whichever module is set.</summary>
+    private float Run(ILstmModule? lstm, IRnnModule? gru)
+    {
+        if (lstm is not null)
+            lstm.Forward(_x, Block, 1, _output, _h, _c, _h, _c);
+        else
+            gru!.Forward(_x, Block, 1, _output, _h, _h);
+        return _h[0];
+    }
+
+    [Benchmark(Description = "PyTorch", OperationsPerInvoke = Block)]
+    public float PyTorch()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        if (_torch is TorchSharp.Modules.GRU gru)
+        {
+            var (_, h) = gru.forward(_tx, _th);
+            _th.copy_(h);
+        }
+        else
+        {
+            var (_, h, c) = ((TorchSharp.Modules.LSTM)_torch).forward(_tx, (_th, _tc));
+            _th.copy_(h);
+            _tc.copy_(c);
+        }
+        return 0f;
+    }
+
+    [Benchmark(Description = "ONNX Runtime", OperationsPerInvoke = Block)]
+    public float OnnxRuntime()
+    {
+        _onnx.Step();
+        return _onnx.Inputs[1][0];
+    }
+}
+
+/// <summary>
 /// Sequence forwards: one Lstm(100→200) step at batch 1 (state carried; its 963 KB of weights stream from L2
 /// every step), the PyTorch tutorial's Rnn(100, 200) over (6, 5), and the throughput shapes: Lstm(128, 128) and
 /// Gru(128, 128) over seq 100 × batch 32, a two-layer bidirectional Rnn(100, 200) over seq 50 × batch 16.

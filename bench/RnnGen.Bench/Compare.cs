@@ -38,7 +38,7 @@ internal static class Compare
             .WithIterationCount(7)
             .WithIterationTime(TimeInterval.FromMilliseconds(100));
         var config = DefaultConfig.Instance.AddJob(job).AddDiagnoser(MemoryDiagnoser.Default).WithOptions(ConfigOptions.DisableLogFile);
-        Summary[] summaries = BenchmarkRunner.Run(new[] { typeof(StreamingLstm), typeof(StreamingCell), typeof(SequenceForward), typeof(ParallelForward), typeof(SequenceTraining) }, config);
+        Summary[] summaries = BenchmarkRunner.Run(new[] { typeof(StreamingLstm), typeof(StreamingCell), typeof(StreamBlock), typeof(SequenceForward), typeof(ParallelForward), typeof(SequenceTraining) }, config);
 
         var rows = new List<(string Case, double Flops, Dictionary<string, double> Median, double Allocated)>();
         foreach (Summary summary in summaries)

@@ -13,6 +13,7 @@ namespace RnnGen.Bench;
 [Lstm(1, 24)] public partial class Lstm24;
 [Lstm(1, 32)] public partial class Lstm32;
 [GruCell(1, 32)] public partial class GruCell32;
+[Gru(1, 32)] public partial class Gru32;
 [RnnCell(1, 32)] public partial class RnnCell32;
 [Lstm(100, 200)] public partial class Lstm100x200;
 [Rnn(100, 200)] public partial class TutorialRnn;

@@ -27,6 +27,8 @@ public class GeneratorTests
     [TestCase("[Lstm(5, 20, ProjSize = 6)] public partial class Projected;", "Sample.Projected", TestName = "Snapshot_Lstm_5_20_Proj6")]
     [TestCase("[Lstm(5, 20, ProjSize = 6, Training = false)] public partial class ProjectedInference;", "Sample.ProjectedInference", TestName = "Snapshot_Lstm_5_20_Proj6_Inference")]
     [TestCase("[Rnn(inputSize: 100, hiddenSize: 200, Training = false)] public partial class EncoderInference;", "Sample.EncoderInference", TestName = "Snapshot_Rnn_100_200_Inference")]
+    [TestCase("[Lstm(1, 20)] public partial class AmpBlock;", "Sample.AmpBlock", TestName = "Snapshot_Lstm_1_20_BlockKernel")]
+    [TestCase("[Gru(1, 12, Bidirectional = true)] public partial class GruBlock;", "Sample.GruBlock", TestName = "Snapshot_Gru_1_12_Bidirectional_BlockKernel")]
     public void EmittedSourceMatchesSnapshot(string declaration, string typeName)
     {
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + declaration);

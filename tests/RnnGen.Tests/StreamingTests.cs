@@ -23,6 +23,10 @@ public partial class NamExampleLstm;
 [Gru(1, 32, NumLayers = 2)]
 public partial class StreamGru;
 
+// Bidirectional and batch-first through the block kernels (see TheBlockKernelComputesTheBitsOfTheStepByStepPath).
+[Gru(2, 12, Bidirectional = true, BatchFirst = true)]
+public partial class BlockBidirectionalGru;
+
 /// <summary>
 /// <see cref="LstmStream"/> and <see cref="RnnStream"/>: a signal streamed in blocks of any sizes equals one sequence
 /// Forward over the whole signal from the same initial state (bit for bit: per row, the input projection and the
@@ -162,6 +166,42 @@ public class StreamingTests
                 AssertBitwise(stream.C, expectedC, $"{what}: c");
             }
         }
+    }
+
+    /// <summary>
+    /// Batch 1 runs each layer and direction through the kernels' block kernel where they have one
+    /// (<c>IRnnKernels.TryRunRow</c>); it must give the bits of the step-by-step path, so that a batch split into
+    /// single rows, a cell and a sequence agree. Also over a bidirectional, batch-first module with tile tails.
+    /// </summary>
+    [TestCaseSource(nameof(Subjects))]
+    [TestCaseSource(nameof(BidirectionalSubjects))]
+    public void TheBlockKernelComputesTheBitsOfTheStepByStepPath(Func<Subject> create)
+    {
+        Subject s = create();
+        var random = new Random(_seed);
+        float[] signal = Numerics.Uniform(random, Steps * s.InputSize);
+        float[] h0 = Numerics.Uniform(random, s.HLength, 0.5f), c0 = Numerics.Uniform(random, s.CLength, 0.5f);
+        var (blockOutput, blockH, blockC) = s.Whole(signal, h0, c0);
+        (float[] Output, float[] HN, float[] CN) stepped;
+        try
+        {
+            __Internals.RnnDriver.BlockKernels = false;
+            stepped = s.Whole(signal, h0, c0);
+        }
+        finally
+        {
+            __Internals.RnnDriver.BlockKernels = true;
+        }
+        string what = $"seed {_seed}, {s.Name}";
+        AssertBitwise(blockOutput, stepped.Output, $"{what}: output");
+        AssertBitwise(blockH, stepped.HN, $"{what}: hN");
+        AssertBitwise(blockC, stepped.CN, $"{what}: cN");
+    }
+
+    public static IEnumerable<TestCaseData> BidirectionalSubjects()
+    {
+        yield return new TestCaseData((Func<Subject>)(() => new Subject("MixedLstm", new MixedLstm(17), 3, 2 * 17, 2 * 2 * 17, 2 * 2 * 17))).SetName("MixedLstm");
+        yield return new TestCaseData((Func<Subject>)(() => new Subject("BlockBidirectionalGru", new BlockBidirectionalGru(18), 2, 2 * 12, 2 * 12, 0))).SetName("BlockBidirectionalGru");
     }
 
     private static float[] Run(IStream stream, Subject s, float[] signal, int[] blocks)

@@ -150,7 +150,7 @@ internal static class KernelEmitter
             w.Line();
             EmitPack(w, spec, layout);
             w.Line();
-            EmitKernelsStruct(w, spec, layout);
+            EmitKernelsStruct(w, spec, plan, layout);
 
             if (spec.IsLstm)
             {
@@ -162,6 +162,7 @@ internal static class KernelEmitter
                 w.Line();
                 GruStepEmitter.Emit(w, spec, plan);
             }
+            BlockStepEmitter.EmitKernel(w, spec, plan);
             foreach (Operation op in operations)
             {
                 w.Line();
@@ -234,7 +235,7 @@ internal static class KernelEmitter
         }
     }
 
-    private static void EmitKernelsStruct(SourceWriter w, NetworkSpec spec, PackedLayout layout)
+    private static void EmitKernelsStruct(SourceWriter w, NetworkSpec spec, PathPlan plan, PackedLayout layout)
     {
         string W(string offset) => $"ref {Unsafe}.Add(ref packed, {offset})";
         void Switch(SourceWriter writer, System.Func<PackedBlock, string> call)
@@ -287,6 +288,7 @@ internal static class KernelEmitter
                 EmitBackwardMembers(w, spec, layout, Switch, W, stateStride);
             else
                 w.Line("// Inference only (Training = false): no backward members; IRnnKernels' defaults throw if anything calls them.");
+            BlockStepEmitter.EmitMember(w, spec, plan, layout);
         }
     }
 

@@ -222,6 +222,9 @@ public readonly struct GenericKernels<TStep> : IRnnKernels
         ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates) =>
         TStep.Step(_shape, _parameters, layer, direction, ref hPrev, hPrevStride, ref pre, rows, ref h, hStride, ref cPrev, cPrevStride, ref c, cStride, ref gates);
 
+    /// <summary>No block kernel: the driver steps. Declared so that the interface's default body does not box this struct.</summary>
+    public bool TryRunRow(int layer, int direction, ref float pre, nint preStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;
+
     /// <inheritdoc/>
     public void BackStep(int layer, int direction, ref float da, int rows, ref float dh) =>
         GenericProducts.BackStep(_shape, _parameters, layer, direction, ref da, rows, ref dh);

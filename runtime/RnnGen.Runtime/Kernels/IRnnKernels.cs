@@ -52,6 +52,20 @@ public interface IRnnKernels
     void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride,
         ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates);
 
+    /// <summary>
+    /// The whole recurrence of one row (batch 1) for one layer and direction in one call, where the kernels have such
+    /// a block kernel for this shape (state held in registers across steps); returns false, having done nothing,
+    /// where they do not, and the driver then calls <see cref="Step"/> per time step. Step s (0 ≤ s &lt; seqLen) reads
+    /// its pre-activations at <c>pre + s · preStepStride</c> (consumed) and writes hidden-size floats of h at
+    /// <c>h + s · hStepStride</c> (strides may be negative: the reverse direction walks backwards); step 0 reads
+    /// <paramref name="hPrev"/>, step s &gt; 0 the h written by step s − 1. An LSTM's cell state is read from and
+    /// written back to <paramref name="c"/> (<see cref="CellStride"/> floats); a GRU ignores it. Not for a projecting LSTM.
+    /// Every step must compute what <see cref="Step"/> computes for one row, bit for bit, so that results do not depend
+    /// on how a sequence is cut into calls or on which of the two runs it. A struct implementing this interface should
+    /// declare this member even to return false: the default body, called on a struct, boxes it (allocates).
+    /// </summary>
+    bool TryRunRow(int layer, int direction, ref float pre, nint preStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;
+
     /// <summary>Back through a step's product: for r &lt; rows, <c>dh[r] = da[r] · W_hh(layer, direction)</c> (overwritten).</summary>
     void BackStep(int layer, int direction, ref float da, int rows, ref float dh) => throw InferenceOnly();
 

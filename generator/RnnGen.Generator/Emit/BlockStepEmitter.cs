@@ -1,0 +1,284 @@
+using System.Linq;
+using RnnGen.Generator.Model;
+
+namespace RnnGen.Generator.Emit;
+
+/// <summary>
+/// Emits the block kernel of a gated sequence module (<c>IRnnKernels.TryRunRow</c>): one row's whole recurrence of
+/// one layer and direction in one call, for shapes whose state is at most two vectors of units (AVX-512: up to 32
+/// hidden units; AVX2: 16; 128-bit: 8). Between steps nothing happens but the store of h: h (and an LSTM's c) stay in
+/// registers, each step's products broadcast h's lanes from there by permutes (no store-to-load round trip on the
+/// chain from one step to the next), and W_hh is read from the same packed panels as the step (L1-resident).
+/// </summary>
+/// <remarks>
+/// Each step does exactly the arithmetic of the single-row step kernel (<see cref="LstmStepEmitter"/>,
+/// <see cref="GruStepEmitter"/>): the same accumulator sets, the same pairwise sums and the same activations. So a
+/// sequence gives the same bits whether it runs here or step by step, whatever blocks it is cut into, and a batch
+/// split into single rows gives the bits of the whole batch.
+/// </remarks>
+internal static class BlockStepEmitter
+{
+    private const string Unsafe = KernelEmitter.Unsafe;
+    private const string Sigmoid = "global::RnnGen.__Internals.SigmoidActivation";
+    private const string Tanh = "global::RnnGen.__Internals.TanhActivation";
+    private const string Parameters = "(ref float b, ref float pre, nint preStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c)";
+
+    /// <summary>Whether this path gets a block kernel: LSTM (without projection) and GRU sequence modules of one or two unit tiles.</summary>
+    public static bool Applies(NetworkSpec spec, PathPlan plan) =>
+        !spec.IsCell && (spec.IsLstm && !spec.Projects || spec.IsGru) && plan.UnitTiles.TileCount <= 2;
+
+    private static string Name(NetworkSpec spec) => spec.IsLstm ? "LstmRowBlock" : "GruRowBlock";
+
+    /// <summary>The <c>TryRunRow</c> member of the kernels struct: the block kernel of the layer and direction asked for.</summary>
+    public static void EmitMember(SourceWriter w, NetworkSpec spec, PathPlan plan, PackedLayout layout)
+    {
+        const string Signature = "public bool TryRunRow(int layer, int direction, ref float pre, nint preStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c)";
+        w.Line();
+        if (!Applies(spec, plan))
+        {
+            // Declared even so: the interface's default body, called on a struct, would box it (an allocation per call).
+            w.Line($"{Signature} => false;");
+            return;
+        }
+        using (w.Block(Signature))
+        {
+            w.Line("ref float packed = ref _packed.Start;");
+            using (w.Block("switch (layer * NumDirections + direction)"))
+            {
+                foreach (PackedBlock b in layout.Blocks)
+                {
+                    string weights = $"ref {Unsafe}.Add(ref packed, PackedWeightHh{b.Suffix})";
+                    // A GRU has no cell state: its b_hn goes in that argument's place.
+                    string cell = spec.IsGru ? $"ref {Unsafe}.Add(ref packed, PackedHiddenBiasN{b.Suffix})" : "ref c";
+                    w.Line($"case {b.Layer * spec.NumDirections + b.Direction}: {Name(spec)}({weights}, ref pre, preStepStride, seqLen, ref hPrev, ref h, hStepStride, {cell}); return true;");
+                }
+                w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
+            }
+        }
+    }
+
+    /// <summary>The block kernel itself, beside the step kernels of the path.</summary>
+    public static void EmitKernel(SourceWriter w, NetworkSpec spec, PathPlan plan)
+    {
+        if (!Applies(spec, plan))
+            return;
+        w.Line();
+        if (spec.IsLstm)
+            EmitLstm(w, spec, plan);
+        else
+            EmitGru(w, spec, plan);
+    }
+
+    private static string Suffix(int tile) => tile == 0 ? "" : "T";
+
+    /// <summary>Stores tile <paramref name="tile"/>'s units of h, exactly the real lanes of the last tile.</summary>
+    private static void EmitStoreH(SourceWriter w, PathPlan plan, string vector, int tile, int tiles)
+    {
+        string v = $"RnnGenV{plan.Width * 32}";
+        int tail = plan.UnitTiles.TailLanes;
+        if (tile == tiles - 1 && tail > 0)
+            KernelEmitter.EmitPartialStore(w, vector, plan.Width, "h", tile * plan.Width, tail);
+        else
+            w.Line($"{v}.StoreUnsafe({vector}, ref h{KernelEmitter.Offset(tile * plan.Width)});");
+    }
+
+    private static void EmitLstm(SourceWriter w, NetworkSpec spec, PathPlan plan)
+    {
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        int width = plan.Width, tiles = plan.UnitTiles.TileCount;
+        // The AVX-512 two-tile step deals both tiles' products to two sets (LstmStepEmitter's pair kernel); else four (two on 16-register paths).
+        int maxSets = tiles == 2 && width == 16 ? 2 : 4;
+        string[] gate = { "i", "f", "g", "o" };
+        w.Summary($"One row's LSTM recurrence over seqLen steps, {tiles} tile(s) of {width} units; h and c stay in registers across steps. " +
+            "Each step computes what the single-row step kernel computes, bit for bit. b: W_hh^T's panels; c: the running cell state (read, then written back).");
+        w.Line(KernelEmitter.AggressiveOptimization);
+        using (w.Block($"private static void {Name(spec)}{Parameters}"))
+        {
+            w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, tiles).Select(t => $"c{Suffix(t)}0 = {v}.LoadUnsafe(ref c{KernelEmitter.Offset(t * width)})")) + ";");
+            EmitLoadState(w, plan, "state", tiles);
+            w.Line("ref float a = ref hPrev;");
+            if (tiles > 1)
+                w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * HiddenSize);");
+            using (w.Block("for (int s = 0; s < seqLen; s++)"))
+            {
+                for (int t = 0; t < tiles; t++)
+                    w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, 4).Select(g =>
+                        $"{gate[g]}{Suffix(t)}0 = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset((t * 4 + g) * width)})")) + ";");
+                EmitStaggered(w, plan, tiles, spec.StateSize, maxSets, t => gate.Select(g => g + Suffix(t)).ToArray(), t =>
+                {
+                    string T = Suffix(t);
+                    w.Line($"// Tile {t}: the cell update.");
+                    w.Line($"i{T}0 = {Sigmoid}.Invoke(i{T}0);");
+                    w.Line($"f{T}0 = {Sigmoid}.Invoke(f{T}0);");
+                    w.Line($"g{T}0 = {Tanh}.Invoke(g{T}0);");
+                    w.Line($"o{T}0 = {Sigmoid}.Invoke(o{T}0);");
+                    w.Line($"c{T}0 = {v}.MultiplyAddEstimate(f{T}0, c{T}0, i{T}0 * g{T}0);");
+                    w.Line($"state{T} = o{T}0 * {Tanh}.Invoke(c{T}0);");
+                    EmitStoreH(w, plan, $"state{T}", t, tiles);
+                });
+                EmitAdvance(w);
+            }
+            for (int t = 0; t < tiles; t++)
+                w.Line($"{v}.StoreUnsafe(c{Suffix(t)}0, ref c{KernelEmitter.Offset(t * width)});");
+        }
+    }
+
+    private static void EmitGru(SourceWriter w, NetworkSpec spec, PathPlan plan)
+    {
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        int width = plan.Width, tiles = plan.UnitTiles.TileCount;
+        w.Summary($"One row's GRU recurrence over seqLen steps, {tiles} tile(s) of {width} units; h stays in registers across steps. " +
+            "Each step computes what the single-row step kernel computes, bit for bit. b: W_hh^T's panels; bhn: b_hn.");
+        w.Line(KernelEmitter.AggressiveOptimization);
+        using (w.Block($"private static void {Name(spec)}{Parameters.Replace("ref float c)", "ref float bhn)")}"))
+        {
+            for (int t = 0; t < tiles; t++)
+                w.Line($"{f} hiddenBias{Suffix(t)} = {v}.LoadUnsafe(ref bhn{KernelEmitter.Offset(t * width)});");
+            EmitLoadState(w, plan, "state", tiles);
+            w.Line("ref float a = ref hPrev;");
+            if (tiles > 1)
+                w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * HiddenSize);");
+            using (w.Block("for (int s = 0; s < seqLen; s++)"))
+            {
+                for (int t = 0; t < tiles; t++)
+                {
+                    string T = Suffix(t);
+                    w.Line($"{f} r{T}0 = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(t * 3 * width)}), z{T}0 = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset((t * 3 + 1) * width)}), n{T}0 = hiddenBias{T};");
+                }
+                EmitStaggered(w, plan, tiles, spec.HiddenSize, maxSets: 4, t => new[] { $"r{Suffix(t)}", $"z{Suffix(t)}", $"n{Suffix(t)}" }, t =>
+                {
+                    string T = Suffix(t);
+                    w.Line($"// Tile {t}: the update.");
+                    w.Line($"{f} hn{T}0 = n{T}0;");
+                    w.Line($"r{T}0 = {Sigmoid}.Invoke(r{T}0);");
+                    w.Line($"z{T}0 = {Sigmoid}.Invoke(z{T}0);");
+                    w.Line($"n{T}0 = {Tanh}.Invoke({v}.MultiplyAddEstimate(r{T}0, hn{T}0, {v}.LoadUnsafe(ref pre{KernelEmitter.Offset((t * 3 + 2) * width)})));");
+                    w.Line($"state{T} = {v}.MultiplyAddEstimate(z{T}0, state{T}, ({f}.One - z{T}0) * n{T}0);");
+                    EmitStoreH(w, plan, $"state{T}", t, tiles);
+                });
+                EmitAdvance(w);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One step's products and updates, staggered over the two tiles so that the step's dependency chains overlap: both
+    /// tiles' products over tile 0's inputs (h's first vector), then tile 0's over tile 1's inputs, tile 0's update, tile 1's
+    /// products over tile 1's inputs, tile 1's update. Tile 0's new h is ready while tile 1 still computes, and the next
+    /// step's products over it run in that time (measured on Zen 5: Lstm(1→24), Lstm(1→32) ~10% faster per sample). Each
+    /// accumulator still sums its inputs in increasing order, so the numbers are those of the unstaggered step.
+    /// </summary>
+    private static void EmitStaggered(SourceWriter w, PathPlan plan, int tiles, int inputs, int maxSets, System.Func<int, string[]> gatesOf, System.Action<int> update)
+    {
+        int width = plan.Width;
+        int sets = System.Math.Max(1, System.Math.Min(System.Math.Min(width == 16 ? 4 : 2, maxSets), inputs));
+        string Panel(int t) => t == 0 ? "b" : "b1";
+        // Staggering keeps both tiles' accumulators live at once: only where they take at most half the register file
+        // (the AVX-512 LSTM: 2 tiles x 4 gates x 2 sets of 32 zmm). Elsewhere each tile's products run whole, one tile
+        // after the other (their sets not live together), then the updates.
+        int registers = width == 16 ? 32 : 16;
+        if (tiles == 1 || tiles * gatesOf(0).Length * sets > registers / 2)
+        {
+            for (int t = 0; t < tiles; t++)
+            {
+                w.Line($"// Tile {t}'s products.");
+                using (w.Block(""))
+                {
+                    DeclareSets(w, plan, gatesOf(t), sets);
+                    EmitRegisterProducts(w, plan, "state", gatesOf(t), Panel(t), sets, 0, inputs, fromMemory: t > 0);
+                    SumSets(w, gatesOf(t), sets);
+                }
+            }
+            for (int t = 0; t < tiles; t++)
+                update(t);
+            return;
+        }
+        for (int t = 0; t < tiles; t++)
+            DeclareSets(w, plan, gatesOf(t), sets);
+        w.Line("// Both tiles' products over tile 0's inputs.");
+        EmitProducts(w, plan, "state", new[] { (gatesOf(0), Panel(0)), (gatesOf(1), Panel(1)) }, sets, 0, width, fromMemory: false);
+        w.Line("// Tile 0's products over tile 1's inputs (from the previous h row: see EmitProducts).");
+        EmitRegisterProducts(w, plan, "state", gatesOf(0), Panel(0), sets, width, inputs, fromMemory: true);
+        SumSets(w, gatesOf(0), sets);
+        update(0);
+        w.Line("// Tile 1's products over tile 1's inputs.");
+        EmitRegisterProducts(w, plan, "state", gatesOf(1), Panel(1), sets, width, inputs, fromMemory: true);
+        SumSets(w, gatesOf(1), sets);
+        update(1);
+    }
+
+    /// <summary>
+    /// The initial state h into registers, one vector per tile (<paramref name="name"/>, <paramref name="name"/>T): the
+    /// caller's row, whose tail is loaded exactly, never past the row's end. Later steps keep the h they computed there;
+    /// its padded lanes hold whatever the padding computes, which no product reads (they broadcast real lanes only).
+    /// </summary>
+    private static void EmitLoadState(SourceWriter w, PathPlan plan, string name, int tiles)
+    {
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        int tail = plan.UnitTiles.TailLanes, bits = plan.Width * 32;
+        for (int t = 0; t < tiles; t++)
+            w.Line(t == tiles - 1 && tail > 0
+                ? $"{f} {name}{Suffix(t)} = global::RnnGen.__Internals.PartialVector.Load{bits}(ref {Unsafe}.Add(ref hPrev, {t * plan.Width}), {tail});"
+                : $"{f} {name}{Suffix(t)} = {v}.LoadUnsafe(ref hPrev{KernelEmitter.Offset(t * plan.Width)});");
+    }
+
+    /// <summary>
+    /// Products of one step over inputs [<paramref name="from"/>, <paramref name="to"/>), acc[g] += h[k] · B[k][g], with h in
+    /// registers: input k is lane k mod width of the state vector of tile k / width, broadcast by a lane permute (no
+    /// store-to-load round trip between steps). Input k goes to set k mod sets, each set in increasing k, then the sets
+    /// are summed pairwise (<see cref="SumSets"/>): exactly how <see cref="UnitStepEmitter.EmitSingleRowProducts"/> deals
+    /// them, so the sums are the step kernel's bit for bit. Fully unrolled (at most 32 inputs), weights at constant offsets
+    /// in <paramref name="panel"/> (the tile's gates side by side, one row of them per input).
+    /// </summary>
+    private static void EmitRegisterProducts(SourceWriter w, PathPlan plan, string state, string[] gates, string panel, int sets, int from, int to, bool fromMemory = false)
+        => EmitProducts(w, plan, state, new[] { (gates, panel) }, sets, from, to, fromMemory);
+
+    /// <summary>
+    /// As <see cref="EmitRegisterProducts"/> for several gate groups at once (each input broadcast once, used by every
+    /// group), or with the inputs broadcast from the previous step's h row <c>a</c> in memory (<paramref name="fromMemory"/>).
+    /// A second pass over the same lanes must read memory: the JIT would otherwise keep the first pass's broadcasts (the
+    /// same expressions) live for it, and spill them.
+    /// </summary>
+    private static void EmitProducts(SourceWriter w, PathPlan plan, string state, (string[] Gates, string Panel)[] groups, int sets, int from, int to, bool fromMemory)
+    {
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        int width = plan.Width;
+        for (int k = from; k < to; k++)
+        {
+            string x = $"{groups[0].Gates[0]}X{k}";
+            w.Line(fromMemory
+                ? $"{f} {x} = {v}.Create({Unsafe}.Add(ref a, {k}));"
+                : $"{f} {x} = {v}.Shuffle({state}{Suffix(k / width)}, {v}.Create({k % width}));");
+            foreach (var (gates, panel) in groups)
+                for (int gate = 0; gate < gates.Length; gate++)
+                    w.Line($"{Acc(gates, gate, k % sets)} = {v}.MultiplyAddEstimate({x}, {v}.LoadUnsafe(ref {panel}{KernelEmitter.Offset((k * gates.Length + gate) * width)}), {Acc(gates, gate, k % sets)});");
+        }
+    }
+
+    private static string Acc(string[] gates, int gate, int set) => set == 0 ? $"{gates[gate]}0" : $"{gates[gate]}S{set}";
+
+    /// <summary>The accumulator sets beyond the first (which starts from the pre-activations), at zero.</summary>
+    private static void DeclareSets(SourceWriter w, PathPlan plan, string[] gates, int sets)
+    {
+        string f = $"RnnGenF{plan.Width * 32}";
+        if (sets > 1)
+            w.Line($"{f} " + string.Join(", ", Enumerable.Range(1, sets - 1).SelectMany(set => Enumerable.Range(0, gates.Length).Select(gate => $"{Acc(gates, gate, set)} = {f}.Zero"))) + ";");
+    }
+
+    /// <summary>The sets summed pairwise into the first, as the step kernel sums them.</summary>
+    private static void SumSets(SourceWriter w, string[] gates, int sets)
+    {
+        for (int step = 1; step < sets; step *= 2)
+            for (int set = 0; set + step < sets; set += 2 * step)
+                for (int gate = 0; gate < gates.Length; gate++)
+                    w.Line($"{Acc(gates, gate, set)} += {Acc(gates, gate, set + step)};");
+    }
+
+    /// <summary>The next step reads the h row this step wrote (where it reads h from memory), its own pre-activations and output row.</summary>
+    private static void EmitAdvance(SourceWriter w)
+    {
+        w.Line("a = ref h;");
+        w.Line($"h = ref {Unsafe}.Add(ref h, hStepStride);");
+        w.Line($"pre = ref {Unsafe}.Add(ref pre, preStepStride);");
+    }
+}
