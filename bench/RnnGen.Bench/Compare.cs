@@ -40,7 +40,7 @@ internal static class Compare
         var config = DefaultConfig.Instance.AddJob(job).AddDiagnoser(MemoryDiagnoser.Default).WithOptions(ConfigOptions.DisableLogFile);
         Summary[] summaries = BenchmarkRunner.Run(new[] { typeof(StreamingLstm), typeof(StreamingCell), typeof(StreamBlock), typeof(SequenceForward), typeof(ParallelForward), typeof(SequenceTraining) }, config);
 
-        var rows = new List<(string Case, double Flops, Dictionary<string, double> Median, double Allocated)>();
+        var rows = new List<(string Case, double Flops, int Threads, Dictionary<string, double> Median, double Allocated)>();
         foreach (Summary summary in summaries)
         {
             foreach (var group in summary.Reports.GroupBy(r => r.BenchmarkCase.Parameters.DisplayInfo))
@@ -55,16 +55,16 @@ internal static class Compare
                     if (report.ResultStatistics is not null)
                         medians[report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\'')] = report.ResultStatistics.Median;
                 }
-                rows.Add((instance.CaseName, instance.Flops, medians, AllocatedPerCall(instance)));
+                rows.Add((instance.CaseName, instance.Flops, instance is SequenceForwardBase s ? s.ThreadCount : 1, medians, AllocatedPerCall(instance)));
             }
         }
 
         var table = new StringBuilder();
-        table.AppendLine($"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformationText()}; FP32 FMA peak measured here: {peak:F0} GFLOP/s per core. All peers single-threaded.");
+        table.AppendLine($"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformationText()}; FP32 FMA peak measured here: {peak:F0} GFLOP/s per core. All peers single-threaded, except in the \", N threads\" rows: every peer at N threads there, and % of peak against N cores.");
         table.AppendLine();
         table.AppendLine("| case | RnnGen | generic fallback | PyTorch 2.10 | ONNX Runtime 1.31 | × generic | × PyTorch | × ORT | RnnGen GFLOP/s | % of peak | RnnGen bytes/call |");
         table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var (name, flops, median, allocated) in rows)
+        foreach (var (name, flops, threads, median, allocated) in rows)
         {
             median.TryGetValue("RnnGen", out double ours);
             string Time(string peer) => median.TryGetValue(peer, out double t) ? Format(t) : "—";
@@ -73,7 +73,7 @@ internal static class Compare
             table.AppendLine(string.Join(" | ",
                 "| " + name, Time("RnnGen"), Time(s_peers[0]), Time(s_peers[1]), Time(s_peers[2]),
                 Ratio(s_peers[0]), Ratio(s_peers[1]), Ratio(s_peers[2]),
-                gflops.ToString("F1", CultureInfo.InvariantCulture), (100 * gflops / peak).ToString("F0", CultureInfo.InvariantCulture) + "%",
+                gflops.ToString("F1", CultureInfo.InvariantCulture), (100 * gflops / (peak * threads)).ToString("F0", CultureInfo.InvariantCulture) + "%",
                 double.IsNaN(allocated) ? "?" : allocated.ToString("F0", CultureInfo.InvariantCulture)) + " |");
         }
         table.AppendLine();
