@@ -12,7 +12,8 @@ namespace RnnGen;
 /// With <see cref="MaxDegreeOfParallelism"/> above 1, a module's inference <c>Forward</c> (sequence or cell) splits
 /// its batch rows over up to that many threads: the caller and .NET thread-pool threads. Each part runs the same
 /// generated kernels on its rows in the same order, so the results are bit-for-bit those of one thread. Batches of up
-/// to <see cref="RowAlignment"/> rows never split, nor do training calls (their weight gradients sum over the rows). The caller works on the parts
+/// to <see cref="RowAlignment"/> rows never split (a batch splits into parts of whole multiples of it, so below twice it there
+/// is nothing to split), nor do training calls (their weight gradients sum over the rows). The caller works on the parts
 /// itself and only waits for parts another thread has started, so calls from many threads at once, or from the
 /// thread pool, cannot starve it. Nothing is allocated per call once a module has made its first split.
 /// </remarks>
@@ -40,7 +41,7 @@ public static class Parallelism
     /// rows (4 on AVX-512, 2 on AVX2 and 128-bit vectors, 1 in the generic kernels), so each row is computed by the
     /// same kernel, in the same order, as in a call on one thread.
     /// </summary>
-    public const int RowAlignment = 4;
+    public static int RowAlignment => 4;
 
     /// <summary>The threads a call over <paramref name="batch"/> rows uses: 1 unless the batch has more than one aligned part.</summary>
     internal static int WorkersFor(int batch)
@@ -48,8 +49,9 @@ public static class Parallelism
         int max = MaxDegreeOfParallelism;
         if (max <= 1)
             return 1;
-        int parts = (batch + RowAlignment - 1) / RowAlignment;
-        return Math.Min(max, parts);
+        // Parts start on multiples of RowAlignment: fewer than two whole blocks leave nothing to split.
+        int parts = batch / RowAlignment;
+        return Math.Max(1, Math.Min(max, parts));
     }
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of [0, total): starts on multiples of <paramref name="alignment"/>, the last part takes the rest.</summary>

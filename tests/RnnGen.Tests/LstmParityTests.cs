@@ -417,8 +417,7 @@ public class LstmParityTests
             gru.Forward(sample, 1, g, g);
             projected.Forward(px, 3, 2, pOutput, pH, pC, pH, pC);
         }
-        for (int i = 0; i < 200; i++)
-            Calls();
+        Numerics.WarmUp(Calls);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 100; i++)
             Calls();

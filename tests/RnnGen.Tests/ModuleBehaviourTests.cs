@@ -162,8 +162,7 @@ public class ModuleBehaviourTests
             cell.Forward(cx, 5, ch, ch);
             cell.Forward(cx, 5, default, ch);
         }
-        for (int i = 0; i < 200; i++) // warm-up: workspace growth, packing, tiered JIT
-            Calls();
+        Numerics.WarmUp(Calls); // workspace growth, packing, tiered JIT
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 100; i++)
             Calls();

@@ -361,8 +361,7 @@ public class NamTests
         Assert.That(amp.Stream.H.ToArray(), Is.EqualTo(h));
 
         float[] x = GuitarLike(new Random(_seed), 64);
-        for (int i = 0; i < 200; i++)
-            amp.Process(x, output);
+        Numerics.WarmUp(() => amp.Process(x, output));
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 100; i++)
         {

@@ -128,8 +128,7 @@ public class ParallelTests
         var hN = new float[SharedLstm.NumLayers * batch * SharedLstm.HiddenSize];
         var cN = new float[hN.Length];
         Parallelism.MaxDegreeOfParallelism = 2;
-        for (int i = 0; i < 20; i++)
-            lstm.Forward(x, seqLen, batch, output, hN, cN);
+        Numerics.WarmUp(() => lstm.Forward(x, seqLen, batch, output, hN, cN));
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 100; i++)
             lstm.Forward(x, seqLen, batch, output, hN, cN);
@@ -177,6 +176,29 @@ public class ParallelTests
             }
         });
         Assert.That(mismatches, Is.Zero);
+    }
+
+    /// <summary>
+    /// One module, calls whose part counts differ back to back (batch 8, 32, 13; 2 to 4 threads): a thread-pool helper
+    /// left over from one call must never run a part of the next. Every result equals the one-thread result.
+    /// </summary>
+    [Test]
+    public void CallsWithDifferentPartCountsBackToBackStayExact()
+    {
+        var config = new RnnConfig(false, SharedLstm.InputSize, SharedLstm.HiddenSize, SharedLstm.NumLayers, IsLstm: true);
+        var lstm = new SharedLstm(3);
+        int[] batches = { 8, 32, 13 };
+        var inputs = batches.Select((b, i) => Numerics.Uniform(new Random(40 + i), 5 * b * SharedLstm.InputSize)).ToArray();
+        var expected = batches.Select((b, i) => Run(lstm, config, inputs[i], 5, b, null, null).Output).ToArray();
+        int mismatches = 0;
+        for (int call = 0; call < 600; call++)
+        {
+            int which = call % batches.Length;
+            Parallelism.MaxDegreeOfParallelism = 2 + call % 3;
+            if (!Run(lstm, config, inputs[which], 5, batches[which], null, null).Output.AsSpan().SequenceEqual(expected[which]))
+                mismatches++;
+        }
+        Assert.That(mismatches, Is.Zero, "of 600 calls");
     }
 
     [Test]

@@ -369,8 +369,7 @@ public class StreamingTests
             lstm.Reset();
             gru.Reset();
         }
-        for (int i = 0; i < 100; i++) // warm-up: workspace growth, packing, tiered JIT
-            Calls();
+        Numerics.WarmUp(Calls); // workspace growth, packing, tiered JIT
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 50; i++)
             Calls();

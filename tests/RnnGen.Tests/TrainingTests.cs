@@ -212,8 +212,7 @@ public class TrainingTests
             TrainingFunctions.ClipGradNorm(clip, 1f);
             optimizer.Step();
         }
-        for (int i = 0; i < 200; i++)
-            Step();
+        Numerics.WarmUp(Step);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 50; i++)
             Step();

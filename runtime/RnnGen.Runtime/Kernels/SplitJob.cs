@@ -1,3 +1,5 @@
+using System;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 
 namespace RnnGen.__Internals;
@@ -11,32 +13,47 @@ namespace RnnGen.__Internals;
 /// </summary>
 internal abstract class SplitJob : IThreadPoolWorkItem
 {
-    private int _helpers;
     private int _count;
 
-    // (phase number << 32) | next unclaimed part; parts done in the current phase.
+    // (phase number << 32) | next unclaimed part; parts done (run or failed) in the current phase; the first failure.
     private long _claims;
     private int _done;
     private int _phase;
+    private Exception? _failure;
 
     /// <summary>Runs part <paramref name="index"/> of the current phase.</summary>
     protected abstract void RunPart(int index);
 
-    /// <summary>Runs parts 0 … <paramref name="count"/> - 1 on up to <paramref name="threads"/> threads, this one included, and returns when all are done.</summary>
+    /// <summary>
+    /// Runs parts 0 … <paramref name="count"/> - 1 on up to <paramref name="threads"/> threads, this one included, and
+    /// returns when all are done (rethrowing the first exception a part threw, after every part has finished).
+    /// </summary>
     protected void RunPhase(int count, int threads)
     {
+        int phase = ++_phase;
+        // Close the claim word before the phase's fields change: a helper still holding the previous word fails its
+        // compare-exchange, and one that reads this word finds no part left.
+        Interlocked.Exchange(ref _claims, ((long)phase << 32) | int.MaxValue);
         _count = count;
         _done = 0;
-        int phase = ++_phase;
-        Volatile.Write(ref _claims, (long)phase << 32); // publishes the phase's fields, set before this call, to the helpers
-        _helpers = System.Math.Min(threads, count) - 1;
-        for (int i = 0; i < _helpers; i++)
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        _failure = null;
+        Volatile.Write(ref _claims, (long)phase << 32); // opens the phase: publishes the fields above to the helpers
+        try
+        {
+            for (int i = 1; i < Math.Min(threads, count); i++)
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+        catch (OutOfMemoryException)
+        {
+            // Fewer helpers: this thread runs the parts nobody claims.
+        }
         Work(phase);
         // Every part is claimed now; wait for those other threads are still running.
         var spin = new SpinWait();
         while (Volatile.Read(ref _done) < count)
             spin.SpinOnce(sleep1Threshold: -1);
+        if (_failure is { } failure)
+            ExceptionDispatchInfo.Throw(failure);
     }
 
     /// <summary>A thread-pool thread joins the phase that is current when it starts (if any part is left).</summary>
@@ -52,8 +69,19 @@ internal abstract class SplitJob : IThreadPoolWorkItem
                 return;
             if (Interlocked.CompareExchange(ref _claims, claims + 1, claims) != claims)
                 continue;
-            RunPart(next);
-            Interlocked.Increment(ref _done);
+            try
+            {
+                RunPart(next);
+            }
+            catch (Exception e)
+            {
+                // Kept for the caller, which rethrows it once every part has finished (nothing escapes a pool thread).
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
+            finally
+            {
+                Interlocked.Increment(ref _done);
+            }
         }
     }
 }

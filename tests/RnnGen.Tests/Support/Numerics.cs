@@ -11,6 +11,18 @@ internal static class Numerics
     /// <summary>A fresh seed per run (printed by the caller), so every run draws new cases.</summary>
     public static int FreshSeed() => Random.Shared.Next();
 
+    /// <summary>
+    /// Runs <paramref name="calls"/> until the process is in steady state before allocations are counted: at least 200
+    /// times and at least one second, so that workspaces have grown and the tiered JIT has finished promoting the hot
+    /// methods (its call counting starts ~100 ms after the last new method, then compiles in the background).
+    /// </summary>
+    public static void WarmUp(Action calls)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 200 || clock.ElapsedMilliseconds < 1000; i++)
+            calls();
+    }
+
     public static float[] Uniform(Random random, int length, float bound = 1f)
     {
         var values = new float[length];
