@@ -103,7 +103,11 @@ public sealed class RnnWorkspace
 
         /// <summary>Releases the module for the next call.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Dispose() => Volatile.Write(ref _workspace._inUse, 0);
+        public void Dispose()
+        {
+            if (_workspace is not null) // default(InUseScope) holds nothing
+                Volatile.Write(ref _workspace._inUse, 0);
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
