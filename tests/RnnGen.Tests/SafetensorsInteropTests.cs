@@ -92,29 +92,6 @@ public class SafetensorsInteropTests
         Numerics.AssertClose(hN, expectedHn, $"seed {seed}: hN");
     }
 
-    /// <summary>A model with <c>self.lstm</c> and <c>self.head</c>, as a PyTorch user writes it.</summary>
-    private sealed class LstmWithHead : nn.Module<Tensor, Tensor>
-    {
-#pragma warning disable IDE0044 // TorchSharp registers fields by name: these names are the state_dict prefixes.
-        private TorchSharp.Modules.LSTM lstm;
-        private TorchSharp.Modules.Linear head;
-#pragma warning restore IDE0044
-
-        public LstmWithHead(int input, int hidden, int layers) : base(nameof(LstmWithHead))
-        {
-            lstm = nn.LSTM(input, hidden, layers);
-            head = nn.Linear(hidden, 1);
-            RegisterComponents();
-        }
-
-        /// <summary>head(output[-1]): the prediction from the last step, (batch, 1).</summary>
-        public override Tensor forward(Tensor x)
-        {
-            var (output, _, _) = lstm.forward(x);
-            return head.forward(output[-1]);
-        }
-    }
-
     private static float[] RnnGenModelForward(Dynamic.Lstm lstm, Dynamic.Linear head, float[] x, int seqLen, int batch)
     {
         var (output, _, _) = lstm.Forward(x, seqLen, batch);

@@ -173,26 +173,6 @@ public class WeightsBakingTests
         }
     }
 
-    /// <summary>A model with <c>self.lstm</c> and <c>self.head</c>, as a PyTorch user writes it.</summary>
-    private sealed class LstmWithHead : nn.Module<torch.Tensor, torch.Tensor>
-    {
-#pragma warning disable IDE0044 // TorchSharp registers fields by name: these names are the state_dict prefixes.
-        private TorchSharp.Modules.LSTM lstm;
-        private TorchSharp.Modules.Linear head;
-#pragma warning restore IDE0044
-
-        public LstmWithHead(int input, int hidden, int layers) : base(nameof(LstmWithHead))
-        {
-            lstm = nn.LSTM(input, hidden, layers);
-            head = nn.Linear(hidden, 1);
-            RegisterComponents();
-        }
-
-        public TorchSharp.Modules.LSTM Lstm => lstm;
-
-        public override torch.Tensor forward(torch.Tensor x) => head.forward(lstm.forward(x).Item1[-1]);
-    }
-
     [Test]
     public void ModuleBakedFromAPyTorchModelSavedByPyBridgeGivesPyTorchsOutput()
     {
