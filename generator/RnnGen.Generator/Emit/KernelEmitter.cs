@@ -23,76 +23,44 @@ internal static class KernelEmitter
         "using RnnGenF128 = global::System.Runtime.Intrinsics.Vector128<float>;",
         "using RnnGenF256 = global::System.Runtime.Intrinsics.Vector256<float>;",
         "using RnnGenF512 = global::System.Runtime.Intrinsics.Vector512<float>;",
+        "using RnnGenProducts = global::RnnGen.__Internals.VectorProducts;",
+        "using RnnGenWidth128 = global::RnnGen.__Internals.Width128;",
+        "using RnnGenWidth256 = global::RnnGen.__Internals.Width256;",
+        "using RnnGenWidth512 = global::RnnGen.__Internals.Width512;",
     };
 
     internal const string Unsafe = "RnnGenUnsafe";
     internal const string AggressiveOptimization = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
     /// <summary>The signature every dispatcher shares (unused operands are passed as the caller sees fit).</summary>
-    private const string DispatcherParameters = "(ref float a, nint aStride, int rows, ref float b, ref float c0, nint c0Stride, ref float c, nint cStride, int count)";
+    private const string DispatcherParameters = "(ref float a, nint aStride, int rows, ref float b, ref float c0, nint c0Stride, ref float c, nint cStride)";
 
     /// <summary>The signature every register-tile kernel shares.</summary>
-    private const string KernelParameters = "(ref float a, nint aStride, ref float b, ref float c0, nint c0Stride, ref float c, nint cStride, int count)";
+    private const string KernelParameters = "(ref float a, nint aStride, ref float b, ref float c0, nint c0Stride, ref float c, nint cStride)";
 
     /// <summary>
-    /// One product C[rows × columns] = (C0 or 0) + Σ_k A[row, k] · B[k, columns], then an optional activation.
-    /// A is read one scalar at a time (broadcast); <see cref="AStep"/> is the distance between A[row, k] and
-    /// A[row, k + 1]. B is read a tile of vectors at a time: as column panels packed per tile
-    /// (<see cref="PanelRows"/> = K), or as padded rows <see cref="BRowStride"/> floats apart.
-    /// The reduction is the constant <see cref="Reduction"/>, or the run-time <c>count</c> when it is null.
+    /// One product C[rows × columns] = (C0 or 0) + Σ_{k &lt; K} A[row, k] · B[k, columns], then an optional activation:
+    /// A is read one scalar at a time (broadcast), B as column panels packed per tile (K rows each). The emitted
+    /// products are the steps whose tail is written exactly; the others are the runtime's <c>VectorProducts</c>.
     /// </summary>
-    private sealed record Operation(string Name, string Summary, TilePlan Tiles, bool Exact, int? Reduction, int AStep,
-        int? PanelRows, int BRowStride, bool Load, bool Activation)
+    private sealed record Operation(string Name, string Summary, TilePlan Tiles, bool Exact, int K, bool Load, bool Activation)
     {
-        /// <summary>
-        /// A forward product over B packed as column panels of <paramref name="k"/> rows per tile, reducing over k consecutive
-        /// values of each A row; C starts from C0 when <paramref name="load"/> (the bias, or the input projection).
-        /// </summary>
         public static Operation Panels(string name, string summary, TilePlan tiles, int k, bool exact, bool load, bool activation = false) =>
-            new(name, summary, tiles, exact, Reduction: k, AStep: 1, PanelRows: k, BRowStride: 0, load, activation);
-
-        /// <summary>
-        /// A backward product over B as rows padded to <paramref name="bRowStride"/> floats, reducing over
-        /// <paramref name="reduction"/> values (null: the run-time count) <paramref name="aStep"/> floats apart.
-        /// </summary>
-        public static Operation Rows(string name, string summary, TilePlan tiles, int? reduction, int aStep, int bRowStride, bool load) =>
-            new(name, summary, tiles, Exact: false, reduction, aStep, PanelRows: null, bRowStride, load, Activation: false);
+            new(name, summary, tiles, exact, k, load, activation);
     }
 
     public static void EmitPath(SourceWriter w, NetworkSpec spec, PathPlan plan)
     {
         PackedLayout layout = PackedLayout.For(spec, plan);
-        TilePlan unitTiles = plan.UnitTiles, gateTiles = plan.GateTiles, stateTiles = plan.ProductTiles(spec.StateSize);
+        TilePlan unitTiles = plan.UnitTiles;
         int hp = plan.PaddedHidden, sp = plan.PaddedState, ps = plan.PreStride;
-        // Backward products reduce over the gates: the real units suffice for one gate; a gated layout has padding inside.
-        int gateReduction = plan.Gates == 1 ? spec.HiddenSize : ps;
         string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.__Internals.TanhActivation" : "global::RnnGen.__Internals.ReluActivation";
+        // The input projection and the backward products are the runtime's VectorProducts; what is emitted is the steps.
         var operations = new List<Operation>();
-        foreach (PackedBlock b in layout.Blocks.GroupBy(b => b.InputColumns).Select(g => g.First()))
-        {
-            int k = b.InputColumns;
-            TilePlan inputTiles = plan.ProductTiles(k);
-            operations.Add(Operation.Panels($"ProjectK{k}", $"pre = x · W_ih^T + bias over {k} inputs (column panels).", gateTiles, k, exact: false, load: true));
-            if (!spec.Training)
-                continue;
-            operations.Add(Operation.Rows($"BackProjectK{k}", $"dx += da · W_ih, {k} inputs wide (padded rows).", inputTiles, gateReduction, aStep: 1, b.PaddedInput, load: true));
-            operations.Add(Operation.Rows($"WeightGradK{k}", $"dW_ih[q] += Σ_r da[r, q] · x[r], {k} inputs wide.", inputTiles, reduction: null, aStep: ps, b.PaddedInput, load: true));
-        }
         if (plan.Gates == 1)
             operations.Add(Operation.Panels("StepTiles", "h = act(pre + hPrev · W_hh^T), written exactly HiddenSize wide (column panels).", unitTiles, spec.HiddenSize, exact: true, load: true, activation: true));
-        if (spec.Training)
-        {
-            operations.Add(Operation.Rows("BackStepTiles", "dh = da · W_hh (padded rows).", stateTiles, gateReduction, aStep: 1, bRowStride: sp, load: false));
-            operations.Add(Operation.Rows("WeightGradState", "dW_hh[q] += Σ_r da[r, q] · hPrev[r].", stateTiles, reduction: null, aStep: ps, bRowStride: sp, load: true));
-        }
         if (spec.Projects)
             operations.Add(Operation.Panels("ProjectOutputTiles", $"h = m · W_hr^T, written exactly {spec.StateSize} wide (column panels).", plan.ProjectionTiles, spec.HiddenSize, exact: true, load: false));
-        if (spec.Projects && spec.Training)
-        {
-            TilePlan cellTiles = plan.ProductTiles(spec.HiddenSize);
-            operations.Add(Operation.Rows("BackProjectOutputTiles", "dm = dh · W_hr (padded rows).", cellTiles, spec.StateSize, aStep: 1, bRowStride: hp, load: false));
-            operations.Add(Operation.Rows("ProjectionWeightGradTiles", "dW_hr[q] += Σ_r dh[r, q] · m[r].", cellTiles, reduction: null, aStep: sp, bRowStride: hp, load: true));
-        }
 
         w.Summary($"The {plan.Name} path: {plan.Width} floats per {plan.Vector}, blocks of {plan.RowBlock} rows.");
         using (w.Block($"private static class {plan.Name}Path"))
@@ -269,63 +237,61 @@ internal static class KernelEmitter
             int kp1 = layout.Blocks.Count > spec.NumDirections ? layout.Blocks[spec.NumDirections].PaddedInput : kp0;
             w.Line(kp0 == kp1 ? $"public int InputStride(int layer) => {kp0};" : $"public int InputStride(int layer) => layer == 0 ? {kp0} : {kp1};");
             w.Line();
+            string products = $"RnnGenProducts.{{0}}<RnnGenWidth{plan.Width * 32}, RnnGenF{plan.Width * 32}>";
+            string panels = string.Format(products, "Panels"), rowProducts = string.Format(products, "Rows");
             using (w.Block("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre)"))
-                Switch(w, b => $"ProjectK{b.InputColumns}(ref x, xStride, rows, {W($"PackedWeightIh{b.Suffix}")}, {W($"PackedBias{b.Suffix}")}, 0, ref pre, GateRow, 0);");
+                Switch(w, b => $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow);");
             w.Line();
             using (w.Block("public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)"))
                 Switch(w, b => spec.IsLstm
                     ? $"LstmStepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, ref cPrev, cPrevStride, ref h, hStride, ref c, cStride, ref gates);"
                     : spec.IsGru
                     ? $"GruStepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, {W($"PackedHiddenBiasN{b.Suffix}")}, ref h, hStride, ref gates);"
-                    : $"StepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, GateRow, ref h, hStride, 0);");
+                    : $"StepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, GateRow, ref h, hStride);");
             if (spec.Projects)
             {
                 w.Line();
                 using (w.Block("public void ProjectOutput(int layer, int direction, ref float m, int rows, ref float h, nint hStride)"))
-                    Switch(w, b => $"ProjectOutputTiles(ref m, PaddedHidden, rows, {W($"PackedWeightHr{b.Suffix}")}, ref h, 0, ref h, hStride, 0);");
+                    Switch(w, b => $"ProjectOutputTiles(ref m, PaddedHidden, rows, {W($"PackedWeightHr{b.Suffix}")}, ref h, 0, ref h, hStride);");
             }
             if (spec.Training)
-                EmitBackwardMembers(w, spec, layout, Switch, W, stateStride);
+                EmitBackwardMembers(w, spec, plan, layout, Switch, W, stateStride, rowProducts);
             else
                 w.Line("// Inference only (Training = false): no backward members; IRnnKernels' defaults throw if anything calls them.");
             BlockStepEmitter.EmitMember(w, spec, plan, layout);
         }
     }
 
-    /// <summary>The kernel struct's backward members (a training module's only), with the struct's block switch and packed-weight reference.</summary>
-    private static void EmitBackwardMembers(SourceWriter w, NetworkSpec spec, PackedLayout layout,
-        System.Action<SourceWriter, System.Func<PackedBlock, string>> onBlock, System.Func<string, string> at, string stateStride)
+    /// <summary>
+    /// The kernel struct's backward members (a training module's only): each one of the runtime's row products, with this
+    /// shape's strides and counts. They reduce over the gates: the real units suffice for one gate; a gated layout has padding inside.
+    /// </summary>
+    private static void EmitBackwardMembers(SourceWriter w, NetworkSpec spec, PathPlan plan, PackedLayout layout,
+        System.Action<SourceWriter, System.Func<PackedBlock, string>> onBlock, System.Func<string, string> at, string stateStride, string rows)
     {
+        string gateReduction = plan.Gates == 1 ? "HiddenSize" : "GateRow";
         w.Line();
         using (w.Block("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)"))
-            onBlock(w, b => $"BackStepTiles(ref da, GateRow, rows, {at($"PackedWeightHhRows{b.Suffix}")}, ref dh, {stateStride}, ref dh, {stateStride}, 0);");
+            onBlock(w, b => $"{rows}(ref da, GateRow, 1, rows, {gateReduction}, {at($"PackedWeightHhRows{b.Suffix}")}, {stateStride}, {stateStride}, ref dh, {stateStride}, accumulate: false);");
         w.Line();
         using (w.Block("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)"))
-            onBlock(w, b => $"BackProjectK{b.InputColumns}(ref da, GateRow, rows, {at($"PackedWeightIhRows{b.Suffix}")}, ref dx, {b.PaddedInput}, ref dx, {b.PaddedInput}, 0);");
+            onBlock(w, b => $"{rows}(ref da, GateRow, 1, rows, {gateReduction}, {at($"PackedWeightIhRows{b.Suffix}")}, {b.PaddedInput}, {b.PaddedInput}, ref dx, {b.PaddedInput}, accumulate: true);");
         w.Line();
-        using (w.Block("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)"))
-        {
-            using (w.Block("if (recurrent)"))
-            {
-                w.Line($"WeightGradState(ref da, 1, GateRow, ref x, ref dw, {stateStride}, ref dw, {stateStride}, rows);");
-                w.Line("return;");
-            }
-            using (w.Block("switch (layer)"))
-            {
-                foreach (PackedBlock b in layout.Blocks.Where(b => b.Direction == 0))
-                    w.Line($"case {b.Layer}: WeightGradK{b.InputColumns}(ref da, 1, GateRow, ref x, ref dw, {b.PaddedInput}, ref dw, {b.PaddedInput}, rows); return;");
-                w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
-            }
-        }
+        w.Line("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)");
+        w.Line("{");
+        w.Line($"    int width = recurrent ? {stateStride} : InputStride(layer);");
+        w.Line($"    {rows}(ref da, 1, GateRow, GateRow, rows, ref x, width, width, ref dw, width, accumulate: true);");
+        w.Line("}");
         if (spec.Projects)
         {
             w.Line();
             using (w.Block("public void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm)"))
-                onBlock(w, b => $"BackProjectOutputTiles(ref dh, PaddedState, rows, {at($"PackedWeightHrRows{b.Suffix}")}, ref dm, PaddedHidden, ref dm, PaddedHidden, 0);");
+                onBlock(w, b => $"{rows}(ref dh, PaddedState, 1, rows, ProjSize, {at($"PackedWeightHrRows{b.Suffix}")}, PaddedHidden, PaddedHidden, ref dm, PaddedHidden, accumulate: false);");
             w.Line();
             w.Line("public void ProjectionWeightGrad(ref float dh, ref float m, int rows, ref float dw) =>");
-            w.Line("    ProjectionWeightGradTiles(ref dh, 1, ProjSize, ref m, ref dw, PaddedHidden, ref dw, PaddedHidden, rows);");
+            w.Line($"    {rows}(ref dh, 1, PaddedState, ProjSize, rows, ref m, PaddedHidden, PaddedHidden, ref dw, PaddedHidden, accumulate: true);");
         }
+
     }
 
     /// <summary>
@@ -372,12 +338,12 @@ internal static class KernelEmitter
     private static void EmitRowBlocks(SourceWriter w, PathPlan plan, Operation op, int vectors, int tail, int? column)
     {
         string col = column is int c ? Format(c) : "col";
-        // Column panels hold each tile's K rows together; padded rows hold the tile at its column.
-        string bTile = op.PanelRows is int k ? (column is int c0 ? Format(c0 * k) : Times(k, "col", first: false)) : col;
+        // Column panels hold each tile's K rows together.
+        string bTile = column is int c0 ? Format(c0 * op.K) : Times(op.K, "col", first: false);
         string Row(string stride) => col == "0" ? $"r * {stride}" : $"r * {stride} + {col}";
         string Call(int rows) =>
             $"{KernelName(op, vectors, tail, rows)}(ref {Unsafe}.Add(ref a, r * aStride), aStride, {At("b", bTile)}, " +
-            $"ref {Unsafe}.Add(ref c0, {Row("c0Stride")}), c0Stride, ref {Unsafe}.Add(ref c, {Row("cStride")}), cStride, count);";
+            $"ref {Unsafe}.Add(ref c0, {Row("c0Stride")}), c0Stride, ref {Unsafe}.Add(ref c, {Row("cStride")}), cStride);";
         w.Line("int r = 0;");
         if (plan.RowBlock > 1)
         {
@@ -407,7 +373,7 @@ internal static class KernelEmitter
     private static void EmitKernel(SourceWriter w, PathPlan plan, Operation op, int vectors, int tail, int rows, string activation)
     {
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
-        int bStride = op.PanelRows is null ? op.BRowStride : vectors * plan.Width;
+        int bStride = vectors * plan.Width;
         w.Summary($"{rows} row(s) x {vectors} vector(s): {op.Summary}" + (tail > 0 ? $" The last vector holds {tail} lane(s)." : ""));
         w.Line(AggressiveOptimization);
         using (w.Block($"private static void {KernelName(op, vectors, tail, rows)}{KernelParameters}"))
@@ -421,8 +387,8 @@ internal static class KernelEmitter
                     op.Load ? $"acc{i}{j} = {v}.LoadUnsafe({row}{Offset(j * plan.Width)})" : $"acc{i}{j} = {f}.Zero")) + ";");
             }
             // A reduction over one value is the loop's body once, straight-line (the same operations in the same order).
-            bool once = op.Reduction == 1;
-            using (once ? null : w.Block($"for (int k = 0; k < {(op.Reduction is int n ? Format(n) : "count")}; k++)"))
+            bool once = op.K == 1;
+            using (once ? null : w.Block($"for (int k = 0; k < {Format(op.K)}; k++)"))
             {
                 for (int j = 0; j < vectors; j++)
                     w.Line($"{f} w{j} = {v}.LoadUnsafe(ref b{Offset(j * plan.Width)});");
@@ -438,7 +404,7 @@ internal static class KernelEmitter
                     for (int i = 0; i < rows; i++)
                     {
                         string a = i == 0 ? "a" : $"a{i}";
-                        w.Line($"{a} = ref {Unsafe}.Add(ref {a}, {op.AStep});");
+                        w.Line($"{a} = ref {Unsafe}.Add(ref {a}, 1);");
                     }
                     w.Line($"b = ref {Unsafe}.Add(ref b, {bStride});");
                 }
