@@ -122,7 +122,6 @@ public class NamFuzzTests
             Assert.That(reasons.Keys, Has.Count.GreaterThanOrEqualTo(12), "mutations reach the checks beyond JSON syntax");
             Assert.That(parsed, Is.GreaterThan(Cases / 100), "some mutations stay valid files");
             Assert.That(loaded, Is.GreaterThan(0), "some of them load");
-            Assert.That(seconds, Is.LessThan(60), "the campaign fits in a minute");
         });
     }
 

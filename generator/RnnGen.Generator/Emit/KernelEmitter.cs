@@ -24,6 +24,7 @@ internal static class KernelEmitter
         "using RnnGenF256 = global::System.Runtime.Intrinsics.Vector256<float>;",
         "using RnnGenF512 = global::System.Runtime.Intrinsics.Vector512<float>;",
         "using RnnGenProducts = global::RnnGen.__Internals.VectorProducts;",
+        "using RnnGenLstm = global::RnnGen.__Internals.LstmCellUpdate;",
         "using RnnGenWidth128 = global::RnnGen.__Internals.Width128;",
         "using RnnGenWidth256 = global::RnnGen.__Internals.Width256;",
         "using RnnGenWidth512 = global::RnnGen.__Internals.Width512;",
@@ -226,13 +227,9 @@ internal static class KernelEmitter
             w.Line();
             string stateStride = spec.Projects ? "PaddedState" : "PaddedHidden";
             w.Line($"public int StateStride => {stateStride};");
-            w.Line();
             w.Line("public int CellStride => PaddedHidden;");
-            w.Line();
             w.Line("public int PreStride => GateRow;");
-            w.Line();
             w.Line("public global::RnnGen.__Internals.GateLayout Layout => s_layout;");
-            w.Line();
             int kp0 = layout.Blocks[0].PaddedInput;
             int kp1 = layout.Blocks.Count > spec.NumDirections ? layout.Blocks[spec.NumDirections].PaddedInput : kp0;
             w.Line(kp0 == kp1 ? $"public int InputStride(int layer) => {kp0};" : $"public int InputStride(int layer) => layer == 0 ? {kp0} : {kp1};");

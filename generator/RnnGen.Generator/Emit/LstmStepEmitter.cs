@@ -135,13 +135,8 @@ internal static class LstmStepEmitter
                 w.Line($"// Row {r}: the cell update.");
                 if (rows > 1)
                     w.Line(string.Join(" ", Enumerable.Range(0, 4).Select(g => $"{gate[g]}{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + g * width)});")));
-                w.Line($"i{r} = {Sigmoid}.Invoke(i{r});");
-                w.Line($"f{r} = {Sigmoid}.Invoke(f{r});");
-                w.Line($"g{r} = {Tanh}.Invoke(g{r});");
-                w.Line($"o{r} = {Sigmoid}.Invoke(o{r});");
-                w.Line($"{f} c{r} = {v}.MultiplyAddEstimate(f{r}, {v}.LoadUnsafe({KernelEmitter.At("cPrev", KernelEmitter.Times(r, "cPrevStride"))}), i{r} * g{r});");
-                w.Line($"{v}.StoreUnsafe(c{r}, {KernelEmitter.At("c", KernelEmitter.Times(r, "cStride"))});");
-                w.Line($"{f} h{r} = o{r} * {Tanh}.Invoke(c{r});");
+                string cPrev = KernelEmitter.At("cPrev", KernelEmitter.Times(r, "cPrevStride")), c = KernelEmitter.At("c", KernelEmitter.Times(r, "cStride"));
+                w.Line($"{f} h{r} = RnnGenLstm.Row<RnnGenWidth{width * 32}, {f}>(i{r}, f{r}, g{r}, o{r}, {cPrev}, {c}, keep, ref gates, {r * 4 * plan.PaddedHidden});");
                 if (tail > 0)
                 {
                     w.Line($"ref float hRow{r} = {KernelEmitter.At("h", KernelEmitter.Times(r, "hStride"))};");
@@ -150,11 +145,6 @@ internal static class LstmStepEmitter
                 else
                 {
                     w.Line($"{v}.StoreUnsafe(h{r}, {KernelEmitter.At("h", KernelEmitter.Times(r, "hStride"))});");
-                }
-                using (w.Block("if (keep)"))
-                {
-                    for (int g = 0; g < 4; g++)
-                        w.Line($"{v}.StoreUnsafe({gate[g]}{r}, ref gates{KernelEmitter.Offset(r * 4 * plan.PaddedHidden + g * width)});");
                 }
             }
         }

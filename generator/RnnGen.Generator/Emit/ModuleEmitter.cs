@@ -319,14 +319,18 @@ internal static class ModuleEmitter
         w.Line("/// </summary>");
         w.Line($"/// <exception cref=\"global::System.ArgumentException\">{exception}</exception>");
         w.Line(GeneratedCode);
-        string forward = $"public void Forward({Signature(calls.ForwardParameters, defaults: true)}" + (spec.Training ? ", bool training = false)" : ")");
-        EmitDispatch(w, spec, plans, forward, kernels => spec.Training
+        string forwardParameters = Signature(calls.ForwardParameters, defaults: false) + (spec.Training ? ", bool training" : "");
+        string forwardNames = string.Join(", ", calls.ForwardParameters.Select(p => p.Name)) + (spec.Training ? ", training" : "");
+        EmitDispatch(w, spec, plans, $"public void Forward({Signature(calls.ForwardParameters, defaults: true)}" + (spec.Training ? ", bool training = false)" : ")"),
+            "ForwardOn", forwardNames);
+        w.Line();
+        EmitOnKernels(w, "ForwardOn", forwardParameters, spec.Training
             ? new[]
             {
-                $"if (training) {Driver}.{cell}ForwardTraining<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Parameters.Version, {calls.TrainingArguments});",
-                $"else {Driver}.{cell}Forward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, {calls.ForwardArguments});",
+                $"if (training) {Driver}.{cell}ForwardTraining<TKernels, {gates}>(ref kernels, s_shape, _workspace, Parameters.Version, {calls.TrainingArguments});",
+                $"else {Driver}.{cell}Forward<TKernels, {gates}>(ref kernels, s_shape, _workspace, {calls.ForwardArguments});",
             }
-            : new[] { $"{Driver}.{cell}Forward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, {calls.ForwardArguments});" });
+            : new[] { $"{Driver}.{cell}Forward<TKernels, {gates}>(ref kernels, s_shape, _workspace, {calls.ForwardArguments});" });
         w.Line();
 
         if (spec.Training)
@@ -344,8 +348,11 @@ internal static class ModuleEmitter
             }
             w.Line($"/// <exception cref=\"global::System.InvalidOperationException\">{stale}</exception>");
             w.Line(GeneratedCode);
-            EmitDispatch(w, spec, plans, $"public void Backward({Signature(calls.BackwardParameters, defaults: false)})",
-                kernels => new[] { $"{Driver}.{cell}Backward<{kernels}, {gates}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, {calls.BackwardArguments});" });
+            string backwardParameters = Signature(calls.BackwardParameters, defaults: false);
+            EmitDispatch(w, spec, plans, $"public void Backward({backwardParameters})", "BackwardOn", string.Join(", ", calls.BackwardParameters.Select(p => p.Name)));
+            w.Line();
+            EmitOnKernels(w, "BackwardOn", backwardParameters,
+                new[] { $"{Driver}.{cell}Backward<TKernels, {gates}>(ref kernels, s_shape, _workspace, Gradients, Parameters.Version, {calls.BackwardArguments});" });
             return;
         }
 
@@ -376,10 +383,16 @@ internal static class ModuleEmitter
         w.Line($"private static global::System.NotSupportedException NotTrainable() => new({StringLiteral(message)});");
     }
 
-    /// <summary>A method whose body runs <paramref name="body"/> with the kernels of this process's path.</summary>
-    private static void EmitDispatch(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, string signature, Func<string, string[]> body)
+    /// <summary>
+    /// A public method that takes the instance's call lock and passes the kernels of this process's path to
+    /// <paramref name="method"/> (<see cref="EmitOnKernels"/>), the one body all paths share.
+    /// </summary>
+    private static void EmitDispatch(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, string signature, string method, string arguments)
     {
         string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.__Internals.TanhActivation" : "global::RnnGen.__Internals.ReluActivation";
+        string step = spec.IsLstm ? "global::RnnGen.__Internals.LstmStep"
+            : spec.IsGru ? "global::RnnGen.__Internals.GruStep"
+            : $"global::RnnGen.__Internals.ElmanStep<{activation}>";
         using (w.Block(signature))
         {
             w.Line("// One call at a time per instance: a concurrent call throws instead of sharing the workspace.");
@@ -388,29 +401,21 @@ internal static class ModuleEmitter
             using (w.Block("switch (global::RnnGen.Simd.Path)"))
             {
                 foreach (PathPlan plan in plans)
-                {
-                    using (w.Block($"case global::RnnGen.KernelPath.{plan.KernelPathMember}:"))
-                    {
-                        w.Line($"var kernels = new {plan.Name}Path.Kernels(PackedWeights());");
-                        foreach (string line in body($"{plan.Name}Path.Kernels"))
-                            w.Line(line);
-                        w.Line($"_workspace.LastPath = global::RnnGen.KernelPath.{plan.KernelPathMember};");
-                        w.Line("return;");
-                    }
-                }
-                using (w.Block("default:"))
-                {
-                    string step = spec.IsLstm ? "global::RnnGen.__Internals.LstmStep"
-                        : spec.IsGru ? "global::RnnGen.__Internals.GruStep"
-                        : $"global::RnnGen.__Internals.ElmanStep<{activation}>";
-                    string generic = $"global::RnnGen.__Internals.GenericKernels<{step}>";
-                    w.Line($"var kernels = new {generic}(s_shape, Parameters);");
-                    foreach (string line in body(generic))
-                        w.Line(line);
-                    w.Line("_workspace.LastPath = global::RnnGen.KernelPath.Scalar;");
-                    w.Line("return;");
-                }
+                    w.Line($"case global::RnnGen.KernelPath.{plan.KernelPathMember}: {method}(new {plan.Name}Path.Kernels(PackedWeights()), {arguments}); break;");
+                w.Line($"default: {method}(new global::RnnGen.__Internals.GenericKernels<{step}>(s_shape, Parameters), {arguments}); break;");
             }
+            w.Line("_workspace.LastPath = global::RnnGen.Simd.Path;");
+        }
+    }
+
+    /// <summary>The body of a public call, generic over the kernels: the JIT compiles it for the path this machine runs.</summary>
+    private static void EmitOnKernels(SourceWriter w, string method, string parameters, string[] body)
+    {
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        using (w.Block($"private void {method}<TKernels>(TKernels kernels, {parameters}) where TKernels : struct, global::RnnGen.__Internals.IRnnKernels"))
+        {
+            foreach (string line in body)
+                w.Line(line);
         }
     }
 

@@ -33,6 +33,12 @@ public interface IVectorWidth<TVector> where TVector : struct
 
     /// <summary><c>a · b + c</c>, fused where the hardware fuses (the generated kernels' <c>MultiplyAddEstimate</c>).</summary>
     static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
+
+    /// <summary><c>a · b</c>, lane by lane.</summary>
+    static abstract TVector Multiply(TVector a, TVector b);
+
+    /// <summary>An activation of every lane, at this width.</summary>
+    static abstract TVector Activate<TActivation>(TVector x) where TActivation : IActivation;
 }
 
 /// <summary>128-bit vectors (SSE, NEON): 4 floats, 16 registers, blocks of 2 rows.</summary>
@@ -63,6 +69,14 @@ public readonly struct Width128 : IVectorWidth<Vector128<float>>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Activate<TActivation>(Vector128<float> x) where TActivation : IActivation => TActivation.Invoke(x);
 }
 
 /// <summary>256-bit vectors (AVX2): 8 floats, 16 registers, blocks of 2 rows.</summary>
@@ -93,6 +107,14 @@ public readonly struct Width256 : IVectorWidth<Vector256<float>>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.MultiplyAddEstimate(a, b, c);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Activate<TActivation>(Vector256<float> x) where TActivation : IActivation => TActivation.Invoke(x);
 }
 
 /// <summary>512-bit vectors (AVX-512): 16 floats, 32 registers, blocks of 4 rows.</summary>
@@ -123,4 +145,12 @@ public readonly struct Width512 : IVectorWidth<Vector512<float>>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.MultiplyAddEstimate(a, b, c);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Activate<TActivation>(Vector512<float> x) where TActivation : IActivation => TActivation.Invoke(x);
 }
