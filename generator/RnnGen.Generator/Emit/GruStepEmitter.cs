@@ -12,8 +12,6 @@ namespace RnnGen.Generator.Emit;
 internal static class GruStepEmitter
 {
     private const string Unsafe = KernelEmitter.Unsafe;
-    private const string Sigmoid = "global::RnnGen.__Internals.SigmoidActivation";
-    private const string Tanh = "global::RnnGen.__Internals.TanhActivation";
     private const string Parameters = "(ref float a, nint aStride, ref float b, ref float pre, ref float bhn, ref float hPrev, ref float h, nint hStride, ref float gates, bool keep)";
 
     public static void Emit(SourceWriter w, NetworkSpec spec, PathPlan plan) =>
@@ -77,15 +75,11 @@ internal static class GruStepEmitter
                 w.Line($"// Row {r}: the update.");
                 if (rows > 1)
                     w.Line($"r{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride)}); z{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + width)});");
-                w.Line($"{f} hn{r} = n{r};");
-                w.Line($"r{r} = {Sigmoid}.Invoke(r{r});");
-                w.Line($"z{r} = {Sigmoid}.Invoke(z{r});");
-                w.Line($"n{r} = {Tanh}.Invoke({v}.MultiplyAddEstimate(r{r}, hn{r}, {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + 2 * width)})));");
                 // The previous state is the caller's row: its tail is loaded exactly, never past the row's end.
                 string previous = tail > 0
                     ? $"global::RnnGen.__Internals.PartialVector.Load{bits}(ref h{r}Prev, {tail})"
                     : $"{v}.LoadUnsafe(ref h{r}Prev)";
-                w.Line($"{f} next{r} = {v}.MultiplyAddEstimate(z{r}, {previous}, ({f}.One - z{r}) * n{r});");
+                w.Line($"{f} next{r} = RnnGenGru.Row<RnnGenWidth{bits}, {f}>(r{r}, z{r}, n{r}, {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + 2 * width)}), {previous}, keep, ref gates, {r * 4 * plan.PaddedHidden});");
                 if (tail > 0)
                 {
                     w.Line($"ref float hRow{r} = {KernelEmitter.At("h", KernelEmitter.Times(r, "hStride"))};");
@@ -94,12 +88,6 @@ internal static class GruStepEmitter
                 else
                 {
                     w.Line($"{v}.StoreUnsafe(next{r}, {KernelEmitter.At("h", KernelEmitter.Times(r, "hStride"))});");
-                }
-                using (w.Block("if (keep)"))
-                {
-                    string[] slots = { $"r{r}", $"z{r}", $"n{r}", $"hn{r}" };
-                    for (int g = 0; g < 4; g++)
-                        w.Line($"{v}.StoreUnsafe({slots[g]}, ref gates{KernelEmitter.Offset(r * 4 * plan.PaddedHidden + g * width)});");
                 }
             }
         }

@@ -25,6 +25,7 @@ internal static class KernelEmitter
         "using RnnGenF512 = global::System.Runtime.Intrinsics.Vector512<float>;",
         "using RnnGenProducts = global::RnnGen.__Internals.VectorProducts;",
         "using RnnGenLstm = global::RnnGen.__Internals.LstmCellUpdate;",
+        "using RnnGenGru = global::RnnGen.__Internals.GruCellUpdate;",
         "using RnnGenWidth128 = global::RnnGen.__Internals.Width128;",
         "using RnnGenWidth256 = global::RnnGen.__Internals.Width256;",
         "using RnnGenWidth512 = global::RnnGen.__Internals.Width512;",

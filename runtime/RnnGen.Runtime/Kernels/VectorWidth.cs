@@ -37,6 +37,9 @@ public interface IVectorWidth<TVector> where TVector : struct
     /// <summary><c>a · b</c>, lane by lane.</summary>
     static abstract TVector Multiply(TVector a, TVector b);
 
+    /// <summary><c>1 − x</c>, lane by lane.</summary>
+    static abstract TVector OneMinus(TVector x);
+
     /// <summary>An activation of every lane, at this width.</summary>
     static abstract TVector Activate<TActivation>(TVector x) where TActivation : IActivation;
 }
@@ -73,6 +76,10 @@ public readonly struct Width128 : IVectorWidth<Vector128<float>>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> OneMinus(Vector128<float> x) => Vector128<float>.One - x;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -114,6 +121,10 @@ public readonly struct Width256 : IVectorWidth<Vector256<float>>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> OneMinus(Vector256<float> x) => Vector256<float>.One - x;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Activate<TActivation>(Vector256<float> x) where TActivation : IActivation => TActivation.Invoke(x);
 }
 
@@ -149,6 +160,10 @@ public readonly struct Width512 : IVectorWidth<Vector512<float>>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> OneMinus(Vector512<float> x) => Vector512<float>.One - x;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
