@@ -95,6 +95,35 @@ public class TorchParityTests
             Assert.That(parameters.GetShape(name).ToArray().Select(d => (long)d), Is.EqualTo(shape), name);
     }
 
+    /// <summary>The driver finds each parameter of a layer and direction by RnnShape's named indices; they must point at PyTorch's names.</summary>
+    [TestCase(3, 5, 1, false, true, false, 1, 0)]
+    [TestCase(3, 5, 3, true, true, false, 3, 0)]
+    [TestCase(3, 5, 2, true, false, false, 4, 0)]
+    [TestCase(3, 5, 2, true, true, false, 4, 2)]
+    [TestCase(3, 5, 2, false, false, false, 4, 4)]
+    [TestCase(3, 5, 1, false, true, true, 4, 0)]
+    public void NamedParameterIndicesPointAtPyTorchsNames(int input, int hidden, int layers, bool bidirectional, bool bias, bool isCell, int gates, int proj)
+    {
+        var shape = new __Internals.RnnShape(input, hidden, layers, bidirectional, bias, isCell: isCell, gateCount: gates, projSize: proj);
+        string[] names = shape.ParameterLayout().Select(p => p.Name).ToArray();
+        for (int layer = 0; layer < layers; layer++)
+        {
+            for (int d = 0; d < shape.NumDirections; d++)
+            {
+                string suffix = isCell ? "" : $"_l{layer}" + (d == 1 ? "_reverse" : "");
+                Assert.That(names[shape.WeightIhIndex(layer, d)], Is.EqualTo("weight_ih" + suffix));
+                Assert.That(names[shape.WeightHhIndex(layer, d)], Is.EqualTo("weight_hh" + suffix));
+                if (bias)
+                {
+                    Assert.That(names[shape.BiasIhIndex(layer, d)], Is.EqualTo("bias_ih" + suffix));
+                    Assert.That(names[shape.BiasHhIndex(layer, d)], Is.EqualTo("bias_hh" + suffix));
+                }
+                if (proj > 0)
+                    Assert.That(names[shape.WeightHrIndex(layer, d)], Is.EqualTo("weight_hr" + suffix));
+            }
+        }
+    }
+
     [Test]
     public void InitialisationIsUniformWithinOneOverSqrtHidden()
     {

@@ -240,12 +240,13 @@ internal static class KernelEmitter
             using (w.Block("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre)"))
                 Switch(w, b => $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow);");
             w.Line();
-            using (w.Block("public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)"))
+            const string Rows = "global::RnnGen.__Internals.StridedRows";
+            using (w.Block($"public void Step(int layer, int direction, {Rows} hPrev, ref float pre, int rows, {Rows} h, {Rows} cPrev, {Rows} c, ref float gates)"))
                 Switch(w, b => spec.IsLstm
-                    ? $"LstmStepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, ref cPrev, cPrevStride, ref h, hStride, ref c, cStride, ref gates);"
+                    ? $"LstmStepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, ref cPrev.Start, cPrev.Stride, ref h.Start, h.Stride, ref c.Start, c.Stride, ref gates);"
                     : spec.IsGru
-                    ? $"GruStepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, {W($"PackedHiddenBiasN{b.Suffix}")}, ref h, hStride, ref gates);"
-                    : $"StepTiles(ref hPrev, hPrevStride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, GateRow, ref h, hStride);");
+                    ? $"GruStepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, {W($"PackedHiddenBiasN{b.Suffix}")}, ref h.Start, h.Stride, ref gates);"
+                    : $"StepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, GateRow, ref h.Start, h.Stride);");
             if (spec.Projects)
             {
                 w.Line();

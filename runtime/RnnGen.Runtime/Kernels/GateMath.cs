@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -35,9 +36,10 @@ public interface IGateMath
     /// hidden-side pre-activations into <paramref name="da"/> (in <paramref name="layout"/>; padding left as it
     /// is) and, when <see cref="SplitsGradients"/>, the input side's into <paramref name="daInput"/> and the
     /// direct gradient at the previous h into <paramref name="gradDirect"/>. <paramref name="tape"/> is the
-    /// step's record in <paramref name="tapeLayout"/>.
+    /// step's record, laid out as <paramref name="layout"/> lays out <see cref="TapeSlots"/> gates. Spans of units hold at
+    /// least the hidden size; <paramref name="da"/> and <paramref name="daInput"/> a whole row of the layout.
     /// </summary>
-    static abstract void Backward(in GateLayout layout, in GateLayout tapeLayout, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradRecurrent, Span<float> gradCell,
+    static abstract void Backward(in GateLayout layout, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradRecurrent, Span<float> gradCell,
         ReadOnlySpan<float> tape, ReadOnlySpan<float> h, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> cPrev,
         Span<float> da, Span<float> daInput, Span<float> gradDirect);
 }
@@ -60,10 +62,12 @@ public readonly struct ElmanGates<TActivation> : IGateMath
     public static bool SplitsGradients => false;
 
     /// <inheritdoc/>
-    public static void Backward(in GateLayout layout, in GateLayout tapeLayout, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradRecurrent, Span<float> gradCell,
+    public static void Backward(in GateLayout layout, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradRecurrent, Span<float> gradCell,
         ReadOnlySpan<float> tape, ReadOnlySpan<float> h, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> cPrev,
         Span<float> da, Span<float> daInput, Span<float> gradDirect)
     {
+        Debug.Assert(layout.Gates == 1 && da.Length >= layout.RowLength);
+        Debug.Assert(gradOutput.Length >= layout.Hidden && gradRecurrent.Length >= layout.Hidden && h.Length >= layout.Hidden);
         for (int u = 0; u < layout.Hidden; u++)
             da[u] = (gradOutput[u] + gradRecurrent[u]) * TActivation.DerivativeFromOutput(h[u]);
     }
@@ -90,10 +94,14 @@ public readonly struct LstmGates : IGateMath
     public static bool SplitsGradients => false;
 
     /// <inheritdoc/>
-    public static void Backward(in GateLayout layout, in GateLayout tapeLayout, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradRecurrent, Span<float> gradCell,
+    public static void Backward(in GateLayout layout, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradRecurrent, Span<float> gradCell,
         ReadOnlySpan<float> gates, ReadOnlySpan<float> h, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> cPrev,
         Span<float> da, Span<float> daInput, Span<float> gradDirect)
     {
+        // The vector loop loads and stores whole vectors without bounds checks, within these lengths.
+        Debug.Assert(layout.Gates == 4 && gates.Length >= layout.RowLength && da.Length >= layout.RowLength);
+        Debug.Assert(gradOutput.Length >= layout.Hidden && gradRecurrent.Length >= layout.Hidden && gradCell.Length >= layout.Hidden);
+        Debug.Assert(c.Length >= layout.Hidden && cPrev.Length >= layout.Hidden);
         // Tile by tile: within a tile, each gate's units are consecutive, as they are in the unit-ordered spans.
         for (int tile = 0; tile < layout.Hidden; tile += layout.TileWidth)
         {
@@ -160,10 +168,13 @@ public readonly struct GruGates : IGateMath
     public static bool SplitsGradients => true;
 
     /// <inheritdoc/>
-    public static void Backward(in GateLayout layout, in GateLayout tapeLayout, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradRecurrent, Span<float> gradCell,
+    public static void Backward(in GateLayout layout, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradRecurrent, Span<float> gradCell,
         ReadOnlySpan<float> tape, ReadOnlySpan<float> h, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> cPrev,
         Span<float> da, Span<float> daInput, Span<float> gradDirect)
     {
+        // The vector loop loads and stores whole vectors without bounds checks, within these lengths.
+        Debug.Assert(layout.Gates == 3 && tape.Length >= 4 * layout.PaddedHidden && da.Length >= layout.RowLength && daInput.Length >= layout.RowLength);
+        Debug.Assert(gradOutput.Length >= layout.Hidden && gradRecurrent.Length >= layout.Hidden && hPrev.Length >= layout.Hidden && gradDirect.Length >= layout.Hidden);
         for (int tile = 0; tile < layout.Hidden; tile += layout.TileWidth)
         {
             int width = layout.WidthAt(tile), units = layout.UnitsAt(tile);

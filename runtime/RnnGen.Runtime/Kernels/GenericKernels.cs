@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace RnnGen.__Internals;
@@ -15,12 +16,12 @@ internal static class GenericProducts
     /// <summary>pre = x · W_ihᵀ + b_ih + b_hh; rows from <paramref name="hiddenBiasFromGate"/> on (a GRU's n) take b_ih only.</summary>
     public static void Project(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float x, nint xStride, int rows, ref float pre, int hiddenBiasFromGate = int.MaxValue)
     {
-        int block = shape.BlockIndex(layer, direction);
         int gateRows = shape.GateCount * shape.HiddenSize, cols = shape.LayerInputSize(layer);
+        Debug.Assert(rows >= 0 && xStride >= 0, "x rows are read: a stride of 0 repeats one");
         float[] p = parameters.Data;
-        int w = parameters.OffsetOf(block);
-        int bih = shape.Bias ? parameters.OffsetOf(block + 2) : -1;
-        int bhh = shape.Bias ? parameters.OffsetOf(block + 3) : -1;
+        int w = parameters.OffsetOf(shape.WeightIhIndex(layer, direction));
+        int bih = shape.Bias ? parameters.OffsetOf(shape.BiasIhIndex(layer, direction)) : -1;
+        int bhh = shape.Bias ? parameters.OffsetOf(shape.BiasHhIndex(layer, direction)) : -1;
         for (int r = 0; r < rows; r++)
         {
             ref float xr = ref Unsafe.Add(ref x, r * xStride);
@@ -48,8 +49,9 @@ internal static class GenericProducts
     public static void BackStep(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float da, int rows, ref float dh)
     {
         int stateSize = shape.StateSize, gateRows = shape.GateCount * shape.HiddenSize;
+        Debug.Assert(rows >= 0);
         float[] p = parameters.Data;
-        int w = parameters.OffsetOf(shape.BlockIndex(layer, direction) + 1);
+        int w = parameters.OffsetOf(shape.WeightHhIndex(layer, direction));
         for (int r = 0; r < rows; r++)
         {
             ref float dar = ref Unsafe.Add(ref da, r * gateRows);
@@ -69,8 +71,9 @@ internal static class GenericProducts
     public static void BackProject(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float da, int rows, ref float dx)
     {
         int gateRows = shape.GateCount * shape.HiddenSize, cols = shape.LayerInputSize(layer);
+        Debug.Assert(rows >= 0);
         float[] p = parameters.Data;
-        int w = parameters.OffsetOf(shape.BlockIndex(layer, direction));
+        int w = parameters.OffsetOf(shape.WeightIhIndex(layer, direction));
         for (int r = 0; r < rows; r++)
         {
             ref float dar = ref Unsafe.Add(ref da, r * gateRows);
@@ -88,6 +91,7 @@ internal static class GenericProducts
     public static void WeightGrad(in RnnShape shape, int layer, bool recurrent, ref float da, ref float x, int rows, ref float dw)
     {
         int gateRows = shape.GateCount * shape.HiddenSize, cols = recurrent ? shape.StateSize : shape.LayerInputSize(layer);
+        Debug.Assert(rows >= 0 && layer >= 0 && layer < shape.NumLayers);
         for (int j = 0; j < gateRows; j++)
         {
             ref float dwj = ref Unsafe.Add(ref dw, j * cols);
@@ -109,8 +113,9 @@ internal static class GenericProjection
     public static void Forward(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float m, int rows, ref float h, nint hStride)
     {
         int hidden = shape.HiddenSize, proj = shape.ProjSize;
+        Debug.Assert(rows >= 0 && (rows <= 1 || hStride >= proj), "h rows are written: they must not overlap");
         float[] p = parameters.Data;
-        int w = parameters.OffsetOf(shape.ProjectionIndex(layer, direction));
+        int w = parameters.OffsetOf(shape.WeightHrIndex(layer, direction));
         for (int r = 0; r < rows; r++)
         {
             ref float mr = ref Unsafe.Add(ref m, r * hidden);
@@ -129,8 +134,9 @@ internal static class GenericProjection
     public static void Backward(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float dh, int rows, ref float dm)
     {
         int hidden = shape.HiddenSize, proj = shape.ProjSize;
+        Debug.Assert(rows >= 0);
         float[] p = parameters.Data;
-        int w = parameters.OffsetOf(shape.ProjectionIndex(layer, direction));
+        int w = parameters.OffsetOf(shape.WeightHrIndex(layer, direction));
         for (int r = 0; r < rows; r++)
         {
             ref float dmr = ref Unsafe.Add(ref dm, r * hidden);
@@ -150,6 +156,7 @@ internal static class GenericProjection
     public static void WeightGrad(in RnnShape shape, ref float dh, ref float m, int rows, ref float dw)
     {
         int hidden = shape.HiddenSize, proj = shape.ProjSize;
+        Debug.Assert(rows >= 0 && proj > 0);
         for (int q = 0; q < proj; q++)
         {
             ref float dwq = ref Unsafe.Add(ref dw, q * hidden);
@@ -175,8 +182,8 @@ public interface IGenericStep
     static abstract int HiddenBiasFromGate { get; }
 
     /// <summary>One recurrent step, with <see cref="IRnnKernels.Step"/>'s contract, on PyTorch-layout parameters.</summary>
-    static abstract void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows,
-        ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates);
+    static abstract void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, StridedRows hPrev, ref float pre, int rows,
+        StridedRows h, StridedRows cPrev, StridedRows c, ref float gates);
 }
 
 /// <summary>
@@ -218,9 +225,12 @@ public readonly struct GenericKernels<TStep> : IRnnKernels
         GenericProducts.Project(_shape, _parameters, layer, direction, ref x, xStride, rows, ref pre, TStep.HiddenBiasFromGate);
 
     /// <inheritdoc/>
-    public void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride,
-        ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates) =>
-        TStep.Step(_shape, _parameters, layer, direction, ref hPrev, hPrevStride, ref pre, rows, ref h, hStride, ref cPrev, cPrevStride, ref c, cStride, ref gates);
+    public void Step(int layer, int direction, StridedRows hPrev, ref float pre, int rows, StridedRows h, StridedRows cPrev, StridedRows c, ref float gates)
+    {
+        Debug.Assert(rows >= 0 && (rows <= 1 || h.Stride >= _shape.HiddenSize), "h rows are written: they must not overlap");
+        Debug.Assert(cPrev.IsNone == c.IsNone && (c.IsNone || rows <= 1 || c.Stride >= _shape.HiddenSize), "c rows are written: they must not overlap");
+        TStep.Step(_shape, _parameters, layer, direction, hPrev, ref pre, rows, h, cPrev, c, ref gates);
+    }
 
     /// <summary>No block kernel: the driver steps. Declared so that the interface's default body does not box this struct.</summary>
     public bool TryRunRow(int layer, int direction, ref float pre, nint preStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;
@@ -262,17 +272,17 @@ public readonly struct ElmanStep<TActivation> : IGenericStep
     public static int HiddenBiasFromGate => int.MaxValue;
 
     /// <inheritdoc/>
-    public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows,
-        ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
+    public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, StridedRows hPrev, ref float pre, int rows,
+        StridedRows h, StridedRows cPrev, StridedRows c, ref float gates)
     {
         int hidden = shape.HiddenSize, stateSize = shape.StateSize;
         float[] p = parameters.Data;
-        int w = parameters.OffsetOf(shape.BlockIndex(layer, direction) + 1);
+        int w = parameters.OffsetOf(shape.WeightHhIndex(layer, direction));
         for (int r = 0; r < rows; r++)
         {
-            ref float hr = ref Unsafe.Add(ref hPrev, r * hPrevStride);
+            ref float hr = ref hPrev[r];
             for (int j = 0; j < hidden; j++)
-                Unsafe.Add(ref h, r * hStride + j) = TActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, j, ref hr, Unsafe.Add(ref pre, r * hidden + j)));
+                Unsafe.Add(ref h[r], j) = TActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, j, ref hr, Unsafe.Add(ref pre, r * hidden + j)));
         }
     }
 }
@@ -288,16 +298,16 @@ public readonly struct LstmStep : IGenericStep
     public static int HiddenBiasFromGate => int.MaxValue;
 
     /// <inheritdoc/>
-    public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows,
-        ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
+    public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, StridedRows hPrev, ref float pre, int rows,
+        StridedRows h, StridedRows cPrev, StridedRows c, ref float gates)
     {
         int hidden = shape.HiddenSize, stateSize = shape.StateSize;
         float[] p = parameters.Data;
-        int w = parameters.OffsetOf(shape.BlockIndex(layer, direction) + 1);
+        int w = parameters.OffsetOf(shape.WeightHhIndex(layer, direction));
         bool keepGates = !Unsafe.IsNullRef(ref gates);
         for (int r = 0; r < rows; r++)
         {
-            ref float hr = ref Unsafe.Add(ref hPrev, r * hPrevStride);
+            ref float hr = ref hPrev[r];
             ref float pr = ref Unsafe.Add(ref pre, r * 4 * hidden);
             for (int u = 0; u < hidden; u++)
             {
@@ -305,9 +315,9 @@ public readonly struct LstmStep : IGenericStep
                 float f = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, hidden + u, ref hr, Unsafe.Add(ref pr, hidden + u)));
                 float g = TanhActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, 2 * hidden + u, ref hr, Unsafe.Add(ref pr, 2 * hidden + u)));
                 float o = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, 3 * hidden + u, ref hr, Unsafe.Add(ref pr, 3 * hidden + u)));
-                float cNew = f * Unsafe.Add(ref cPrev, r * cPrevStride + u) + i * g;
-                Unsafe.Add(ref c, r * cStride + u) = cNew;
-                Unsafe.Add(ref h, r * hStride + u) = o * TanhActivation.Invoke(cNew);
+                float cNew = f * Unsafe.Add(ref cPrev[r], u) + i * g;
+                Unsafe.Add(ref c[r], u) = cNew;
+                Unsafe.Add(ref h[r], u) = o * TanhActivation.Invoke(cNew);
                 if (keepGates)
                 {
                     ref float gr = ref Unsafe.Add(ref gates, r * 4 * hidden);
@@ -335,18 +345,17 @@ public readonly struct GruStep : IGenericStep
     public static int HiddenBiasFromGate => 2;
 
     /// <inheritdoc/>
-    public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows,
-        ref float h, nint hStride, ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates)
+    public static void Step(in RnnShape shape, ParameterSet parameters, int layer, int direction, StridedRows hPrev, ref float pre, int rows,
+        StridedRows h, StridedRows cPrev, StridedRows c, ref float gates)
     {
         int hidden = shape.HiddenSize, stateSize = shape.StateSize;
         float[] p = parameters.Data;
-        int block = shape.BlockIndex(layer, direction);
-        int w = parameters.OffsetOf(block + 1);
-        int bhh = shape.Bias ? parameters.OffsetOf(block + 3) : -1;
+        int w = parameters.OffsetOf(shape.WeightHhIndex(layer, direction));
+        int bhh = shape.Bias ? parameters.OffsetOf(shape.BiasHhIndex(layer, direction)) : -1;
         bool keep = !Unsafe.IsNullRef(ref gates);
         for (int r = 0; r < rows; r++)
         {
-            ref float hr = ref Unsafe.Add(ref hPrev, r * hPrevStride);
+            ref float hr = ref hPrev[r];
             ref float pr = ref Unsafe.Add(ref pre, r * 3 * hidden);
             for (int u = 0; u < hidden; u++)
             {
@@ -354,7 +363,7 @@ public readonly struct GruStep : IGenericStep
                 float update = SigmoidActivation.Invoke(GenericProducts.GateSum(p, w, stateSize, hidden + u, ref hr, Unsafe.Add(ref pr, hidden + u)));
                 float hn = GenericProducts.GateSum(p, w, stateSize, 2 * hidden + u, ref hr, bhh >= 0 ? p[bhh + 2 * hidden + u] : 0f);
                 float n = TanhActivation.Invoke(Unsafe.Add(ref pr, 2 * hidden + u) + reset * hn);
-                Unsafe.Add(ref h, r * hStride + u) = (1f - update) * n + update * Unsafe.Add(ref hr, u);
+                Unsafe.Add(ref h[r], u) = (1f - update) * n + update * Unsafe.Add(ref hr, u);
                 if (keep)
                 {
                     ref float gr = ref Unsafe.Add(ref gates, r * 4 * hidden);

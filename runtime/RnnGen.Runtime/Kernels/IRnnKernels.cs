@@ -8,10 +8,10 @@ namespace RnnGen.__Internals;
 /// generic struct parameter, so the JIT binds each call directly to the shape's code.
 /// </summary>
 /// <remarks>
-/// Rows are addressed as a first element plus a row stride in floats (a stride of 0 repeats one row), so
-/// the driver reads and writes PyTorch's layouts in place. Pre-activations, gate activations and their
-/// gradients are rows of <see cref="PreStride"/> floats in the kernels' <see cref="Layout"/>; states are rows of
-/// <see cref="StateStride"/> floats when the driver owns them.
+/// Rows are addressed as a first element plus a row stride in floats (a stride of 0 repeats one row; in
+/// <see cref="Step"/>, a <see cref="StridedRows"/>), so the driver reads and writes PyTorch's layouts in place.
+/// Pre-activations, gate activations and their gradients are rows of <see cref="PreStride"/> floats in the kernels'
+/// <see cref="Layout"/>; states are rows of <see cref="StateStride"/> floats when the driver owns them.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface IRnnKernels
@@ -45,12 +45,13 @@ public interface IRnnKernels
     /// update, writing exactly hidden-size floats of h per row (of m = o ⊙ tanh(c) for a projecting LSTM, which
     /// <see cref="ProjectOutput"/> then turns into h). An Elman cell: <c>h = act(gates)</c>. An LSTM:
     /// <c>c = f ⊙ cPrev + i ⊙ g</c> (c may be the same memory as cPrev), <c>h = o ⊙ tanh(c)</c>, and, unless
-    /// <paramref name="gates"/> is a null reference, the gate activations in <see cref="Layout"/>.
-    /// <paramref name="h"/> must not overlap <paramref name="hPrev"/>. <paramref name="pre"/> is this step's own and
-    /// is consumed: a kernel may use its rows as scratch (the generated gated steps park accumulators there).
+    /// <paramref name="gates"/> is a null reference, the gate activations in <see cref="Layout"/>; cells without a
+    /// cell state get <c>default</c> for <paramref name="cPrev"/> and <paramref name="c"/>. Read rows may repeat
+    /// (stride 0: the zeros of a default state); written rows must not overlap, and <paramref name="h"/> must not
+    /// overlap <paramref name="hPrev"/>. <paramref name="pre"/> (rows <see cref="PreStride"/> apart) is this step's own
+    /// and is consumed: a kernel may use its rows as scratch (the generated gated steps park accumulators there).
     /// </summary>
-    void Step(int layer, int direction, ref float hPrev, nint hPrevStride, ref float pre, int rows, ref float h, nint hStride,
-        ref float cPrev, nint cPrevStride, ref float c, nint cStride, ref float gates);
+    void Step(int layer, int direction, StridedRows hPrev, ref float pre, int rows, StridedRows h, StridedRows cPrev, StridedRows c, ref float gates);
 
     /// <summary>
     /// The whole recurrence of one row (batch 1) for one layer and direction in one call, where the kernels have such

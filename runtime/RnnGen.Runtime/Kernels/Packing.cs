@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Diagnostics;
 
 namespace RnnGen.__Internals;
 
@@ -57,6 +58,8 @@ public static class Packing
     /// </remarks>
     public static void PackBias(ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh, in GateLayout layout, Span<float> destination, int hiddenBiasFromGate = int.MaxValue)
     {
+        AssertLayout(layout);
+        Debug.Assert(hiddenBiasFromGate >= 0);
         if (biasIh.Length != layout.Gates * layout.Hidden || biasHh.Length != biasIh.Length || destination.Length != layout.RowLength)
             throw new ArgumentException($"Bias lengths {biasIh.Length} and {biasHh.Length} do not fit a layout of {layout.RowLength}.", nameof(destination));
         for (int q = 0; q < destination.Length; q++)
@@ -82,6 +85,7 @@ public static class Packing
     /// </summary>
     public static void PackRows(ReadOnlySpan<float> weight, in GateLayout layout, int cols, int paddedCols, Span<float> destination)
     {
+        AssertLayout(layout);
         if (cols < 1 || paddedCols < cols)
             throw new ArgumentOutOfRangeException(nameof(cols), $"Bad row shape: cols {cols}, paddedCols {paddedCols}.");
         if (weight.Length != layout.Gates * layout.Hidden * cols)
@@ -101,4 +105,9 @@ public static class Packing
             row.Slice(cols).Clear();
         }
     }
+
+    /// <summary>What <see cref="GateLayout.TorchRow"/> divides by and counts on: the generator's layouts always hold.</summary>
+    [Conditional("DEBUG")]
+    private static void AssertLayout(in GateLayout layout) =>
+        Debug.Assert(layout.Gates >= 1 && layout.Hidden >= 1 && layout.TileWidth >= 1 && layout.PaddedHidden >= layout.Hidden, $"a gate layout: {layout}");
 }

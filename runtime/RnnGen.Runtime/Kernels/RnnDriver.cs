@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -90,6 +91,8 @@ public static partial class RnnDriver
         where TKernels : struct, IRnnKernels
     {
         int inWidth = shape.LayerInputSize(layer), ps = kernels.PreStride;
+        AssertBlock(shape, layer, d);
+        Debug.Assert(first >= 0 && count >= 0 && first + count <= ProjectionUnits(shape, f), "units within the layer's projection");
         float* source = layer == 0 ? f.Input : f.Output;
         float* preD = f.Pre + (nint)d * f.SeqLen * f.Batch * ps;
         if (!shape.BatchFirst)
@@ -111,6 +114,10 @@ public static partial class RnnDriver
     {
         int hidden = shape.HiddenSize, stateSize = shape.StateSize, cs = kernels.CellStride, ps = kernels.PreStride;
         int seqLen = f.SeqLen, batch = f.Batch, state = layer * shape.NumDirections + d;
+        AssertBlock(shape, layer, d);
+        Debug.Assert(b0 >= 0 && rows >= 1 && b0 + rows <= batch, "rows within the batch");
+        Debug.Assert(f.OutRowStride >= stateSize && f.OutStepStride >= stateSize, "output rows are written: they must not overlap");
+        Debug.Assert(cs >= hidden && ps >= shape.GateCount * hidden, "padded rows hold the hidden units");
         float* preD = f.Pre + (nint)d * seqLen * batch * ps + (nint)b0 * ps;
         float* outD = f.Output + (nint)d * stateSize + b0 * f.OutRowStride;
         float* cells = null;
@@ -133,7 +140,7 @@ public static partial class RnnDriver
             // One row: the kernels' block kernel, where they have one, runs every step in one call. Not for one step,
             // where loading the state into registers costs more than the call it saves (Lstm(1→12) seq 1: 84 vs 72 ns
             // on Zen 5); both paths compute the same bits.
-            int first = d == 0 ? 0 : seqLen - 1, direction = d == 0 ? 1 : -1;
+            int first = TimeStep(d, 0, seqLen), direction = d == 0 ? 1 : -1;
             float* h0 = f.H0 is null ? f.Zeros : f.H0 + ((nint)state * batch + b0) * stateSize;
             if (kernels.TryRunRow(layer, d, ref preD[(nint)first * batch * ps], direction * (nint)batch * ps, seqLen,
                     ref *h0, ref outD[first * f.OutStepStride], direction * f.OutStepStride, ref *cells))
@@ -142,38 +149,36 @@ public static partial class RnnDriver
                 return;
             }
         }
+        // Each step reads and writes the cell state in place (c may be cPrev's memory); a projecting LSTM's step writes m
+        // into the workspace, and the projection turns it into h.
+        var cellRows = new StridedRows(ref *cells, cs);
+        var unprojectedRows = new StridedRows(ref *unprojected, cs);
+        StridedRows initial = f.H0 is null
+            ? new StridedRows(ref *f.Zeros, 0)
+            : new StridedRows(ref f.H0[((nint)state * batch + b0) * stateSize], stateSize);
         for (int s = 0; s < seqLen; s++)
         {
-            int t = d == 0 ? s : seqLen - 1 - s; // the reverse direction reads the sequence backwards
-            float* hOut = outD + t * f.OutStepStride;
-            float* hPrev = f.Zeros;
-            nint hPrevStride = 0;
-            if (s > 0)
-            {
-                hPrev = outD + (d == 0 ? t - 1 : t + 1) * f.OutStepStride;
-                hPrevStride = f.OutRowStride;
-            }
-            else if (f.H0 is not null)
-            {
-                hPrev = f.H0 + ((nint)state * batch + b0) * stateSize;
-                hPrevStride = stateSize;
-            }
-            ref float pStep = ref preD[(nint)t * batch * ps];
+            int t = TimeStep(d, s, seqLen);
+            var h = new StridedRows(ref outD[t * f.OutStepStride], f.OutRowStride);
+            StridedRows hPrev = s == 0 ? initial : new StridedRows(ref outD[PreviousTimeStep(d, t) * f.OutStepStride], f.OutRowStride);
+            StridedRows stepOutput = f.Projects ? unprojectedRows : h;
+            kernels.Step(layer, d, hPrev, ref preD[(nint)t * batch * ps], rows, stepOutput, cellRows, cellRows, ref Unsafe.NullRef<float>());
             if (f.Projects)
-            {
-                kernels.Step(layer, d, ref *hPrev, hPrevStride, ref pStep, rows, ref *unprojected, cs,
-                    ref *cells, cs, ref *cells, cs, ref Unsafe.NullRef<float>());
-                kernels.ProjectOutput(layer, d, ref *unprojected, rows, ref *hOut, f.OutRowStride);
-            }
-            else
-            {
-                kernels.Step(layer, d, ref *hPrev, hPrevStride, ref pStep, rows, ref *hOut, f.OutRowStride,
-                    ref *cells, cs, ref *cells, cs, ref Unsafe.NullRef<float>());
-            }
+                kernels.ProjectOutput(layer, d, ref unprojectedRows.Start, rows, ref h.Start, h.Stride);
         }
 
         CopyFinalStates(shape, f, layer, d, b0, rows, outD, cells, cs);
     }
+
+    [Conditional("DEBUG")]
+    private static void AssertBlock(in RnnShape shape, int layer, int d) =>
+        Debug.Assert(layer >= 0 && layer < shape.NumLayers && d >= 0 && d < shape.NumDirections, "a layer and direction of the shape");
+
+    /// <summary>The time step that step <paramref name="s"/> of direction <paramref name="d"/> reads: the reverse direction reads the sequence backwards.</summary>
+    private static int TimeStep(int d, int s, int seqLen) => d == 0 ? s : seqLen - 1 - s;
+
+    /// <summary>The time step before <paramref name="t"/> in direction <paramref name="d"/>'s order: t − 1 forwards, t + 1 in reverse.</summary>
+    private static int PreviousTimeStep(int d, int t) => d == 0 ? t - 1 : t + 1;
 
     /// <summary>hN (and cN, where the cell state ran in the workspace) of rows [b0, b0 + rows) after the recurrence.</summary>
     private static unsafe void CopyFinalStates(in RnnShape shape, in SequenceFrame f, int layer, int d, int b0, int rows, float* outD, float* cells, int cs)
@@ -181,7 +186,7 @@ public static partial class RnnDriver
         int hidden = shape.HiddenSize, stateSize = shape.StateSize;
         int seqLen = f.SeqLen, batch = f.Batch, state = layer * shape.NumDirections + d;
         // hN is the state after the last step: t = seqLen - 1 forwards, t = 0 in reverse.
-        float* last = outD + (d == 0 ? seqLen - 1 : 0) * f.OutStepStride;
+        float* last = outD + TimeStep(d, seqLen - 1, seqLen) * f.OutStepStride;
         for (int b = 0; b < rows; b++)
         {
             new ReadOnlySpan<float>(last + b * f.OutRowStride, stateSize).CopyTo(new Span<float>(f.HN + ((nint)state * batch + b0 + b) * stateSize, stateSize));
@@ -239,36 +244,36 @@ public static partial class RnnDriver
         where TKernels : struct, IRnnKernels
     {
         int hidden = shape.HiddenSize, cs = kernels.CellStride, ps = kernels.PreStride;
+        Debug.Assert(shape.NumLayers == 1 && shape.NumDirections == 1, "a cell: one layer, one direction");
+        Debug.Assert(b0 >= 0 && rows >= 1 && b0 + rows <= f.Batch, "rows within the batch");
+        Debug.Assert(cs >= hidden && ps >= shape.GateCount * hidden, "padded rows hold the hidden units");
         ref float pre = ref f.Pre[(nint)b0 * ps];
         kernels.Project(0, 0, ref f.Input[(nint)b0 * shape.InputSize], shape.InputSize, rows, ref pre);
 
-        float* cell = null, cellPrev = null;
-        nint cellPrevStride = cs;
+        StridedRows cell = default, cellPrev = default;
         if (f.HasCell && f.CellsInPlace)
         {
-            cell = f.CNext + (nint)b0 * hidden;
-            cellPrev = f.CX is null ? f.Zeros : f.CX + (nint)b0 * hidden;
-            cellPrevStride = f.CX is null ? 0 : hidden;
+            cell = new StridedRows(ref f.CNext[(nint)b0 * hidden], hidden);
+            cellPrev = f.CX is null ? new StridedRows(ref *f.Zeros, 0) : new StridedRows(ref f.CX[(nint)b0 * hidden], hidden);
         }
         else if (f.HasCell)
         {
-            cell = cellPrev = f.Cells + (nint)b0 * cs;
-            var padded = new Span<float>(cell, rows * cs);
+            cell = cellPrev = new StridedRows(ref f.Cells[(nint)b0 * cs], cs);
+            Span<float> padded = MemoryMarshal.CreateSpan(ref cell.Start, rows * cs);
             padded.Clear();
             if (f.CX is not null)
                 for (int b = 0; b < rows; b++)
                     new ReadOnlySpan<float>(f.CX + (nint)(b0 + b) * hidden, hidden).CopyTo(padded.Slice(b * cs, hidden));
         }
 
-        float* hPrev = f.HX is null ? f.Zeros : f.HX + (nint)b0 * hidden;
-        nint hPrevStride = f.HX is null ? 0 : hidden;
+        StridedRows hPrev = f.HX is null ? new StridedRows(ref *f.Zeros, 0) : new StridedRows(ref f.HX[(nint)b0 * hidden], hidden);
         float* h = (f.ThroughScratch ? f.Scratch : f.HNext) + (nint)b0 * hidden;
-        kernels.Step(0, 0, ref *hPrev, hPrevStride, ref pre, rows, ref *h, hidden, ref *cellPrev, cellPrevStride, ref *cell, cs, ref Unsafe.NullRef<float>());
+        kernels.Step(0, 0, hPrev, ref pre, rows, new StridedRows(ref *h, hidden), cellPrev, cell, ref Unsafe.NullRef<float>());
         if (f.ThroughScratch)
             new ReadOnlySpan<float>(h, rows * hidden).CopyTo(new Span<float>(f.HNext + (nint)b0 * hidden, rows * hidden));
         if (f.HasCell && !f.CellsInPlace)
             for (int b = 0; b < rows; b++)
-                new ReadOnlySpan<float>(cell + (nint)b * cs, hidden).CopyTo(new Span<float>(f.CNext + (nint)(b0 + b) * hidden, hidden));
+                cell.Row(b, hidden).CopyTo(new Span<float>(f.CNext + (nint)(b0 + b) * hidden, hidden));
     }
 
     /// <summary>Checks a sequence call's arguments; throws before anything is written.</summary>

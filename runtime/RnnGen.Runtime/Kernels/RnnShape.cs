@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 
 namespace RnnGen.__Internals;
 
@@ -78,11 +79,40 @@ public readonly record struct RnnShape
     /// <summary>Parameters per layer and direction: weight_ih, weight_hh, the two biases if any, and weight_hr if projecting.</summary>
     public int ParametersPerBlock => (Bias ? 4 : 2) + (ProjSize > 0 ? 1 : 0);
 
-    /// <summary>The index, in <c>named_parameters()</c> order, of the <c>weight_hr</c> of a layer and direction (with a projection).</summary>
-    public int ProjectionIndex(int layer, int direction) => BlockIndex(layer, direction) + ParametersPerBlock - 1;
+    // The index, in named_parameters() order, of each parameter of a layer and direction: its block starts with
+    // weight_ih, then weight_hh, bias_ih and bias_hh (with Bias), then weight_hr (with a projection); ParameterLayout
+    // lists them in this order.
 
-    /// <summary>The index, in <c>named_parameters()</c> order, of the <c>weight_ih</c> of a layer and direction.</summary>
-    public int BlockIndex(int layer, int direction) => (layer * NumDirections + direction) * ParametersPerBlock;
+    /// <summary>The index of <c>weight_ih</c> of a layer and direction (the first of its parameters).</summary>
+    public int WeightIhIndex(int layer, int direction)
+    {
+        Debug.Assert(layer >= 0 && layer < NumLayers && direction >= 0 && direction < NumDirections);
+        return (layer * NumDirections + direction) * ParametersPerBlock;
+    }
+
+    /// <summary>The index of <c>weight_hh</c> of a layer and direction.</summary>
+    public int WeightHhIndex(int layer, int direction) => WeightIhIndex(layer, direction) + 1;
+
+    /// <summary>The index of <c>bias_ih</c> of a layer and direction (with <see cref="Bias"/>).</summary>
+    public int BiasIhIndex(int layer, int direction)
+    {
+        Debug.Assert(Bias, "a shape without bias has no bias_ih");
+        return WeightIhIndex(layer, direction) + 2;
+    }
+
+    /// <summary>The index of <c>bias_hh</c> of a layer and direction (with <see cref="Bias"/>).</summary>
+    public int BiasHhIndex(int layer, int direction)
+    {
+        Debug.Assert(Bias, "a shape without bias has no bias_hh");
+        return WeightIhIndex(layer, direction) + 3;
+    }
+
+    /// <summary>The index of <c>weight_hr</c> of a layer and direction (with a projection: <see cref="ProjSize"/> above 0).</summary>
+    public int WeightHrIndex(int layer, int direction)
+    {
+        Debug.Assert(ProjSize > 0, "a shape without projection has no weight_hr");
+        return WeightIhIndex(layer, direction) + ParametersPerBlock - 1;
+    }
 
     /// <summary>The names and shapes PyTorch's <c>named_parameters()</c> lists for this shape, in its order.</summary>
     public IReadOnlyList<(string Name, int[] Shape)> ParameterLayout()

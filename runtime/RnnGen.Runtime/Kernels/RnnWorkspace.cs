@@ -1,6 +1,8 @@
 using System;
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace RnnGen.__Internals;
@@ -123,11 +125,17 @@ public sealed class RnnWorkspace
     public ref float Scratch(int length) => ref Get(WorkspaceSlot.Scratch, length);
 
     /// <summary>At least <paramref name="length"/> zeros.</summary>
-    public ref float Zeros(int length) => ref Get(WorkspaceSlot.Zeros, length);
+    public ref float Zeros(int length)
+    {
+        ref float zeros = ref Get(WorkspaceSlot.Zeros, length);
+        Debug.Assert(MemoryMarshal.CreateReadOnlySpan(ref zeros, length).IndexOfAnyExcept(0f) < 0, "nothing writes into the zeros");
+        return ref zeros;
+    }
 
     /// <summary>At least <paramref name="length"/> floats for <paramref name="slot"/>. Contents are whatever was left there.</summary>
     public ref float Get(WorkspaceSlot slot, int length)
     {
+        Debug.Assert(length >= 0);
         ref AlignedBuffer buffer = ref _buffers[(int)slot];
         if (buffer.Length < length)
             Grow(ref buffer, length);

@@ -14,6 +14,9 @@ internal static class Report
 
     public static void Line(string text)
     {
+#if DEBUG
+        text = "Debug build: " + text; // CI's run with the runtime's asserts on
+#endif
         TestContext.Out.WriteLine(text);
         string? path = Environment.GetEnvironmentVariable("RNNGEN_REPORT");
         if (string.IsNullOrEmpty(path))
