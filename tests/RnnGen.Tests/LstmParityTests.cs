@@ -1,5 +1,5 @@
-using System.Collections.Generic;
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using NUnit.Framework;
@@ -9,8 +9,9 @@ using RnnGen.Tests.Support;
 namespace RnnGen.Tests;
 
 /// <summary>
-/// Generated LSTMs against PyTorch 2.10 on this run's random configurations: torch.nn.LSTM for sequences,
-/// torch.nn.LSTMCell for cells (each with its own counterpart). Forward (output, hN, cN) within
+/// Generated LSTMs and LSTM cells against PyTorch 2.10 on this run's random configurations: torch.nn.LSTM for sequences,
+/// torch.nn.LSTMCell for cells (each with its own counterpart); the projection (ProjSize); and the LSTMs declared in this
+/// project against the generic kernels. Forward (output, hN, cN) within
 /// 1e-5 · max(1, |reference|); with dropout 0, every parameter gradient and the gradients at the input, h0 and
 /// c0 within 1e-4 relative (norm-wise), for loss = Σ output·gOut + Σ hN·gHn + Σ cN·gCn.
 /// </summary>
@@ -29,7 +30,7 @@ public class LstmParityTests
         int gradients = 0;
         int projected = 0;
         double worstProjectedForward = 0, worstProjectedGradient = 0;
-        foreach (var (config, type) in DrawnModules.Modules.Where(m => m.Config.IsLstm && !m.Config.IsCell))
+        foreach (var (config, type) in DrawnModules.OfKind("LSTM"))
         {
             if (config.ProjSize > 0)
                 projected++;
@@ -39,7 +40,7 @@ public class LstmParityTests
             bool customState = random.Next(2) == 1, upstreamState = random.Next(2) == 1;
             int stateLength = config.NumLayers * config.Directions * batch * config.StateSize;
             int cellLength = config.NumLayers * config.Directions * batch * config.HiddenSize;
-            float[] input = Numerics.Uniform(random, seqLen * batch * config.InputSize, InputBound(config));
+            float[] input = Numerics.Uniform(random, seqLen * batch * config.InputSize, ParityChecks.InputBound(config));
             float[]? h0 = customState ? Numerics.Uniform(random, stateLength) : null;
             float[]? c0 = customState ? Numerics.Uniform(random, cellLength) : null;
             float[] gradOutput = Numerics.Uniform(random, seqLen * batch * config.Directions * config.StateSize);
@@ -75,7 +76,7 @@ public class LstmParityTests
             Assert.That(module.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), $"seed {_seed}: kernel path");
             if (config.Dropout == 0)
             {
-                double err = Math.Max(Numerics.RelativeNormError(gradInput, reference.Input), ParameterError(module.Gradients, reference));
+                double err = Math.Max(Numerics.RelativeNormError(gradInput, reference.Input), ParityChecks.ParameterError(module.Gradients, reference));
                 if (customState)
                     err = Math.Max(err, Math.Max(Numerics.RelativeNormError(gradH0, reference.H0!), Numerics.RelativeNormError(gradC0, refGradC0!)));
                 worstGradient = Math.Max(worstGradient, err);
@@ -96,13 +97,13 @@ public class LstmParityTests
         var random = new Random(_seed ^ 0x1571);
         var report = new StringBuilder();
         double worstForward = 0, worstGradient = 0;
-        foreach (var (config, type) in DrawnModules.Modules.Where(m => m.Config.IsLstm && m.Config.IsCell))
+        foreach (var (config, type) in DrawnModules.OfKind("LSTMCell"))
         {
             var cell = (ILstmCellModule)Activator.CreateInstance(type, random.Next())!;
             int batch = random.Next(1, 9);
             bool customState = random.Next(2) == 1;
             int stateLength = batch * config.HiddenSize;
-            float[] input = Numerics.Uniform(random, batch * config.InputSize, InputBound(config));
+            float[] input = Numerics.Uniform(random, batch * config.InputSize, ParityChecks.InputBound(config));
             float[]? hx = customState ? Numerics.Uniform(random, stateLength) : null;
             float[]? cx = customState ? Numerics.Uniform(random, stateLength) : null;
             float[] gradH = Numerics.Uniform(random, stateLength), gradC = Numerics.Uniform(random, stateLength);
@@ -117,7 +118,7 @@ public class LstmParityTests
             Torch.Gradients reference = Torch.LstmCellBackward(config, cell.Parameters, input, batch, hx, cx, gradH, gradC, out float[] refC, out float[]? refGradCx);
             string detail = $"batch {batch}, state {(customState ? "custom" : "default")}";
             double forward = Math.Max(Numerics.MaxScaledError(hNext, reference.Output), Numerics.MaxScaledError(cNext, refC));
-            double err = Math.Max(Numerics.RelativeNormError(gradInput, reference.Input), ParameterError(cell.Gradients, reference));
+            double err = Math.Max(Numerics.RelativeNormError(gradInput, reference.Input), ParityChecks.ParameterError(cell.Gradients, reference));
             if (customState)
                 err = Math.Max(err, Math.Max(Numerics.RelativeNormError(gradHx, reference.H0!), Numerics.RelativeNormError(gradCx, refGradCx!)));
             worstForward = Math.Max(worstForward, forward);
@@ -194,83 +195,6 @@ public class LstmParityTests
             cell.Forward(sample, 1, ch, cc, ch, cc);
             Numerics.AssertClose(ch, rh, $"h at step {t}");
             Numerics.AssertClose(cc, rc, $"c at step {t}");
-        }
-    }
-
-    [Test]
-    public void HiddenOneAndFiveCellsMatchTheGenericKernels()
-    {
-        var random = new Random(_seed ^ 0x15);
-        foreach ((ILstmCellModule cell, int input, int hidden) in new (ILstmCellModule, int, int)[] { (new TinyLstmCell(random.Next()), 1, 1), (new FiveLstmCell(random.Next()), 3, 5) })
-        {
-            var reference = new Dynamic.LstmCell(input, hidden, seed: 0);
-            reference.Parameters.CopyFrom(cell.Parameters);
-            foreach (int batch in new[] { 1, 2, 3, 5, 9 })
-            {
-                float[] x = Numerics.Uniform(random, batch * input, 2f), hx = Numerics.Uniform(random, batch * hidden), cx = Numerics.Uniform(random, batch * hidden);
-                var (h, c) = cell.Forward(x, batch, hx, cx);
-                var (rh, rc) = reference.Forward(x, batch, hx, cx);
-                Numerics.AssertClose(h, rh, $"seed {_seed}, LstmCell({input}, {hidden}) h, batch {batch}");
-                Numerics.AssertClose(c, rc, $"seed {_seed}, LstmCell({input}, {hidden}) c, batch {batch}");
-            }
-        }
-
-        IRnnCellModule gru = new TinyGruCell(random.Next());
-        var gruReference = new Dynamic.GruCell(1, 1, seed: 0);
-        gruReference.Parameters.CopyFrom(gru.Parameters);
-        foreach (int batch in new[] { 1, 2, 3, 5, 9 })
-        {
-            float[] x = Numerics.Uniform(random, batch, 2f), hx = Numerics.Uniform(random, batch);
-            Numerics.AssertClose(gru.Forward(x, batch, hx), gruReference.Forward(x, batch, hx), $"seed {_seed}, GruCell(1, 1), batch {batch}");
-        }
-
-        ILstmModule lstm = new TinyLstm(random.Next());
-        var lstmReference = new Dynamic.Lstm(6, 1, numLayers: 2, seed: 0);
-        lstmReference.Parameters.CopyFrom(lstm.Parameters);
-        foreach ((int seqLen, int batch) in new[] { (1, 1), (4, 3), (3, 9) })
-        {
-            float[] x = Numerics.Uniform(random, seqLen * batch * 6, 2f);
-            var (output, hN, cN) = lstm.Forward(x, seqLen, batch);
-            var (rOutput, rHN, rCN) = ((ILstmModule)lstmReference).Forward(x, seqLen, batch);
-            Numerics.AssertClose(output, rOutput, $"seed {_seed}, Lstm(6, 1) output, seqLen {seqLen}, batch {batch}");
-            Numerics.AssertClose(hN, rHN, $"seed {_seed}, Lstm(6, 1) hN");
-            Numerics.AssertClose(cN, rCN, $"seed {_seed}, Lstm(6, 1) cN");
-        }
-        Assert.That(lstm.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), ExpectedPath.Describe());
-    }
-
-    [Test]
-    public void OneByOneModulesTrainLikePyTorch()
-    {
-        // Input 1, hidden 1, one direction: every stride of the generic kernels is 1 (a backward once asked its
-        // one-float scratch for the two bias sums).
-        var random = new Random(_seed ^ 0x11);
-        foreach (RnnConfig config in new[] { new RnnConfig(false, 1, 1), new RnnConfig(false, 1, 1, IsGru: true), new RnnConfig(false, 1, 1, IsLstm: true) })
-        {
-            float[] input = Numerics.Uniform(random, 3 * 2), gradOutput = Numerics.Uniform(random, 3 * 2);
-            var output = new float[gradOutput.Length];
-            var gradInput = new float[input.Length];
-            Torch.Gradients reference;
-            ParameterSet gradients;
-            if (config.IsLstm)
-            {
-                var lstm = (ILstmModule)config.CreateDynamic(random.Next());
-                lstm.Forward(input, 3, 2, output, new float[2], new float[2], training: true);
-                lstm.Backward(gradOutput, default, default, gradInput, default, default);
-                reference = Torch.LstmBackward(config, lstm.Parameters, input, 3, 2, null, null, gradOutput, null, null, out _, out _);
-                gradients = lstm.Gradients;
-            }
-            else
-            {
-                var rnn = (IRnnModule)config.CreateDynamic(random.Next());
-                rnn.Forward(input, 3, 2, output, new float[2], training: true);
-                rnn.Backward(gradOutput, default, gradInput, default);
-                reference = Torch.RnnBackward(config, rnn.Parameters, input, 3, 2, null, gradOutput, null);
-                gradients = rnn.Gradients;
-            }
-            Assert.That(Numerics.MaxScaledError(output, reference.Output), Is.LessThanOrEqualTo(Numerics.ForwardTolerance), config.ToString());
-            Assert.That(Math.Max(Numerics.RelativeNormError(gradInput, reference.Input), ParameterError(gradients, reference)),
-                Is.LessThanOrEqualTo(Numerics.GradientTolerance), config.ToString());
         }
     }
 
@@ -367,65 +291,4 @@ public class LstmParityTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Dynamic.Lstm(4, 8, projSize: 8));
         Assert.Throws<ArgumentException>(() => new RnnShape(4, 8, isCell: true, gateCount: 4, projSize: 2));
     }
-
-    [Test]
-    public void DeclaredGrusMatchTheGenericKernelsAndCarryStateInPlace()
-    {
-        var random = new Random(_seed);
-        var gru = new DeepGru(random.Next());
-        var reference = new Dynamic.Gru(17, 100, numLayers: 2, bidirectional: true, seed: 0);
-        reference.Parameters.CopyFrom(gru.Parameters);
-        float[] x = Numerics.Uniform(random, 6 * 3 * 17), h = Numerics.Uniform(random, 4 * 3 * 100);
-        var (output, hN) = gru.Forward(x, 6, 3, h);
-        var (refOutput, refHN) = reference.Forward(x, 6, 3, h);
-        Numerics.AssertClose(output, refOutput, "output");
-        Numerics.AssertClose(hN, refHN, "hN");
-        var inPlace = new float[output.Length];
-        gru.Forward(x, 6, 3, inPlace, h, h);
-        Assert.That(inPlace, Is.EqualTo(output));
-        Assert.That(h, Is.EqualTo(hN));
-
-        var cell = new AmpGruCell(1);
-        var cellReference = new Dynamic.GruCell(1, 32, seed: 0);
-        cellReference.Parameters.CopyFrom(cell.Parameters);
-        float[] sample = new float[1], state = new float[32];
-        for (int t = 0; t < 20; t++)
-        {
-            sample[0] = MathF.Cos(t);
-            float[] expected = cellReference.Forward(sample, 1, state);
-            cell.Forward(sample, 1, state, state);
-            Numerics.AssertClose(state, expected, $"h at step {t}");
-        }
-        Assert.That(cell.LastKernelPath, Is.EqualTo(ExpectedPath.Get()));
-    }
-
-    [Test]
-    public void LstmStepsAllocateNothing()
-    {
-        var cell = new AmpLstmCell(1);
-        var lstm = new WideLstm(1);
-        float[] sample = new float[1], h = new float[32], c = new float[32];
-        float[] x = new float[3 * 2 * 100], output = new float[3 * 2 * 200], hN = new float[2 * 200], cN = new float[2 * 200];
-        var gru = new AmpGruCell(1);
-        float[] g = new float[32];
-        var projected = new ProjectedLstm(1);
-        float[] px = new float[3 * 2 * 10], pOutput = new float[3 * 2 * 14], pH = new float[4 * 2 * 7], pC = new float[4 * 2 * 33];
-        void Calls()
-        {
-            cell.Forward(sample, 1, h, c, h, c);
-            lstm.Forward(x, 3, 2, output, hN, cN, hN, cN);
-            gru.Forward(sample, 1, g, g);
-            projected.Forward(px, 3, 2, pOutput, pH, pC, pH, pC);
-        }
-        Numerics.WarmUp(Calls);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
-            Calls();
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0));
-    }
-
-    private static float InputBound(RnnConfig config) => MathF.Min(2f, 3f * MathF.Sqrt((float)config.HiddenSize / config.InputSize));
-
-    private static double ParameterError(ParameterSet gradients, Torch.Gradients reference) =>
-        gradients.Names.Max(name => Numerics.RelativeNormError(gradients.GetReadOnly(name), reference.Parameters[name]));
 }

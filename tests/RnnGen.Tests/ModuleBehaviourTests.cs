@@ -171,6 +171,31 @@ public class ModuleBehaviourTests
     }
 
     [Test]
+    public void LstmStepsAllocateNothing()
+    {
+        var cell = new AmpLstmCell(1);
+        var lstm = new WideLstm(1);
+        float[] sample = new float[1], h = new float[32], c = new float[32];
+        float[] x = new float[3 * 2 * 100], output = new float[3 * 2 * 200], hN = new float[2 * 200], cN = new float[2 * 200];
+        var gru = new AmpGruCell(1);
+        float[] g = new float[32];
+        var projected = new ProjectedLstm(1);
+        float[] px = new float[3 * 2 * 10], pOutput = new float[3 * 2 * 14], pH = new float[4 * 2 * 7], pC = new float[4 * 2 * 33];
+        void Calls()
+        {
+            cell.Forward(sample, 1, h, c, h, c);
+            lstm.Forward(x, 3, 2, output, hN, cN, hN, cN);
+            gru.Forward(sample, 1, g, g);
+            projected.Forward(px, 3, 2, pOutput, pH, pC, pH, pC);
+        }
+        Numerics.WarmUp(Calls);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+            Calls();
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0));
+    }
+
+    [Test]
     public void BadInputIsRefusedBeforeAnythingIsWritten()
     {
         var rnn = new MixedRnn(1); // 3 -> 17, 2 layers, bidirectional, batch-first

@@ -7,53 +7,6 @@ using System.Threading;
 
 namespace RnnGen.__Internals;
 
-/// <summary>The scratch buffers of a module, one per purpose.</summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public enum WorkspaceSlot
-{
-    /// <summary>Pre-activations of the current layer.</summary>
-    Pre,
-
-    /// <summary>General scratch (a cell's in-place step).</summary>
-    Scratch,
-
-    /// <summary>A row of zeros: the default initial state.</summary>
-    Zeros,
-
-    /// <summary>The training tape: layer inputs, states and dropout masks.</summary>
-    Tape,
-
-    /// <summary>Backward: gradients at the pre-activations, per direction.</summary>
-    GradPre,
-
-    /// <summary>Backward: gradients at a layer's output, per direction.</summary>
-    GradOutput,
-
-    /// <summary>Backward: gradient at a layer's input.</summary>
-    GradInput,
-
-    /// <summary>Backward: gradient at the previous state.</summary>
-    GradState,
-
-    /// <summary>Backward: one weight gradient before it is added to the module's gradients.</summary>
-    GradWeight,
-
-    /// <summary>An LSTM's cell state during inference.</summary>
-    Cell,
-
-    /// <summary>Backward: gradient at the previous cell state.</summary>
-    GradCell,
-
-    /// <summary>Backward: a GRU's input-side pre-activation gradients.</summary>
-    GradPreInput,
-
-    /// <summary>Backward: a GRU's direct gradient at the previous state.</summary>
-    GradDirect,
-
-    /// <summary>A projecting LSTM's m = o ⊙ tanh(c) before the projection (inference), or its gradient (backward).</summary>
-    Unprojected,
-}
-
 /// <summary>
 /// A module's scratch memory. Each buffer grows to the largest call seen and is then reused, so
 /// steady-state calls allocate nothing. One module instance serves one call at a time: every public call
@@ -163,34 +116,4 @@ public sealed class RnnWorkspace
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Grow(ref AlignedBuffer buffer, int length) => buffer = new AlignedBuffer(length);
-}
-
-/// <summary>What a training forward recorded for the backward pass, and for which call.</summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public sealed class RnnTape
-{
-    /// <summary>Whether a training forward recorded this tape and no later call invalidated it.</summary>
-    public bool IsValid { get; internal set; }
-
-    /// <summary>The recorded call's sequence length.</summary>
-    public int SeqLen { get; internal set; }
-
-    /// <summary>The recorded call's batch.</summary>
-    public int Batch { get; internal set; }
-
-    /// <summary>Whether the recorded call had an explicit initial state.</summary>
-    public bool HasH0 { get; internal set; }
-
-    /// <summary>Whether the recorded call dropped out layer inputs.</summary>
-    public bool HasDropout { get; internal set; }
-
-    /// <summary>The parameters' version the recorded call ran with.</summary>
-    public long ParameterVersion { get; internal set; }
-
-    /// <summary>Forgets the recording when a later call has another shape.</summary>
-    public void Observe(int seqLen, int batch)
-    {
-        if (IsValid && (seqLen != SeqLen || batch != Batch))
-            IsValid = false;
-    }
 }

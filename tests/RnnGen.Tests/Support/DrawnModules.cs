@@ -28,6 +28,9 @@ internal static class DrawnModules
 
     public static IReadOnlyList<(RnnConfig Config, Type Type)> Modules => s_drawn.Value.Modules;
 
+    /// <summary>The drawn modules of one kind, by PyTorch's name: "RNN", "RNNCell", "LSTM", "LSTMCell", "GRU" or "GRUCell".</summary>
+    public static IEnumerable<(RnnConfig Config, Type Type)> OfKind(string kind) => Modules.Where(m => m.Config.Kind == kind);
+
     private static (int, List<(RnnConfig, Type)>) Draw()
     {
         // RNNGEN_TEST_SEED replays a run.

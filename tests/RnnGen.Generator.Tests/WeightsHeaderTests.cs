@@ -7,7 +7,7 @@ using RnnGen.Generator.Parsing;
 using RnnGen.Tests.Support;
 using static RnnGen.Tests.Support.SafetensorsBuilder;
 
-namespace RnnGen.Tests;
+namespace RnnGen.Generator.Tests;
 
 /// <summary>
 /// The generator's own safetensors reader (netstandard2.0 has no System.Text.Json) against the runtime's: the same
@@ -16,7 +16,7 @@ namespace RnnGen.Tests;
 [Category("Weights")]
 public class WeightsHeaderTests
 {
-    [TestCaseSource(typeof(SafetensorsFormatTests), nameof(SafetensorsFormatTests.Refusals))]
+    [TestCaseSource(typeof(SafetensorsCases), nameof(SafetensorsCases.Refusals))]
     public void GeneratorRefusesWhatTheRuntimeRefusesForTheSameReason(byte[] bytes, string reason)
     {
         Assert.That(SafetensorsHeader.TryParse(bytes, out _, out string? error), Is.False);
@@ -27,7 +27,7 @@ public class WeightsHeaderTests
         Assert.That(runtime.Message, Does.StartWith("'f' is not a valid safetensors file: " + words), "the same words as the runtime");
     }
 
-    [TestCaseSource(typeof(SafetensorsFormatTests), nameof(SafetensorsFormatTests.Accepted))]
+    [TestCaseSource(typeof(SafetensorsCases), nameof(SafetensorsCases.Accepted))]
     public void GeneratorAcceptsWhatTheRuntimeAcceptsWithTheSameTensors(byte[] bytes)
     {
         Assert.That(SafetensorsHeader.TryParse(bytes, out List<SafetensorsTensor> tensors, out string? error), Is.True, error);
@@ -52,7 +52,7 @@ public class WeightsHeaderTests
         const int Cases = 30_000;
         for (int i = 0; i < Cases; i++)
         {
-            byte[] bytes = SafetensorsFuzzTests.Mutator.Mutate(random, seeds[random.Next(seeds.Count)], seeds[random.Next(seeds.Count)]);
+            byte[] bytes = SafetensorsMutator.Mutate(random, seeds[random.Next(seeds.Count)], seeds[random.Next(seeds.Count)]);
             SafetensorsFile? runtime = null;
             string? runtimeError = null;
             try

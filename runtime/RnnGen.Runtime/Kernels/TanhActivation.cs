@@ -5,29 +5,6 @@ using System.Runtime.Intrinsics;
 namespace RnnGen.__Internals;
 
 /// <summary>
-/// An element-wise activation written once for every width (TensorPrimitives' unary-operator pattern):
-/// the scalar form serves the generic kernels, the vector forms the generated ones.
-/// </summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public interface IActivation
-{
-    /// <summary>The activation of one value.</summary>
-    static abstract float Invoke(float x);
-
-    /// <summary>The activation of 4 lanes.</summary>
-    static abstract Vector128<float> Invoke(Vector128<float> x);
-
-    /// <summary>The activation of 8 lanes.</summary>
-    static abstract Vector256<float> Invoke(Vector256<float> x);
-
-    /// <summary>The activation of 16 lanes.</summary>
-    static abstract Vector512<float> Invoke(Vector512<float> x);
-
-    /// <summary>The derivative at the input whose activation is <paramref name="y"/> (what the backward pass keeps).</summary>
-    static abstract float DerivativeFromOutput(float y);
-}
-
-/// <summary>
 /// tanh as a clamped rational function: an odd degree-13 numerator over an even degree-6 denominator,
 /// evaluated on x clamped to ±7.90531110763549805 (where the rational rounds to ±1), and x itself
 /// for |x| &lt; 0.0004. These are Eigen's coefficients (<c>ptanh_float</c>, also used by ONNX Runtime's
@@ -133,73 +110,4 @@ public readonly struct TanhActivation : IActivation
             Vector512.MultiplyAddEstimate(x2, Vector512.Create(B2), Vector512.Create(B0)));
         return Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(x), Vector512.Create(Tiny)), x, p / q);
     }
-}
-
-/// <summary>relu(x) = max(x, 0); NaN stays NaN, as in PyTorch.</summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public readonly struct ReluActivation : IActivation
-{
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Invoke(float x) => x > 0f || float.IsNaN(x) ? x : 0f;
-
-    /// <inheritdoc/>
-    /// <remarks>relu' = 1 where the output is positive, else 0 (PyTorch's choice at 0).</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float DerivativeFromOutput(float y) => y > 0f ? 1f : 0f;
-
-    // MaxNative(0, x): on x86 the second operand is returned when either is NaN, so NaN propagates.
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Invoke(Vector128<float> x) => Vector128.MaxNative(Vector128<float>.Zero, x);
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Invoke(Vector256<float> x) => Vector256.MaxNative(Vector256<float>.Zero, x);
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Invoke(Vector512<float> x) => Vector512.MaxNative(Vector512<float>.Zero, x);
-}
-
-/// <summary>
-/// The logistic sigmoid as σ(x) = ½ + ½·tanh(x/2) on <see cref="TanhActivation"/>: within 1.6e-7 of the
-/// exact value wherever tanh is within 3.1e-7, saturating cleanly to 0 and 1.
-/// </summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public readonly struct SigmoidActivation : IActivation
-{
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Invoke(float x) => 0.5f + 0.5f * TanhActivation.Invoke(0.5f * x);
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Invoke(Vector128<float> x)
-    {
-        Vector128<float> half = Vector128.Create(0.5f);
-        return Vector128.MultiplyAddEstimate(half, TanhActivation.Invoke(x * half), half);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Invoke(Vector256<float> x)
-    {
-        Vector256<float> half = Vector256.Create(0.5f);
-        return Vector256.MultiplyAddEstimate(half, TanhActivation.Invoke(x * half), half);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Invoke(Vector512<float> x)
-    {
-        Vector512<float> half = Vector512.Create(0.5f);
-        return Vector512.MultiplyAddEstimate(half, TanhActivation.Invoke(x * half), half);
-    }
-
-    /// <inheritdoc/>
-    /// <remarks>σ' = σ(1 − σ).</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float DerivativeFromOutput(float y) => y * (1f - y);
 }

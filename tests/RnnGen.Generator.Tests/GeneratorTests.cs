@@ -5,13 +5,11 @@ using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using NUnit.Framework;
-using RnnGen.Generator;
 using RnnGen.Generator.Model;
 using RnnGen.Tests.Support;
-using Snapshooter;
 using Snapshooter.NUnit;
 
-namespace RnnGen.Tests;
+namespace RnnGen.Generator.Tests;
 
 public class GeneratorTests
 {

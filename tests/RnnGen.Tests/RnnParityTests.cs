@@ -1,61 +1,30 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Text;
 using NUnit.Framework;
 using RnnGen.Tests.Support;
 
 namespace RnnGen.Tests;
 
 /// <summary>
-/// Generated modules against PyTorch 2.10 itself. Every run draws fresh random configurations over every
-/// flag, declares them in source, runs the RnnGen generator on it in-process, compiles and loads the
-/// result, and compares each module with torch.nn.RNN / torch.nn.RNNCell on the same weights and inputs:
-/// output and hN within 1e-5 · max(1, |reference|). The seed is printed, and named in every failure.
+/// Generated RNNs and RNN cells against PyTorch 2.10 itself (torch.nn.RNN, torch.nn.RNNCell). Every run draws fresh random
+/// configurations over every flag, declares them in source, runs the RnnGen generator on it in-process, compiles and loads
+/// the result, and compares each module with its PyTorch counterpart on the same weights and inputs: output and hN within
+/// 1e-5 · max(1, |reference|), and with dropout 0 the gradients of every parameter, the input and h0 against autograd
+/// within 1e-4 relative (norm-wise; <see cref="ParityChecks"/>). The modules declared in this project are compared too.
+/// The seed is printed, and named in every failure.
 /// </summary>
 [Category("Numeric")]
 [NonParallelizable]
-public class TorchParityTests
+public class RnnParityTests
 {
     private readonly int _seed = DrawnModules.Seed;
 
     [Test]
-    public void RandomRnnConfigurationsMatchPyTorch()
-    {
-        var random = new Random(_seed ^ 0x5eed);
-        var report = new StringBuilder();
-        double worst = 0;
-        foreach (var (config, type) in DrawnModules.Modules.Where(m => !m.Config.IsLstm && !m.Config.IsCell))
-        {
-            var module = (IRnnModule)Activator.CreateInstance(type, random.Next())!;
-            double err = CompareRnn(config, module, random, out string shape);
-            worst = Math.Max(worst, err);
-            report.AppendLine($"{err:E2}  {config} {shape}");
-            Assert.That(err, Is.LessThanOrEqualTo(Numerics.ForwardTolerance), $"seed {_seed}: {config} {shape}");
-            Assert.That(module.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), $"seed {_seed}: kernel path");
-        }
-        TestContext.Out.WriteLine(report.ToString());
-        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: RNN and GRU configurations, max scaled forward error vs PyTorch {worst:E2}");
-    }
+    public void RandomRnnConfigurationsMatchPyTorch() => ParityChecks.SequencesMatchPyTorch("RNN", _seed, new Random(_seed ^ 0x5eed));
 
     [Test]
-    public void RandomRnnCellConfigurationsMatchPyTorch()
-    {
-        var random = new Random(_seed ^ 0xce11);
-        var report = new StringBuilder();
-        double worst = 0;
-        foreach (var (config, type) in DrawnModules.Modules.Where(m => !m.Config.IsLstm && m.Config.IsCell))
-        {
-            var cell = (IRnnCellModule)Activator.CreateInstance(type, random.Next())!;
-            double err = CompareCell(config, cell, random, out string shape);
-            worst = Math.Max(worst, err);
-            report.AppendLine($"{err:E2}  {config} {shape}");
-            Assert.That(err, Is.LessThanOrEqualTo(Numerics.ForwardTolerance), $"seed {_seed}: {config} {shape}");
-            Assert.That(cell.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), $"seed {_seed}: kernel path");
-        }
-        TestContext.Out.WriteLine(report.ToString());
-        Report.Line($"seed {_seed}, path {ExpectedPath.Get()}: RNNCell and GRUCell configurations, max scaled forward error vs PyTorch {worst:E2}");
-    }
+    public void RandomRnnCellConfigurationsMatchPyTorch() => ParityChecks.CellsMatchPyTorch("RNNCell", _seed, new Random(_seed ^ 0xce11));
 
     public static IEnumerable<TestCaseData> DeclaredModules()
     {
@@ -78,8 +47,8 @@ public class TorchParityTests
         var random = new Random(_seed);
         object module = create(random.Next());
         double err = module is IRnnModule rnn
-            ? CompareRnn(config, rnn, random, out string shape)
-            : CompareCell(config, (IRnnCellModule)module, random, out shape);
+            ? ParityChecks.ForwardError(config, rnn, random, out string shape)
+            : ParityChecks.CellForwardError(config, (IRnnCellModule)module, random, out shape);
         TestContext.Out.WriteLine($"seed {_seed}: max scaled error {err:E2} {shape}");
         Assert.That(err, Is.LessThanOrEqualTo(Numerics.ForwardTolerance), $"seed {_seed} {shape}");
     }
@@ -151,33 +120,22 @@ public class TorchParityTests
         });
     }
 
-    private static double CompareRnn(RnnConfig config, IRnnModule module, Random random, out string shape)
+    [Test]
+    public void GradientsAccumulateOverBackwardCalls()
     {
-        // Large shapes get shorter sequences so that the emulated and scalar re-runs stay quick.
-        bool large = (long)config.HiddenSize * Math.Max(config.InputSize, config.HiddenSize) * config.NumLayers * config.Directions > 60_000;
-        int seqLen = random.Next(1, large ? 9 : 21), batch = random.Next(1, large ? 5 : 9);
-        bool customH0 = random.Next(2) == 1;
-        int stateLength = config.NumLayers * config.Directions * batch * config.HiddenSize;
-        float[] input = Numerics.Uniform(random, seqLen * batch * config.InputSize, 2f);
-        float[]? h0 = customH0 ? Numerics.Uniform(random, stateLength) : null;
-        shape = $"seqLen {seqLen}, batch {batch}, h0 {(customH0 ? "custom" : "default")}";
-
-        var output = new float[seqLen * batch * config.Directions * config.HiddenSize];
-        var hN = new float[stateLength];
-        module.Forward(input, seqLen, batch, output, hN, h0);
-        var (refOutput, refHN) = Torch.RnnForward(config, module.Parameters, input, seqLen, batch, h0);
-        return Math.Max(Numerics.MaxScaledError(output, refOutput), Numerics.MaxScaledError(hN, refHN));
-    }
-
-    private static double CompareCell(RnnConfig config, IRnnCellModule cell, Random random, out string shape)
-    {
-        int batch = random.Next(1, 9);
-        bool customHx = random.Next(2) == 1;
-        float[] input = Numerics.Uniform(random, batch * config.InputSize, 2f);
-        float[]? hx = customHx ? Numerics.Uniform(random, batch * config.HiddenSize) : null;
-        shape = $"batch {batch}, hx {(customHx ? "custom" : "default")}";
-        var hNext = new float[batch * config.HiddenSize];
-        cell.Forward(input, batch, hx, hNext);
-        return Numerics.MaxScaledError(hNext, Torch.CellForward(config, cell.Parameters, input, batch, hx));
+        var rnn = new DeepBidirectionalRnn(3);
+        var random = new Random(_seed);
+        float[] x = Numerics.Uniform(random, 4 * 3 * 17), g = Numerics.Uniform(random, 4 * 3 * 200);
+        var output = new float[g.Length];
+        var hN = new float[3 * 2 * 3 * 100];
+        rnn.ZeroGrad();
+        rnn.Forward(x, 4, 3, output, hN, training: true);
+        rnn.Backward(g, default, default, default);
+        float[] once = rnn.Gradients.AsReadOnlySpan().ToArray();
+        rnn.Backward(g, default, default, default);
+        float[] twice = rnn.Gradients.AsReadOnlySpan().ToArray();
+        Numerics.AssertClose(twice, once.Select(v => 2 * v).ToArray(), "two backward calls add up");
+        rnn.ZeroGrad();
+        Assert.That(rnn.Gradients.AsReadOnlySpan().ToArray(), Is.All.EqualTo(0f));
     }
 }
