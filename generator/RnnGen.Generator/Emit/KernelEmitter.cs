@@ -7,9 +7,10 @@ namespace RnnGen.Generator.Emit;
 /// <summary>
 /// Emits one SIMD path of a module as a nested static class: its packed-weight layout and packing, the
 /// <c>IRnnKernels</c> struct the runtime's driver calls, and register-tiled kernels with constant trip
-/// counts and exact tails. Every operation, forward and backward, is one shape of product,
-/// C = (C0 or 0) + A·B over column tiles and row blocks (see <see cref="Operation"/>), so one emitter writes
-/// them all. Integers interpolated here format identically in every culture (none is negative).
+/// counts and exact tails: the recurrent steps (here, and in the LSTM, GRU and block emitters) and the exactly-written
+/// panel products (<see cref="Operation"/>). The input projection and the backward products are the runtime's
+/// <c>VectorProducts</c>, which the struct's members call with this shape's strides. Integers interpolated here format
+/// identically in every culture (none is negative).
 /// </summary>
 internal static class KernelEmitter
 {
@@ -56,7 +57,7 @@ internal static class KernelEmitter
         PackedLayout layout = PackedLayout.For(spec, plan);
         TilePlan unitTiles = plan.UnitTiles;
         int hp = plan.PaddedHidden, sp = plan.PaddedState, ps = plan.PreStride;
-        string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.__Internals.TanhActivation" : "global::RnnGen.__Internals.ReluActivation";
+        string activation = ModuleEmitter.ActivationType(spec);
         // The input projection and the backward products are the runtime's VectorProducts; what is emitted is the steps.
         var operations = new List<Operation>();
         if (plan.Gates == 1)

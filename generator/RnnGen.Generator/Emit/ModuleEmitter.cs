@@ -389,7 +389,7 @@ internal static class ModuleEmitter
     /// </summary>
     private static void EmitDispatch(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, string signature, string method, string arguments)
     {
-        string activation = spec.Activation == ActivationKind.Tanh ? "global::RnnGen.__Internals.TanhActivation" : "global::RnnGen.__Internals.ReluActivation";
+        string activation = ActivationType(spec);
         string step = spec.IsLstm ? "global::RnnGen.__Internals.LstmStep"
             : spec.IsGru ? "global::RnnGen.__Internals.GruStep"
             : $"global::RnnGen.__Internals.ElmanStep<{activation}>";
@@ -423,7 +423,11 @@ internal static class ModuleEmitter
         ? "global::RnnGen.__Internals.LstmGates"
         : spec.IsGru
         ? "global::RnnGen.__Internals.GruGates"
-        : $"global::RnnGen.__Internals.ElmanGates<{(spec.Activation == ActivationKind.Tanh ? "global::RnnGen.__Internals.TanhActivation" : "global::RnnGen.__Internals.ReluActivation")}>";
+        : $"global::RnnGen.__Internals.ElmanGates<{ActivationType(spec)}>";
+
+    /// <summary>The runtime's activation type of an Elman module's non-linearity.</summary>
+    internal static string ActivationType(NetworkSpec spec) =>
+        spec.Activation == ActivationKind.Tanh ? "global::RnnGen.__Internals.TanhActivation" : "global::RnnGen.__Internals.ReluActivation";
 
     private static void EmitConstructorBody(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, string parameters, string dropoutSeed)
     {
