@@ -40,21 +40,12 @@ internal static class BlockStepEmitter
             w.Line($"{Signature} => false;");
             return;
         }
-        using (w.Block(Signature))
+        KernelEmitter.EmitPerBlock(w, spec, layout, Signature, b =>
         {
-            w.Line("ref float packed = ref _packed.Start;");
-            using (w.Block("switch (layer * NumDirections + direction)"))
-            {
-                foreach (PackedBlock b in layout.Blocks)
-                {
-                    string weights = $"ref {Unsafe}.Add(ref packed, PackedWeightHh{b.Suffix})";
-                    // A GRU has no cell state: its b_hn goes in that argument's place.
-                    string cell = spec.IsGru ? $"ref {Unsafe}.Add(ref packed, PackedHiddenBiasN{b.Suffix})" : "ref c";
-                    w.Line($"case {b.Layer * spec.NumDirections + b.Direction}: {Name(spec)}({weights}, ref pre, preStepStride, seqLen, ref hPrev, ref h, hStepStride, {cell}); return true;");
-                }
-                w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
-            }
-        }
+            // A GRU has no cell state: its b_hn goes in that argument's place.
+            string cell = spec.IsGru ? KernelEmitter.Packed(layout, $"PackedHiddenBiasN{b.Suffix}") : "ref c";
+            return $"{Name(spec)}({KernelEmitter.Packed(layout, $"PackedWeightHh{b.Suffix}")}, ref pre, preStepStride, seqLen, ref hPrev, ref h, hStepStride, {cell});";
+        }, returns: "true");
     }
 
     /// <summary>The block kernel itself, beside the step kernels of the path.</summary>

@@ -206,19 +206,48 @@ internal static class KernelEmitter
         }
     }
 
-    private static void EmitKernelsStruct(SourceWriter w, NetworkSpec spec, PathPlan plan, PackedLayout layout)
+    /// <summary>
+    /// A member of the kernels struct that makes one call for the (layer, direction) block asked for: a module of one
+    /// block makes it directly; others switch on the block. <paramref name="call"/> names the packed weights through
+    /// <see cref="Packed"/>. With <paramref name="returns"/>, the member returns it after the call.
+    /// </summary>
+    internal static void EmitPerBlock(SourceWriter w, NetworkSpec spec, PackedLayout layout, string signature, System.Func<PackedBlock, string> call, string? returns = null)
     {
-        string W(string offset) => $"ref {Unsafe}.Add(ref packed, {offset})";
-        void Switch(SourceWriter writer, System.Func<PackedBlock, string> call)
+        if (layout.Blocks.Count == 1)
         {
-            writer.Line("ref float packed = ref _packed.Start;");
-            using (writer.Block("switch (layer * NumDirections + direction)"))
+            if (returns is null)
+            {
+                w.Line($"{signature} =>");
+                w.Line($"    {call(layout.Blocks[0])}");
+                return;
+            }
+            using (w.Block(signature))
+            {
+                w.Line(call(layout.Blocks[0]));
+                w.Line($"return {returns};");
+            }
+            return;
+        }
+        using (w.Block(signature))
+        {
+            w.Line("ref float packed = ref _packed.Start;");
+            using (w.Block("switch (layer * NumDirections + direction)"))
             {
                 foreach (PackedBlock b in layout.Blocks)
-                    writer.Line($"case {b.Layer * spec.NumDirections + b.Direction}: {call(b)} return;");
-                writer.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
+                    w.Line($"case {b.Layer * spec.NumDirections + b.Direction}: {call(b)} return{(returns is null ? "" : " " + returns)};");
+                w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
             }
         }
+    }
+
+    /// <summary>A reference into the packed weights at <paramref name="offset"/>, inside a member written by <see cref="EmitPerBlock"/>.</summary>
+    internal static string Packed(PackedLayout layout, string offset) =>
+        $"ref {Unsafe}.Add(ref {(layout.Blocks.Count == 1 ? "_packed.Start" : "packed")}, {offset})";
+
+    private static void EmitKernelsStruct(SourceWriter w, NetworkSpec spec, PathPlan plan, PackedLayout layout)
+    {
+        string W(string offset) => Packed(layout, offset);
+        void Switch(string signature, System.Func<PackedBlock, string> call) => EmitPerBlock(w, spec, layout, signature, call);
 
         w.Summary("This path's kernels over packed weights, for the runtime's driver.");
         using (w.Block("public readonly struct Kernels : global::RnnGen.__Internals.IRnnKernels"))
@@ -238,12 +267,10 @@ internal static class KernelEmitter
             w.Line();
             string products = $"RnnGenProducts.{{0}}<RnnGenWidth{plan.Width * 32}, RnnGenF{plan.Width * 32}>";
             string panels = string.Format(products, "Panels"), rowProducts = string.Format(products, "Rows");
-            using (w.Block("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre)"))
-                Switch(w, b => $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow);");
+            Switch("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre)", b => $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow);");
             w.Line();
             const string Rows = "global::RnnGen.__Internals.StridedRows";
-            using (w.Block($"public void Step(int layer, int direction, {Rows} hPrev, ref float pre, int rows, {Rows} h, {Rows} cPrev, {Rows} c, ref float gates)"))
-                Switch(w, b => spec.IsLstm
+            Switch($"public void Step(int layer, int direction, {Rows} hPrev, ref float pre, int rows, {Rows} h, {Rows} cPrev, {Rows} c, ref float gates)", b => spec.IsLstm
                     ? $"LstmStepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, ref cPrev.Start, cPrev.Stride, ref h.Start, h.Stride, ref c.Start, c.Stride, ref gates);"
                     : spec.IsGru
                     ? $"GruStepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, {W($"PackedHiddenBiasN{b.Suffix}")}, ref h.Start, h.Stride, ref gates);"
@@ -251,8 +278,7 @@ internal static class KernelEmitter
             if (spec.Projects)
             {
                 w.Line();
-                using (w.Block("public void ProjectOutput(int layer, int direction, ref float m, int rows, ref float h, nint hStride)"))
-                    Switch(w, b => $"ProjectOutputTiles(ref m, PaddedHidden, rows, {W($"PackedWeightHr{b.Suffix}")}, ref h, 0, ref h, hStride);");
+                Switch("public void ProjectOutput(int layer, int direction, ref float m, int rows, ref float h, nint hStride)", b => $"ProjectOutputTiles(ref m, PaddedHidden, rows, {W($"PackedWeightHr{b.Suffix}")}, ref h, 0, ref h, hStride);");
             }
             if (spec.Training)
                 EmitBackwardMembers(w, spec, plan, layout, Switch, W, stateStride, rowProducts);
@@ -267,15 +293,13 @@ internal static class KernelEmitter
     /// shape's strides and counts. They reduce over the gates: the real units suffice for one gate; a gated layout has padding inside.
     /// </summary>
     private static void EmitBackwardMembers(SourceWriter w, NetworkSpec spec, PathPlan plan, PackedLayout layout,
-        System.Action<SourceWriter, System.Func<PackedBlock, string>> onBlock, System.Func<string, string> at, string stateStride, string rows)
+        System.Action<string, System.Func<PackedBlock, string>> onBlock, System.Func<string, string> at, string stateStride, string rows)
     {
         string gateReduction = plan.Gates == 1 ? "HiddenSize" : "GateRow";
         w.Line();
-        using (w.Block("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)"))
-            onBlock(w, b => $"{rows}(ref da, GateRow, 1, rows, {gateReduction}, {at($"PackedWeightHhRows{b.Suffix}")}, {stateStride}, {stateStride}, ref dh, {stateStride}, accumulate: false);");
+        onBlock("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)", b => $"{rows}(ref da, GateRow, 1, rows, {gateReduction}, {at($"PackedWeightHhRows{b.Suffix}")}, {stateStride}, {stateStride}, ref dh, {stateStride}, accumulate: false);");
         w.Line();
-        using (w.Block("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)"))
-            onBlock(w, b => $"{rows}(ref da, GateRow, 1, rows, {gateReduction}, {at($"PackedWeightIhRows{b.Suffix}")}, {b.PaddedInput}, {b.PaddedInput}, ref dx, {b.PaddedInput}, accumulate: true);");
+        onBlock("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)", b => $"{rows}(ref da, GateRow, 1, rows, {gateReduction}, {at($"PackedWeightIhRows{b.Suffix}")}, {b.PaddedInput}, {b.PaddedInput}, ref dx, {b.PaddedInput}, accumulate: true);");
         w.Line();
         w.Line("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)");
         w.Line("{");
@@ -285,8 +309,7 @@ internal static class KernelEmitter
         if (spec.Projects)
         {
             w.Line();
-            using (w.Block("public void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm)"))
-                onBlock(w, b => $"{rows}(ref dh, PaddedState, 1, rows, ProjSize, {at($"PackedWeightHrRows{b.Suffix}")}, PaddedHidden, PaddedHidden, ref dm, PaddedHidden, accumulate: false);");
+            onBlock("public void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm)", b => $"{rows}(ref dh, PaddedState, 1, rows, ProjSize, {at($"PackedWeightHrRows{b.Suffix}")}, PaddedHidden, PaddedHidden, ref dm, PaddedHidden, accumulate: false);");
             w.Line();
             w.Line("public void ProjectionWeightGrad(ref float dh, ref float m, int rows, ref float dw) =>");
             w.Line($"    {rows}(ref dh, 1, PaddedState, ProjSize, rows, ref m, PaddedHidden, PaddedHidden, ref dw, PaddedHidden, accumulate: true);");
