@@ -41,12 +41,22 @@ public class PackageTests
         Directory.CreateDirectory(_app);
         foreach (string file in Directory.GetFiles(Path.Combine(root, "tests", "PackageConsumer")))
             File.Copy(file, Path.Combine(_app, Path.GetFileName(file)));
-        // A packages folder of its own: the package just packed is extracted fresh, never taken from a cache.
+        // A packages folder of its own: the package just packed is extracted fresh, never taken from a cache. Only the
+        // sources named here (no machine-wide ones), and RnnGen only from the local feed: never a package of that name
+        // from nuget.org, which still serves everything else (the NativeAOT compiler, runtime packs).
         File.WriteAllText(Path.Combine(_app, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
               <config><add key="globalPackagesFolder" value="{Path.Combine(_work, "packages")}" /></config>
-              <packageSources><add key="local" value="{feed}" /></packageSources>
+              <packageSources>
+                <clear />
+                <add key="local" value="{feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+              <packageSourceMapping>
+                <packageSource key="local"><package pattern="RnnGen" /></packageSource>
+                <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+              </packageSourceMapping>
             </configuration>
             """);
 

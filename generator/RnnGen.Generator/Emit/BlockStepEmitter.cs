@@ -82,7 +82,7 @@ internal static class BlockStepEmitter
         string[] gate = { "i", "f", "g", "o" };
         w.Summary($"One row's LSTM recurrence over seqLen steps, {tiles} tile(s) of {width} units; h and c stay in registers across steps. " +
             "Each step computes what the single-row step kernel computes, bit for bit. b: W_hh^T's panels; c: the running cell state (read, then written back).");
-        w.Line(KernelEmitter.AggressiveOptimization);
+        w.Line(KernelEmitter.NeverInlined);
         using (w.Block($"private static void {Name(spec)}{Parameters}"))
         {
             w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, tiles).Select(t => $"c{Suffix(t)}0 = {v}.LoadUnsafe(ref c{KernelEmitter.Offset(t * width)})")) + ";");
@@ -120,7 +120,7 @@ internal static class BlockStepEmitter
         int width = plan.Width, tiles = plan.UnitTiles.TileCount;
         w.Summary($"One row's GRU recurrence over seqLen steps, {tiles} tile(s) of {width} units; h stays in registers across steps. " +
             "Each step computes what the single-row step kernel computes, bit for bit. b: W_hh^T's panels; bhn: b_hn.");
-        w.Line(KernelEmitter.AggressiveOptimization);
+        w.Line(KernelEmitter.NeverInlined);
         using (w.Block($"private static void {Name(spec)}{Parameters.Replace("ref float c)", "ref float bhn)")}"))
         {
             for (int t = 0; t < tiles; t++)

@@ -33,7 +33,18 @@ internal static class KernelEmitter
     };
 
     internal const string Unsafe = "RnnGenUnsafe";
-    internal const string AggressiveOptimization = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+    /// <summary>
+    /// The attribute of a register-tiled kernel: compiled optimised at its first call, and for a kernel of several rows
+    /// (or a block kernel) never inlined. Inlined into the driver by tier-1 code with dynamic PGO, such kernels used up
+    /// the caller's inlining budget, the activations and vector helpers after them stayed calls, and
+    /// <c>Rnn(100, 200)</c> at batch 5 ran 1.5–3× slower. A single-row kernel (the streaming call) may inline.
+    /// </summary>
+    internal static string KernelAttribute(int rows) => rows == 1 ? AggressiveOptimization : NeverInlined;
+
+    /// <summary>The attribute of a kernel that is never inlined (see <see cref="KernelAttribute"/>): a block kernel runs a whole sequence.</summary>
+    internal const string NeverInlined = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
+    private const string AggressiveOptimization = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
     /// <summary>The signature every dispatcher shares (unused operands are passed as the caller sees fit).</summary>
     private const string DispatcherParameters = "(ref float a, nint aStride, int rows, ref float b, ref float c0, nint c0Stride, ref float c, nint cStride)";
@@ -301,7 +312,7 @@ internal static class KernelEmitter
         w.Line();
         onBlock("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)", b => $"{rows}(ref da, GateRow, 1, rows, {gateReduction}, {at($"PackedWeightIhRows{b.Suffix}")}, {b.PaddedInput}, {b.PaddedInput}, ref dx, {b.PaddedInput}, accumulate: true);");
         w.Line();
-        w.Line("public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw)");
+        w.Line("public void WeightGrad(int layer, bool recurrent, ref float da, ref float x, int rows, ref float dw)");
         w.Line("{");
         w.Line($"    int width = recurrent ? {stateStride} : InputStride(layer);");
         w.Line($"    {rows}(ref da, 1, GateRow, GateRow, rows, ref x, width, width, ref dw, width, accumulate: true);");
@@ -398,7 +409,7 @@ internal static class KernelEmitter
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
         int bStride = vectors * plan.Width;
         w.Summary($"{rows} row(s) x {vectors} vector(s): {op.Summary}" + (tail > 0 ? $" The last vector holds {tail} lane(s)." : ""));
-        w.Line(AggressiveOptimization);
+        w.Line(KernelAttribute(rows));
         using (w.Block($"private static void {KernelName(op, vectors, tail, rows)}{KernelParameters}"))
         {
             for (int i = 1; i < rows; i++)

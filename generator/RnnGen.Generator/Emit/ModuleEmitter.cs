@@ -443,6 +443,8 @@ internal static class ModuleEmitter
             w.Line("_ => 0,");
         }
         w.Line(");");
+        w.Line("// Compiles the streaming forward path now (first instance of the type), not at the first Forward.");
+        w.Line("global::RnnGen.__Internals.Warmup.Run(this);");
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ public readonly struct GenericKernels<TStep> : IRnnKernels
         GenericProducts.BackProject(_shape, _parameters, layer, direction, ref da, rows, ref dx);
 
     /// <inheritdoc/>
-    public void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw) =>
+    public void WeightGrad(int layer, bool recurrent, ref float da, ref float x, int rows, ref float dw) =>
         GenericProducts.WeightGrad(_shape, layer, recurrent, ref da, ref x, rows, ref dw);
 
     /// <inheritdoc/>

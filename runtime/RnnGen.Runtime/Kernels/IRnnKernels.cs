@@ -93,7 +93,7 @@ public interface IRnnKernels
     /// <c>dw[q] += Σ_r da[r][q] · x[r]</c>. For W_ih (<paramref name="recurrent"/> false) x and dw rows hold
     /// <see cref="InputStride"/> floats; for W_hh, <see cref="StateStride"/>.
     /// </summary>
-    void WeightGrad(int layer, int direction, bool recurrent, ref float da, ref float x, int rows, ref float dw) => throw InferenceOnly();
+    void WeightGrad(int layer, bool recurrent, ref float da, ref float x, int rows, ref float dw) => throw InferenceOnly();
 
     // Default bodies so that an inference-only module's kernels (Training = false) carry no backward code; its class offers
     // no Backward, so the driver never calls these on it.

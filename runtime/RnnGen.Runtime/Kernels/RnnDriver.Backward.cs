@@ -221,7 +221,7 @@ public static partial class RnnDriver
         {
             int kp = _tape.InputStride(layer);
             _dw.Slice(0, _ps * kp).Clear();
-            WeightGradInChunks(ref _kernels, layer, d, false, ref DirectionRows(_daInput, d)[0], _ps, ref _tape.X(layer)[0], kp, _tape.Rows, ref _dw[0]);
+            WeightGradInChunks(ref _kernels, layer, false, ref DirectionRows(_daInput, d)[0], _ps, ref _tape.X(layer)[0], kp, _tape.Rows, ref _dw[0]);
             AddRows(gradients, _shape.WeightIhIndex(layer, d), _layout, _shape.LayerInputSize(layer), _dw, kp);
         }
 
@@ -236,13 +236,13 @@ public static partial class RnnDriver
                 // Every step but the direction's first against the state its previous step wrote: time-major, forwards
                 // the da rows of t ≥ 1 meet the h rows of t ≤ seqLen − 2; in reverse, the da rows of t ≤ seqLen − 2 those of t ≥ 1.
                 int daStart = d == 0 ? batch : 0, hStart = d == 0 ? 0 : batch;
-                WeightGradInChunks(ref _kernels, layer, d, true, ref da[daStart * ps], ps, ref h[hStart * hs], hs, _tape.Rows - batch, ref _dw[0]);
+                WeightGradInChunks(ref _kernels, layer, true, ref da[daStart * ps], ps, ref h[hStart * hs], hs, _tape.Rows - batch, ref _dw[0]);
             }
             if (_hasH0)
             {
                 // The direction's first step against h0 (with a default h0 of zeros it adds nothing).
                 int firstStep = TimeStep(d, 0, seqLen);
-                _kernels.WeightGrad(layer, d, true, ref da[firstStep * batch * ps], ref _tape.H0(layer, d)[0], batch, ref _dw[0]);
+                _kernels.WeightGrad(layer, true, ref da[firstStep * batch * ps], ref _tape.H0(layer, d)[0], batch, ref _dw[0]);
             }
             AddRows(gradients, _shape.WeightHhIndex(layer, d), _layout, _shape.StateSize, _dw, hs);
         }
@@ -337,13 +337,13 @@ public static partial class RnnDriver
     /// A weight gradient over many rows, in chunks: each chunk's rows of da and x stay in cache while every
     /// column tile of dw passes over them (a single pass would stream all of da and x once per tile).
     /// </summary>
-    private static void WeightGradInChunks<TKernels>(ref TKernels kernels, int layer, int direction, bool recurrent, ref float da, int daStride, ref float x, int xStride, int rows, ref float dw)
+    private static void WeightGradInChunks<TKernels>(ref TKernels kernels, int layer, bool recurrent, ref float da, int daStride, ref float x, int xStride, int rows, ref float dw)
         where TKernels : struct, IRnnKernels
     {
         Debug.Assert(rows >= 0 && daStride >= 0 && xStride >= 0);
         const int Chunk = 64;
         for (int r = 0; r < rows; r += Chunk)
-            kernels.WeightGrad(layer, direction, recurrent, ref Unsafe.Add(ref da, (nint)r * daStride), ref Unsafe.Add(ref x, (nint)r * xStride), Math.Min(Chunk, rows - r), ref dw);
+            kernels.WeightGrad(layer, recurrent, ref Unsafe.Add(ref da, (nint)r * daStride), ref Unsafe.Add(ref x, (nint)r * xStride), Math.Min(Chunk, rows - r), ref dw);
     }
 
     /// <summary>sums += Σ_r rows[r], over rows of <paramref name="width"/> floats.</summary>

@@ -19,7 +19,7 @@ public static partial class RnnDriver
     /// Whether <see cref="IRnnKernels.TryRunRow"/> may run one row's recurrence (default true). Tests and benchmarks turn
     /// it off to compare with the step-by-step path, which computes the same bits; it is read once per layer and direction.
     /// </summary>
-    public static bool BlockKernels { get; set; } = true;
+    internal static bool BlockKernels { get; set; } = true;
 
     /// <summary>
     /// The forward pass of <c>torch.nn.RNN</c> / <c>torch.nn.LSTM</c>: <paramref name="input"/> (seq, batch, input) or
