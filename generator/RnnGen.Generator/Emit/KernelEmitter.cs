@@ -276,10 +276,12 @@ internal static class KernelEmitter
             w.Line();
             string products = $"RnnGenProducts.{{0}}<RnnGenWidth{plan.Width * 32}, RnnGenF{plan.Width * 32}>";
             string panels = string.Format(products, "Panels"), rowProducts = string.Format(products, "Rows");
-            Switch("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre)", b => $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow);");
+            Switch("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre)",
+                b => $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow);");
             w.Line();
             const string Rows = "global::RnnGen.__Internals.StridedRows";
-            Switch($"public void Step(int layer, int direction, {Rows} hPrev, ref float pre, int rows, {Rows} h, {Rows} cPrev, {Rows} c, ref float gates)", b => spec.IsLstm
+            Switch($"public void Step(int layer, int direction, {Rows} hPrev, ref float pre, int rows, {Rows} h, {Rows} cPrev, {Rows} c, ref float gates)",
+                b => spec.IsLstm
                     ? $"LstmStepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, ref cPrev.Start, cPrev.Stride, ref h.Start, h.Stride, ref c.Start, c.Stride, ref gates);"
                     : spec.IsGru
                     ? $"GruStepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, {W($"PackedHiddenBiasN{b.Suffix}")}, ref h.Start, h.Stride, ref gates);"
@@ -287,7 +289,8 @@ internal static class KernelEmitter
             if (spec.Projects)
             {
                 w.Line();
-                Switch("public void ProjectOutput(int layer, int direction, ref float m, int rows, ref float h, nint hStride)", b => $"ProjectOutputTiles(ref m, PaddedHidden, rows, {W($"PackedWeightHr{b.Suffix}")}, ref h, 0, ref h, hStride);");
+                Switch("public void ProjectOutput(int layer, int direction, ref float m, int rows, ref float h, nint hStride)",
+                    b => $"ProjectOutputTiles(ref m, PaddedHidden, rows, {W($"PackedWeightHr{b.Suffix}")}, ref h, 0, ref h, hStride);");
             }
             if (spec.Training)
                 EmitBackwardMembers(w, spec, plan, layout, Switch, W, stateStride, rowProducts);
@@ -306,9 +309,11 @@ internal static class KernelEmitter
     {
         string gateReduction = plan.Gates == 1 ? "HiddenSize" : "GateRow";
         w.Line();
-        onBlock("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)", b => $"{rows}(ref da, GateRow, 1, rows, {gateReduction}, {at($"PackedWeightHhRows{b.Suffix}")}, {stateStride}, {stateStride}, ref dh, {stateStride}, accumulate: false);");
+        onBlock("public void BackStep(int layer, int direction, ref float da, int rows, ref float dh)",
+            b => $"{rows}(ref da, GateRow, 1, rows, {gateReduction}, {at($"PackedWeightHhRows{b.Suffix}")}, {stateStride}, {stateStride}, ref dh, {stateStride}, accumulate: false);");
         w.Line();
-        onBlock("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)", b => $"{rows}(ref da, GateRow, 1, rows, {gateReduction}, {at($"PackedWeightIhRows{b.Suffix}")}, {b.PaddedInput}, {b.PaddedInput}, ref dx, {b.PaddedInput}, accumulate: true);");
+        onBlock("public void BackProject(int layer, int direction, ref float da, int rows, ref float dx)",
+            b => $"{rows}(ref da, GateRow, 1, rows, {gateReduction}, {at($"PackedWeightIhRows{b.Suffix}")}, {b.PaddedInput}, {b.PaddedInput}, ref dx, {b.PaddedInput}, accumulate: true);");
         w.Line();
         w.Line("public void WeightGrad(int layer, bool recurrent, ref float da, ref float x, int rows, ref float dw)");
         w.Line("{");
@@ -318,7 +323,8 @@ internal static class KernelEmitter
         if (spec.Projects)
         {
             w.Line();
-            onBlock("public void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm)", b => $"{rows}(ref dh, PaddedState, 1, rows, ProjSize, {at($"PackedWeightHrRows{b.Suffix}")}, PaddedHidden, PaddedHidden, ref dm, PaddedHidden, accumulate: false);");
+            onBlock("public void BackProjectOutput(int layer, int direction, ref float dh, int rows, ref float dm)",
+                b => $"{rows}(ref dh, PaddedState, 1, rows, ProjSize, {at($"PackedWeightHrRows{b.Suffix}")}, PaddedHidden, PaddedHidden, ref dm, PaddedHidden, accumulate: false);");
             w.Line();
             w.Line("public void ProjectionWeightGrad(ref float dh, ref float m, int rows, ref float dw) =>");
             w.Line($"    {rows}(ref dh, 1, PaddedState, ProjSize, rows, ref m, PaddedHidden, PaddedHidden, ref dw, PaddedHidden, accumulate: true);");
