@@ -37,14 +37,13 @@ public static class VectorProducts
         where TVector : struct
     {
         Debug.Assert(rows >= 0 && inputs > 0 && tileVectors is > 0 and <= MaxTileVectors && width % TWidth.Count == 0 && cStride >= width);
-        // One row (a streaming step) of whole widest tiles: straight into the kernel, so that a per-sample call pays no
-        // tile dispatch (measured: that dispatch, not inlined, took 5% of an LstmCell(1→12) step).
+        // One row (a streaming step) of whole widest tiles: inline here, no tile dispatch (measured: that dispatch, not
+        // inlined, took 5% of an LstmCell(1→12) step).
         int tileWidth = MaxTileVectors * TWidth.Count;
         if (rows == 1 && tileVectors == MaxTileVectors && width % tileWidth == 0)
         {
             for (int col = 0; col < width; col += tileWidth)
-                Kernel<TWidth, TVector, N1, N4>(ref x, xStride, 1, inputs, ref Unsafe.Add(ref panels, col * inputs), tileWidth,
-                    ref Unsafe.Add(ref c0, col), 0, true, ref Unsafe.Add(ref c, col), cStride);
+                OneRow<TWidth, TVector>(ref x, inputs, ref Unsafe.Add(ref panels, col * inputs), ref Unsafe.Add(ref c0, col), ref Unsafe.Add(ref c, col));
             return;
         }
         Tiles<TWidth, TVector>(ref x, xStride, aStep: 1, rows, inputs, ref panels, bStride: 0, panels: true, width, tileVectors, ref c0, c0Stride: 0, load: true, ref c, cStride);
@@ -62,6 +61,33 @@ public static class VectorProducts
     {
         Debug.Assert(rows >= 0 && count >= 0 && width % TWidth.Count == 0 && bStride >= width && cStride >= width);
         Tiles<TWidth, TVector>(ref a, aStride, aStep, rows, count, ref b, bStride, panels: false, width, MaxTileVectors, ref c, cStride, accumulate, ref c, cStride);
+    }
+
+    /// <summary>
+    /// <see cref="Kernel"/> for one row of four vectors over a panel, the same operations in the same order, written out
+    /// small enough for the JIT to inline into the streaming call (it does not inline the general kernel).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OneRow<TWidth, TVector>(ref float x, int inputs, ref float panel, ref float c0, ref float c)
+        where TWidth : struct, IVectorWidth<TVector>
+        where TVector : struct
+    {
+        int n = TWidth.Count;
+        TVector acc0 = TWidth.Load(ref c0), acc1 = TWidth.Load(ref Unsafe.Add(ref c0, n));
+        TVector acc2 = TWidth.Load(ref Unsafe.Add(ref c0, 2 * n)), acc3 = TWidth.Load(ref Unsafe.Add(ref c0, 3 * n));
+        for (int k = 0; k < inputs; k++)
+        {
+            TVector xk = TWidth.Broadcast(Unsafe.Add(ref x, k));
+            acc0 = TWidth.MultiplyAdd(xk, TWidth.Load(ref panel), acc0);
+            acc1 = TWidth.MultiplyAdd(xk, TWidth.Load(ref Unsafe.Add(ref panel, n)), acc1);
+            acc2 = TWidth.MultiplyAdd(xk, TWidth.Load(ref Unsafe.Add(ref panel, 2 * n)), acc2);
+            acc3 = TWidth.MultiplyAdd(xk, TWidth.Load(ref Unsafe.Add(ref panel, 3 * n)), acc3);
+            panel = ref Unsafe.Add(ref panel, 4 * n);
+        }
+        TWidth.Store(acc0, ref c);
+        TWidth.Store(acc1, ref Unsafe.Add(ref c, n));
+        TWidth.Store(acc2, ref Unsafe.Add(ref c, 2 * n));
+        TWidth.Store(acc3, ref Unsafe.Add(ref c, 3 * n));
     }
 
     private static void Tiles<TWidth, TVector>(ref float a, nint aStride, nint aStep, int rows, int count, ref float b, nint bStride, bool panels,
