@@ -26,79 +26,78 @@ internal static class GenericProducts
             ref float xr = ref Unsafe.Add(ref x, r * xStride);
             for (int j = 0; j < gateRows; j++)
             {
-                float sum = bih < 0 ? 0f : j / shape.HiddenSize >= hiddenBiasFromGate ? p[bih + j] : p[bih + j] + p[bhh + j];
-                int row = w + j * cols;
-                for (int k = 0; k < cols; k++)
-                    sum += p[row + k] * Unsafe.Add(ref xr, k);
-                Unsafe.Add(ref pre, r * gateRows + j) = sum;
+                float bias = bih < 0 ? 0f : j / shape.HiddenSize >= hiddenBiasFromGate ? p[bih + j] : p[bih + j] + p[bhh + j];
+                Unsafe.Add(ref pre, r * gateRows + j) = GateSum(p, w, cols, j, ref xr, bias);
             }
         }
     }
 
-    /// <summary>pre + Σ_k W_hh[j][k] · hPrev[k] over the <paramref name="stateSize"/> features of h: gate row j of one batch row.</summary>
-    public static float GateSum(float[] p, int w, int stateSize, int j, ref float hPrev, float pre)
+    /// <summary>
+    /// pre + Σ_k W[j][k] · x[k] over the <paramref name="width"/> columns of the matrix at <paramref name="w"/> in
+    /// <paramref name="p"/>: row j of a product (a gate of one batch row when W is W_hh and x is h).
+    /// </summary>
+    public static float GateSum(float[] p, int w, int width, int j, ref float x, float pre)
     {
         float sum = pre;
-        int row = w + j * stateSize;
-        for (int k = 0; k < stateSize; k++)
-            sum += p[row + k] * Unsafe.Add(ref hPrev, k);
+        int row = w + j * width;
+        for (int k = 0; k < width; k++)
+            sum += p[row + k] * Unsafe.Add(ref x, k);
         return sum;
     }
 
-    public static void BackStep(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float da, int rows, ref float dh)
-    {
-        int stateSize = shape.StateSize, gateRows = shape.GateCount * shape.HiddenSize;
-        Debug.Assert(rows >= 0);
-        float[] p = parameters.Data;
-        int w = parameters.OffsetOf(shape.WeightHhIndex(layer, direction));
-        for (int r = 0; r < rows; r++)
-        {
-            ref float dar = ref Unsafe.Add(ref da, r * gateRows);
-            ref float dhr = ref Unsafe.Add(ref dh, r * stateSize);
-            for (int k = 0; k < stateSize; k++)
-                Unsafe.Add(ref dhr, k) = 0f;
-            for (int j = 0; j < gateRows; j++)
-            {
-                float g = Unsafe.Add(ref dar, j);
-                int row = w + j * stateSize;
-                for (int k = 0; k < stateSize; k++)
-                    Unsafe.Add(ref dhr, k) += g * p[row + k];
-            }
-        }
-    }
+    /// <summary>dh[r] = da[r] · W_hh (overwritten).</summary>
+    public static void BackStep(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float da, int rows, ref float dh) =>
+        RowsTimesMatrix(parameters.Data, parameters.OffsetOf(shape.WeightHhIndex(layer, direction)), ref da, rows, shape.GateCount * shape.HiddenSize,
+            shape.StateSize, ref dh, accumulate: false);
 
-    public static void BackProject(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float da, int rows, ref float dx)
-    {
-        int gateRows = shape.GateCount * shape.HiddenSize, cols = shape.LayerInputSize(layer);
-        Debug.Assert(rows >= 0);
-        float[] p = parameters.Data;
-        int w = parameters.OffsetOf(shape.WeightIhIndex(layer, direction));
-        for (int r = 0; r < rows; r++)
-        {
-            ref float dar = ref Unsafe.Add(ref da, r * gateRows);
-            ref float dxr = ref Unsafe.Add(ref dx, r * cols);
-            for (int j = 0; j < gateRows; j++)
-            {
-                float g = Unsafe.Add(ref dar, j);
-                int row = w + j * cols;
-                for (int k = 0; k < cols; k++)
-                    Unsafe.Add(ref dxr, k) += g * p[row + k];
-            }
-        }
-    }
+    /// <summary>dx[r] += da[r] · W_ih.</summary>
+    public static void BackProject(in RnnShape shape, ParameterSet parameters, int layer, int direction, ref float da, int rows, ref float dx) =>
+        RowsTimesMatrix(parameters.Data, parameters.OffsetOf(shape.WeightIhIndex(layer, direction)), ref da, rows, shape.GateCount * shape.HiddenSize,
+            shape.LayerInputSize(layer), ref dx, accumulate: true);
 
+    /// <summary>dW_ih (or dW_hh when <paramref name="recurrent"/>) [j] += Σ_r da[r][j] · x[r].</summary>
     public static void WeightGrad(in RnnShape shape, int layer, bool recurrent, ref float da, ref float x, int rows, ref float dw)
     {
-        int gateRows = shape.GateCount * shape.HiddenSize, cols = recurrent ? shape.StateSize : shape.LayerInputSize(layer);
-        Debug.Assert(rows >= 0 && layer >= 0 && layer < shape.NumLayers);
-        for (int j = 0; j < gateRows; j++)
+        Debug.Assert(layer >= 0 && layer < shape.NumLayers);
+        AddOuterProducts(ref da, rows, shape.GateCount * shape.HiddenSize, ref x, recurrent ? shape.StateSize : shape.LayerInputSize(layer), ref dw);
+    }
+
+    /// <summary>
+    /// c[r] (= or +=) Σ_j a[r][j] · W[j] for r &lt; rows: a rows <paramref name="count"/> wide, W (at <paramref name="w"/>
+    /// in <paramref name="p"/>) and c rows <paramref name="width"/> wide.
+    /// </summary>
+    public static void RowsTimesMatrix(float[] p, int w, ref float a, int rows, int count, int width, ref float c, bool accumulate)
+    {
+        Debug.Assert(rows >= 0 && w >= 0 && w + count * width <= p.Length);
+        for (int r = 0; r < rows; r++)
         {
-            ref float dwj = ref Unsafe.Add(ref dw, j * cols);
+            ref float ar = ref Unsafe.Add(ref a, r * count);
+            ref float cr = ref Unsafe.Add(ref c, r * width);
+            if (!accumulate)
+                for (int k = 0; k < width; k++)
+                    Unsafe.Add(ref cr, k) = 0f;
+            for (int j = 0; j < count; j++)
+            {
+                float g = Unsafe.Add(ref ar, j);
+                int row = w + j * width;
+                for (int k = 0; k < width; k++)
+                    Unsafe.Add(ref cr, k) += g * p[row + k];
+            }
+        }
+    }
+
+    /// <summary>dw[j] += Σ_r a[r][j] · x[r] for j &lt; count: a rows <paramref name="count"/> wide, x and dw rows <paramref name="width"/> wide.</summary>
+    public static void AddOuterProducts(ref float a, int rows, int count, ref float x, int width, ref float dw)
+    {
+        Debug.Assert(rows >= 0);
+        for (int j = 0; j < count; j++)
+        {
+            ref float dwj = ref Unsafe.Add(ref dw, j * width);
             for (int r = 0; r < rows; r++)
             {
-                float g = Unsafe.Add(ref da, r * gateRows + j);
-                ref float xr = ref Unsafe.Add(ref x, r * cols);
-                for (int k = 0; k < cols; k++)
+                float g = Unsafe.Add(ref a, r * count + j);
+                ref float xr = ref Unsafe.Add(ref x, r * width);
+                for (int k = 0; k < width; k++)
                     Unsafe.Add(ref dwj, k) += g * Unsafe.Add(ref xr, k);
             }
         }
