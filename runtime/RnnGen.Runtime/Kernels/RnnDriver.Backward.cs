@@ -98,17 +98,10 @@ public static partial class RnnDriver
         /// <summary>dh (and dc) before the last step of a layer and direction: the caller's gradients at hN and cN (empty: zeros).</summary>
         public void LoadFinalStateGradients(int layer, int d, ReadOnlySpan<float> gradHn, ReadOnlySpan<float> gradCn)
         {
-            int batch = _tape.Batch, stateSize = _shape.StateSize, hidden = _shape.HiddenSize, state = StateIndex(layer, d);
-            _dh.Clear();
-            if (!gradHn.IsEmpty)
-                for (int b = 0; b < batch; b++)
-                    gradHn.Slice((state * batch + b) * stateSize, stateSize).CopyTo(_dh.Slice(b * _tape.StateStride, stateSize));
-            if (!TGates.HasCell)
-                return;
-            _dc.Clear();
-            if (!gradCn.IsEmpty)
-                for (int b = 0; b < batch; b++)
-                    gradCn.Slice((state * batch + b) * hidden, hidden).CopyTo(_dc.Slice(b * _tape.CellStride, hidden));
+            int state = StateIndex(layer, d);
+            StatesToRows(gradHn, state, _tape.Batch, _shape.StateSize, _dh, _tape.StateStride);
+            if (TGates.HasCell)
+                StatesToRows(gradCn, state, _tape.Batch, _shape.HiddenSize, _dc, _tape.CellStride);
         }
 
         /// <summary>
@@ -195,14 +188,10 @@ public static partial class RnnDriver
         /// <summary>The gradients at h0 and c0 of a layer and direction (where the caller wants them): dh and dc after its first step.</summary>
         public void StoreInitialStateGradients(int layer, int d, Span<float> gradH0, Span<float> gradC0)
         {
-            int batch = _tape.Batch, stateSize = _shape.StateSize, hidden = _shape.HiddenSize, state = StateIndex(layer, d);
-            for (int b = 0; b < batch; b++)
-            {
-                if (!gradH0.IsEmpty)
-                    _dh.Slice(b * _tape.StateStride, stateSize).CopyTo(gradH0.Slice((state * batch + b) * stateSize, stateSize));
-                if (TGates.HasCell && !gradC0.IsEmpty)
-                    _dc.Slice(b * _tape.CellStride, hidden).CopyTo(gradC0.Slice((state * batch + b) * hidden, hidden));
-            }
+            int state = StateIndex(layer, d);
+            RowsToStates(_dh, _tape.StateStride, _tape.Batch, _shape.StateSize, gradH0, state);
+            if (TGates.HasCell)
+                RowsToStates(_dc, _tape.CellStride, _tape.Batch, _shape.HiddenSize, gradC0, state);
         }
 
         /// <summary>Adds a layer and direction's weight and bias gradients over the whole sequence to <paramref name="gradients"/>.</summary>

@@ -148,4 +148,26 @@ public static partial class RnnDriver
             return layer * _directions + direction;
         }
     }
+
+    /// <summary>
+    /// Block <paramref name="block"/> (layer·D + direction) of a caller's (layers·D, batch, width) states into
+    /// <paramref name="batch"/> rows <paramref name="stride"/> floats apart, their padding zeroed; empty states give zeros.
+    /// </summary>
+    private static void StatesToRows(ReadOnlySpan<float> states, int block, int batch, int width, Span<float> rows, int stride)
+    {
+        rows.Clear();
+        if (states.IsEmpty)
+            return;
+        for (int b = 0; b < batch; b++)
+            states.Slice((block * batch + b) * width, width).CopyTo(rows.Slice(b * stride, width));
+    }
+
+    /// <summary>The reverse of <see cref="StatesToRows"/>: rows into block <paramref name="block"/> of the caller's states; empty states (not wanted) are left alone.</summary>
+    private static void RowsToStates(ReadOnlySpan<float> rows, int stride, int batch, int width, Span<float> states, int block)
+    {
+        if (states.IsEmpty)
+            return;
+        for (int b = 0; b < batch; b++)
+            rows.Slice(b * stride, width).CopyTo(states.Slice((block * batch + b) * width, width));
+    }
 }

@@ -127,19 +127,10 @@ public static partial class RnnDriver
     /// <summary>The tape's copies of a layer and direction's initial states: the caller's h0 and c0 (padded), or zeros.</summary>
     private static void SaveInitialStates(in RnnShape shape, in TrainingTape tape, int layer, int d, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
     {
-        int batch = tape.Batch, stateSize = shape.StateSize, hidden = shape.HiddenSize, state = layer * shape.NumDirections + d;
-        Span<float> savedH0 = tape.H0(layer, d);
-        savedH0.Clear();
-        if (!h0.IsEmpty)
-            for (int b = 0; b < batch; b++)
-                h0.Slice((state * batch + b) * stateSize, stateSize).CopyTo(savedH0.Slice(b * tape.StateStride, stateSize));
-        if (!tape.HasCells)
-            return;
-        Span<float> savedC0 = tape.C0(layer, d);
-        savedC0.Clear();
-        if (!c0.IsEmpty)
-            for (int b = 0; b < batch; b++)
-                c0.Slice((state * batch + b) * hidden, hidden).CopyTo(savedC0.Slice(b * tape.CellStride, hidden));
+        int state = layer * shape.NumDirections + d;
+        StatesToRows(h0, state, tape.Batch, shape.StateSize, tape.H0(layer, d), tape.StateStride);
+        if (tape.HasCells)
+            StatesToRows(c0, state, tape.Batch, shape.HiddenSize, tape.C0(layer, d), tape.CellStride);
     }
 
     /// <summary>
@@ -169,16 +160,11 @@ public static partial class RnnDriver
     /// <summary>hN and cN of a layer and direction (where the caller wants them): its states after its last step.</summary>
     private static void WriteFinalStates(in RnnShape shape, in TrainingTape tape, int layer, int d, Span<float> hN, Span<float> cN)
     {
-        int batch = tape.Batch, stateSize = shape.StateSize, hidden = shape.HiddenSize, state = layer * shape.NumDirections + d;
+        int batch = tape.Batch, state = layer * shape.NumDirections + d;
         int last = TimeStep(d, tape.SeqLen - 1, tape.SeqLen);
-        ReadOnlySpan<float> h = tape.H(layer, d), c = tape.C(layer, d);
-        for (int b = 0; b < batch; b++)
-        {
-            if (!hN.IsEmpty)
-                h.Slice((last * batch + b) * tape.StateStride, stateSize).CopyTo(hN.Slice((state * batch + b) * stateSize, stateSize));
-            if (tape.HasCells && !cN.IsEmpty)
-                c.Slice((last * batch + b) * tape.CellStride, hidden).CopyTo(cN.Slice((state * batch + b) * hidden, hidden));
-        }
+        RowsToStates(tape.H(layer, d).Slice(last * batch * tape.StateStride), tape.StateStride, batch, shape.StateSize, hN, state);
+        if (tape.HasCells)
+            RowsToStates(tape.C(layer, d).Slice(last * batch * tape.CellStride), tape.CellStride, batch, shape.HiddenSize, cN, state);
     }
 
     /// <summary>The output: the top layer's states in the caller's layout.</summary>
