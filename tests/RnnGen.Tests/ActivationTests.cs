@@ -9,6 +9,7 @@ namespace RnnGen.Tests;
 public class ActivationTests
 {
     private const double TanhBound = 1e-6;
+    private const double SigmoidBound = 5e-7;
 
     private static float[] Grid()
     {
@@ -16,7 +17,7 @@ public class ActivationTests
         var xs = new System.Collections.Generic.List<float>();
         for (int i = -20 * 1024; i <= 20 * 1024; i++)
             xs.Add(i / 1024f);
-        foreach (float c in new[] { 7.90531110763549805f, 0.0004f })
+        foreach (float c in new[] { 7.90531110763549805f, 0.0004f, 0.0625f, 0.125f, 8f, 16f })
             for (int i = -64; i <= 64; i++)
             {
                 xs.Add(c + i * 1e-6f);
@@ -79,6 +80,111 @@ public class ActivationTests
             Assert.That(v[4], Is.EqualTo(1f).Within(1e-6));
             Assert.That(v[6], Is.EqualTo((float)Math.Tanh(3)).Within(1e-6));
         });
+    }
+
+    [Test]
+    public void VectorSigmoidMatchesDoublePrecisionAtEveryWidth()
+    {
+        float[] xs = Grid();
+        double w128 = 0, w256 = 0, w512 = 0, wScalar = 0;
+        for (int i = 0; i + 16 <= xs.Length; i += 16)
+        {
+            Vector512<float> v = Vector512.Create(xs.AsSpan(i, 16));
+            Vector512<float> r512 = SigmoidActivation.Invoke(v);
+            Vector256<float> r256a = SigmoidActivation.Invoke(v.GetLower()), r256b = SigmoidActivation.Invoke(v.GetUpper());
+            for (int j = 0; j < 16; j++)
+            {
+                double exact = 1 / (1 + Math.Exp(-(double)xs[i + j]));
+                w512 = Math.Max(w512, Math.Abs(r512[j] - exact));
+                w256 = Math.Max(w256, Math.Abs((j < 8 ? r256a[j] : r256b[j - 8]) - exact));
+                w128 = Math.Max(w128, Math.Abs(SigmoidActivation.Invoke(Vector128.Create(xs.AsSpan(i + j / 4 * 4, 4)))[j % 4] - exact));
+                wScalar = Math.Max(wScalar, Math.Abs(SigmoidActivation.Invoke(xs[i + j]) - exact));
+            }
+        }
+        TestContext.Out.WriteLine($"sigmoid max abs error: scalar {wScalar:E3}, 128-bit {w128:E3}, 256-bit {w256:E3}, 512-bit {w512:E3}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(wScalar, Is.LessThanOrEqualTo(SigmoidBound));
+            Assert.That(w128, Is.LessThanOrEqualTo(SigmoidBound));
+            Assert.That(w256, Is.LessThanOrEqualTo(SigmoidBound));
+            Assert.That(w512, Is.LessThanOrEqualTo(SigmoidBound));
+        });
+    }
+
+    [Test]
+    public void SixteenLaneActivationsSaturateKeepSignsAndPropagateNaN()
+    {
+        // Every special value, and both ends of each function's segments (tanh: 1/16 and 8; σ: 1/8 and 16).
+        Vector512<float> x = Vector512.Create(float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1e-30f, -1e-40f, 1e30f,
+            8f, -8f, 0.0625f, -0.125f, 16f, -16f, float.MaxValue, -0.5f);
+        Vector512<float> tanh = TanhActivation.Invoke(x), sigmoid = SigmoidActivation.Invoke(x);
+        Assert.Multiple(() =>
+        {
+            Assert.That(float.IsNaN(tanh[0]) && float.IsNaN(sigmoid[0]), Is.True, "NaN in, NaN out");
+            Assert.That(BitConverter.SingleToUInt32Bits(tanh[4]), Is.EqualTo(BitConverter.SingleToUInt32Bits(-0f)), "tanh(-0) = -0");
+            Assert.That(tanh[5], Is.EqualTo(1e-30f), "tanh(x) = x for tiny x");
+            Assert.That(tanh[6], Is.EqualTo(-1e-40f), "denormals too");
+            for (int j = 1; j < 16; j++)
+            {
+                double exactTanh = Math.Tanh(x[j]), exactSigmoid = 1 / (1 + Math.Exp(-(double)x[j]));
+                Assert.That(tanh[j], Is.EqualTo(exactTanh).Within(TanhBound), $"tanh({x[j]:R})");
+                Assert.That(sigmoid[j], Is.EqualTo(exactSigmoid).Within(SigmoidBound), $"σ({x[j]:R})");
+                Assert.That(Math.Sign(tanh[j]), Is.EqualTo(Math.Sign(x[j])), $"tanh({x[j]:R}) keeps the sign");
+                Assert.That(Math.Abs(tanh[j]), Is.LessThanOrEqualTo(1f), $"|tanh({x[j]:R})| ≤ 1");
+                Assert.That(sigmoid[j], Is.InRange(0f, 1f), $"σ({x[j]:R}) in [0, 1]");
+            }
+        });
+    }
+
+    [Test]
+    public void SegmentedTablesAreTheDocumentedInterpolation()
+    {
+        // Rebuilt from the method SegmentedActivation's remarks describe, in double precision, then rounded to float:
+        // a stale or hand-edited coefficient fails here, not only in the error bound.
+        AssertTable(SegmentedActivation.TanhTable, Math.Tanh, scale: 1, taylor: new[] { 0, 1, 0, -1 / 3.0, 0 }, limit: 1);
+        AssertTable(SegmentedActivation.SigmoidTable, a => 0.5 * Math.Tanh(a / 2), scale: 2, taylor: new[] { 0, 0.25, 0, -1 / 48.0, 0 }, limit: 0.5);
+    }
+
+    private static void AssertTable(ReadOnlySpan<float> table, Func<double, double> f, double scale, double[] taylor, double limit)
+    {
+        Assert.That(table.Length, Is.EqualTo(5 * 32));
+        for (int segment = 0; segment < 32; segment++)
+        {
+            double[] expected = segment switch
+            {
+                0 => taylor,
+                >= 29 => new[] { limit, 0, 0, 0, 0 },
+                _ => Interpolate(f, scale * Math.Pow(2, -4 + (segment - 1) / 4), 1 + (segment - 1) % 4 / 4.0 + 0.125),
+            };
+            for (int k = 0; k < 5; k++)
+            {
+                float actual = table[32 * k + segment];
+                // Within one float rounding of the double coefficient (the libm under Math.Tanh may differ in its last bit).
+                Assert.That(actual, Is.EqualTo(expected[k]).Within(Math.Abs(expected[k]) * 1.2e-7 + 1e-30), $"segment {segment}, c{k}");
+            }
+        }
+    }
+
+    /// <summary>f(scale · (mid + t)) on t ∈ [−⅛, ⅛]: the degree-4 polynomial through the five Chebyshev nodes, in powers of t.</summary>
+    private static double[] Interpolate(Func<double, double> f, double scale, double mid)
+    {
+        const int N = 5;
+        double[] nodes = new double[N], c = new double[N];
+        for (int i = 0; i < N; i++)
+            nodes[i] = 0.125 * Math.Cos(Math.PI * (i + 0.5) / N);
+        // Newton's divided differences, then the Newton form expanded into powers of t.
+        double[] d = Array.ConvertAll(nodes, t => f(scale * (mid + t)));
+        for (int j = 1; j < N; j++)
+            for (int i = N - 1; i >= j; i--)
+                d[i] = (d[i] - d[i - 1]) / (nodes[i] - nodes[i - j]);
+        for (int i = N - 1; i >= 0; i--)
+        {
+            // c := c · (t − nodes[i]) + d[i]
+            for (int k = N - 1; k > 0; k--)
+                c[k] = c[k - 1] - c[k] * nodes[i];
+            c[0] = d[i] - c[0] * nodes[i];
+        }
+        return c;
     }
 
     [Test]

@@ -103,7 +103,7 @@ internal static class BlockStepEmitter
                     w.Line($"f{T}0 = {Sigmoid}.Invoke(f{T}0);");
                     w.Line($"g{T}0 = {Tanh}.Invoke(g{T}0);");
                     w.Line($"o{T}0 = {Sigmoid}.Invoke(o{T}0);");
-                    w.Line($"c{T}0 = {v}.MultiplyAddEstimate(f{T}0, c{T}0, i{T}0 * g{T}0);");
+                    w.Line($"c{T}0 = {v}.MultiplyAddEstimate(i{T}0, g{T}0, f{T}0 * c{T}0);");
                     w.Line($"state{T} = o{T}0 * {Tanh}.Invoke(c{T}0);");
                     EmitStoreH(w, plan, $"state{T}", t, tiles);
                 });
@@ -144,7 +144,7 @@ internal static class BlockStepEmitter
                     w.Line($"r{T}0 = {Sigmoid}.Invoke(r{T}0);");
                     w.Line($"z{T}0 = {Sigmoid}.Invoke(z{T}0);");
                     w.Line($"n{T}0 = {Tanh}.Invoke({v}.MultiplyAddEstimate(r{T}0, hn{T}0, {v}.LoadUnsafe(ref pre{KernelEmitter.Offset((t * 3 + 2) * width)})));");
-                    w.Line($"state{T} = {v}.MultiplyAddEstimate(z{T}0, state{T}, ({f}.One - z{T}0) * n{T}0);");
+                    w.Line($"state{T} = {v}.MultiplyAddEstimate({f}.One - z{T}0, n{T}0, z{T}0 * state{T});");
                     EmitStoreH(w, plan, $"state{T}", t, tiles);
                 });
                 EmitAdvance(w);

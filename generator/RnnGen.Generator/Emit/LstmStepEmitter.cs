@@ -53,7 +53,7 @@ internal static class LstmStepEmitter
             for (int t = 0; t < 2; t++)
             {
                 string T = t == 0 ? "" : "T";
-                w.Line($"{f} c{T}0 = {v}.MultiplyAddEstimate(f{T}0, {v}.LoadUnsafe(ref cPrev{KernelEmitter.Offset(KernelEmitter.Times(t, "TileUnits"))}), i{T}0 * g{T}0);");
+                w.Line($"{f} c{T}0 = {v}.MultiplyAddEstimate(i{T}0, g{T}0, f{T}0 * {v}.LoadUnsafe(ref cPrev{KernelEmitter.Offset(KernelEmitter.Times(t, "TileUnits"))}));");
             }
             for (int t = 0; t < 2; t++)
             {

@@ -26,7 +26,8 @@ public static class GruCellUpdate
         r = TWidth.Activate<SigmoidActivation>(r);
         z = TWidth.Activate<SigmoidActivation>(z);
         TVector n = TWidth.Activate<TanhActivation>(TWidth.MultiplyAdd(r, hn, preN));
-        TVector next = TWidth.MultiplyAdd(z, hPrev, TWidth.Multiply(TWidth.OneMinus(z), n));
+        // (1 − z) ⊙ n last: z ⊙ hPrev runs beside the chain σ(r), tanh(n), and h waits on one multiply-add after tanh.
+        TVector next = TWidth.MultiplyAdd(TWidth.OneMinus(z), n, TWidth.Multiply(z, hPrev));
         if (keep)
         {
             ref float row = ref Unsafe.Add(ref gates, gatesOffset);

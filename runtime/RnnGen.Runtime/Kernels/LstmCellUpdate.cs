@@ -26,7 +26,8 @@ public static class LstmCellUpdate
         f = TWidth.Activate<SigmoidActivation>(f);
         g = TWidth.Activate<TanhActivation>(g);
         o = TWidth.Activate<SigmoidActivation>(o);
-        TVector cNext = TWidth.MultiplyAdd(f, TWidth.Load(ref cPrev), TWidth.Multiply(i, g));
+        // σ(i) ⊙ tanh(g) last: f ⊙ cPrev runs beside the longer σ(i) and tanh(g), and c waits on one multiply-add after them.
+        TVector cNext = TWidth.MultiplyAdd(i, g, TWidth.Multiply(f, TWidth.Load(ref cPrev)));
         TWidth.Store(cNext, ref c);
         TVector h = TWidth.Multiply(o, TWidth.Activate<TanhActivation>(cNext));
         if (keep)

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace RnnGen.__Internals;
 
@@ -9,7 +10,8 @@ namespace RnnGen.__Internals;
 /// evaluated on x clamped to ±7.90531110763549805 (where the rational rounds to ±1), and x itself
 /// for |x| &lt; 0.0004. These are Eigen's coefficients (<c>ptanh_float</c>, also used by ONNX Runtime's
 /// MLAS); measured against double-precision tanh over [-20, 20] the absolute error is below 1e-6
-/// (see the test <c>ActivationTests</c>). Finite input never gives NaN; NaN stays NaN.
+/// (see the test <c>ActivationTests</c>). Finite input never gives NaN; NaN stays NaN. The 16-lane form with AVX-512
+/// is a segmented polynomial instead (<see cref="SegmentedActivation"/>: half the latency, within 3.3e-7).
 /// </summary>
 /// <remarks>
 /// Both polynomials are evaluated by Estrin's scheme (terms paired in x², the pairs combined with x⁴, then x⁸)
@@ -93,9 +95,12 @@ public readonly struct TanhActivation : IActivation
     }
 
     /// <inheritdoc/>
+    /// <remarks>With AVX-512 (always, where a 512-bit kernel runs): the segmented polynomial of <see cref="SegmentedActivation"/>.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Invoke(Vector512<float> x)
     {
+        if (Avx512F.IsSupported)
+            return SegmentedActivation.Tanh(x);
         Vector512<float> c = Vector512.MaxNative(Vector512.Create(-Clamp), Vector512.MinNative(Vector512.Create(Clamp), x));
         Vector512<float> x2 = c * c, x4 = x2 * x2, x8 = x4 * x4;
         // Estrin's scheme (see the type's remarks): pairs in x², then x⁴, then x⁸.
