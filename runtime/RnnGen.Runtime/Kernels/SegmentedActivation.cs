@@ -12,20 +12,19 @@ namespace RnnGen.__Internals;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The argument's magnitude a = |x| picks one of 32 segments by its float bits alone (one shift): segment 0 is
-/// a below the first octave (tanh: 1/16; σ: 1/8), segments 1–28 are seven octaves cut in quarters (the exponent and
-/// the top two mantissa bits), segment 29 is a at or above the last (tanh: 8; σ: 16), where the function is its limit
-/// (off by 2.3e-7 and 1.2e-7 there). Within a quarter-octave the polynomial's variable t = (the 21 low mantissa bits
-/// as a number in [1, 1.25)) − 1.125 ∈ [−⅛, ⅛), which takes two integer operations and one subtraction, beside the
-/// lookup; in segments 0 and 29, t = min(a, 16) (NaN stays NaN, ∞ gives the limit).
+/// The argument's magnitude a = |x|, capped just below the last octave's end (tanh: 8, where tanh is 1 − 2.3e-7; σ: 16,
+/// where σ is 1 − 1.1e-7), picks one of 29 segments by its float bits alone (one shift): segment 0 is a below the first
+/// octave (tanh: 1/16; σ: 1/8), segments 1–28 are seven octaves cut in quarters (the exponent and the top two mantissa
+/// bits). Within a quarter-octave the polynomial's variable t = (the 21 low mantissa bits as a number in [1, 1.25)) −
+/// 1.125 ∈ [−⅛, ⅛), which takes one bitwise operation and one subtraction, beside the lookup; in segment 0 (and for a
+/// NaN, whatever segment its bits pick), t = the capped a, so NaN stays NaN and ±∞ gives ±1 (σ: 1, 0).
 /// </para>
 /// <para>
 /// Each segment holds a degree-4 polynomial in t, c0 + c1 t + t²(c2 + t(c3 + c4 t)) (three multiply-adds deep after
-/// the lookup): Chebyshev interpolation of the function at five nodes of the quarter-octave, rounded to float, below
+/// the lookup; segments 29–31 of the 32-entry tables are never looked up and hold the limit): Chebyshev interpolation of the function at five nodes of the quarter-octave, rounded to float, below
 /// the tables (the test <c>ActivationTests</c> rebuilds them with the same method and checks them and the error
 /// bound). Segment 0 is the Taylor polynomial at 0 (tanh: a − a³/3; σ − ½: a/4 − a³/48), whose error at the segment's
-/// end is 1.3e-7 and 6.5e-8. The result of |x| takes x's sign: tanh ORs the sign bit into it; σ(x) = ½ + sign(x) ·
-/// (σ(|x|) − ½) flips the coefficients' signs before the polynomial and adds the ½ beside its last step.
+/// end is 1.3e-7 and 6.5e-8. The result of |x| takes x's sign bit (an OR), and σ(x) = ½ + sign(x) · (σ(|x|) − ½).
 /// </para>
 /// <para>
 /// Measured against double precision over [−40, 40] the absolute error is at most 3.3e-7 (tanh) and 2.0e-7 (σ),
@@ -35,9 +34,6 @@ namespace RnnGen.__Internals;
 /// </remarks>
 internal static class SegmentedActivation
 {
-    private const uint SignBit = 0x8000_0000;
-    private const int Quarters = 28;
-
     /// <summary>The segments' coefficients, c0 of every segment, then c1, … c4 (32 floats each).</summary>
     internal static ReadOnlySpan<float> TanhTable =>
     [
@@ -103,10 +99,7 @@ internal static class SegmentedActivation
     public static Vector512<float> Tanh(Vector512<float> x)
     {
         Vector512<int> segment = Locate(x, firstExponent: -4, out Vector512<float> t, out Vector512<float> sign);
-        ReadOnlySpan<float> table = TanhTable;
-        Vector512<float> p01 = Vector512.MultiplyAddEstimate(Coefficient(table, 1, segment), t, Coefficient(table, 0, segment));
-        Vector512<float> p24 = Vector512.MultiplyAddEstimate(Vector512.MultiplyAddEstimate(Coefficient(table, 4, segment), t, Coefficient(table, 3, segment)), t, Coefficient(table, 2, segment));
-        return Vector512.MultiplyAddEstimate(t * t, p24, p01) | sign;
+        return Polynomial(TanhTable, segment, t) | sign;
     }
 
     /// <summary>σ(x) (<see cref="Avx512F"/> only).</summary>
@@ -114,34 +107,42 @@ internal static class SegmentedActivation
     public static Vector512<float> Sigmoid(Vector512<float> x)
     {
         Vector512<int> segment = Locate(x, firstExponent: -3, out Vector512<float> t, out Vector512<float> sign);
-        ReadOnlySpan<float> table = SigmoidTable;
-        Vector512<float> p01 = Vector512.MultiplyAddEstimate(Coefficient(table, 1, segment) ^ sign, t, Coefficient(table, 0, segment) ^ sign) + Vector512.Create(0.5f);
-        Vector512<float> p24 = Vector512.MultiplyAddEstimate(
-            Vector512.MultiplyAddEstimate(Coefficient(table, 4, segment) ^ sign, t, Coefficient(table, 3, segment) ^ sign), t, Coefficient(table, 2, segment) ^ sign);
-        return Vector512.MultiplyAddEstimate(t * t, p24, p01);
+        return (Polynomial(SigmoidTable, segment, t) | sign) + Vector512.Create(0.5f);
     }
 
     /// <summary>
     /// The segment of each lane's |x| (see the remarks), the polynomial's variable <paramref name="t"/> there, and x's
-    /// sign bit. <paramref name="firstExponent"/>: the first quarter-octave starts at 2^firstExponent.
+    /// sign bit. <paramref name="firstExponent"/>: the first quarter-octave starts at 2^firstExponent, the last ends at
+    /// 2^(firstExponent + 7), below which |x| is capped (so no lane looks past segment 28).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Locate(Vector512<float> x, int firstExponent, out Vector512<float> t, out Vector512<float> sign)
     {
-        Vector512<uint> bits = x.AsUInt32();
-        sign = (bits & Vector512.Create(SignBit)).AsSingle();
-        Vector512<uint> magnitude = bits & Vector512.Create(~SignBit);
-        // Exponent and top two mantissa bits: 4 per octave; the first quarter of the first octave is segment 1.
-        Vector512<int> quarter = (magnitude >> 21).AsInt32() - Vector512.Create(4 * (127 + firstExponent) - 1);
-        Vector512<int> segment = Vector512.Min(Vector512.Max(quarter, Vector512<int>.Zero), Vector512.Create(Quarters + 1));
-        Vector512<float> withinQuarter = ((magnitude & Vector512.Create(0x001F_FFFFu)) | Vector512.Create(0x3F80_0000u)).AsSingle() - Vector512.Create(1.125f);
-        // Outside the quarter-octaves (segment 0 or 29): MinNative returns its second operand, a NaN, when one is NaN.
-        Vector512<float> outside = Vector512.GreaterThan((quarter - Vector512<int>.One).AsUInt32(), Vector512.Create((uint)Quarters - 1)).AsSingle();
-        t = Vector512.ConditionalSelect(outside, Vector512.MinNative(Vector512.Create(16f), magnitude.AsSingle()), withinQuarter);
+        Vector512<float> magnitude = Vector512.Abs(x);
+        sign = x ^ magnitude;
+        // MinNative returns its second operand, a NaN, when one is NaN.
+        Vector512<float> capped = Vector512.MinNative(Vector512.Create(BitConverter.UInt32BitsToSingle(((uint)(127 + firstExponent + 7) << 23) - 1)), magnitude);
+        Vector512<uint> bits = capped.AsUInt32();
+        // Exponent and top two mantissa bits: 4 per octave; the first quarter of the first octave is segment 1. A NaN
+        // lands on any segment with t = NaN (below).
+        Vector512<int> segment = Vector512.Max((bits >> 21).AsInt32() - Vector512.Create(4 * (127 + firstExponent) - 1), Vector512<int>.Zero);
+        Vector512<float> withinQuarter = ((bits & Vector512.Create(0x001F_FFFFu)) | Vector512.Create(0x3F80_0000u)).AsSingle() - Vector512.Create(1.125f);
+        // Below the first quarter-octave, or NaN (an unordered compare): t = the capped |x|.
+        Vector512<float> below = Avx512F.CompareNotGreaterThanOrEqual(capped, Vector512.Create(BitConverter.UInt32BitsToSingle((uint)(127 + firstExponent) << 23)));
+        t = Vector512.ConditionalSelect(below, capped, withinQuarter);
         return segment;
     }
 
-    /// <summary>Coefficient <paramref name="k"/> of each lane's segment: one two-register permute of the table's row.</summary>
+    /// <summary>c0 + c1 t + t²(c2 + t(c3 + c4 t)) with each lane's segment's coefficients: three multiply-adds deep after the lookups.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Polynomial(ReadOnlySpan<float> table, Vector512<int> segment, Vector512<float> t)
+    {
+        Vector512<float> p01 = Vector512.MultiplyAddEstimate(Coefficient(table, 1, segment), t, Coefficient(table, 0, segment));
+        Vector512<float> p24 = Vector512.MultiplyAddEstimate(Vector512.MultiplyAddEstimate(Coefficient(table, 4, segment), t, Coefficient(table, 3, segment)), t, Coefficient(table, 2, segment));
+        return Vector512.MultiplyAddEstimate(t * t, p24, p01);
+    }
+
+    /// <summary>Coefficient <paramref name="k"/> of each lane's segment: one two-register permute of the table's row (<c>vpermt2ps</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Coefficient(ReadOnlySpan<float> table, int k, Vector512<int> segment)
     {
