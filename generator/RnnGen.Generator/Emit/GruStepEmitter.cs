@@ -25,7 +25,7 @@ internal static class GruStepEmitter
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
         int width = plan.Width, bits = width * 32;
         w.Summary($"{rows} row(s) x {width} units, the three gate products in registers" + (tail > 0 ? $"; {tail} of the units are real." : "."));
-        w.Line(KernelEmitter.KernelAttribute(rows));
+        w.Line(KernelEmitter.NeverInlined);
         using (w.Block($"private static void {name}{Parameters}"))
         {
             // hPrev is the tile's units of the previous state (for z ⊙ h); a walks whole rows (for the products).

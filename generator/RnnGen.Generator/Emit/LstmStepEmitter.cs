@@ -35,7 +35,7 @@ internal static class LstmStepEmitter
         string[] gate = { "i", "f", "g", "o" };
         string[] tile = { "0", "T0" }; // accumulator suffixes: tile 0, tile 1
         w.Summary($"1 row x 2 tiles of {width} units, every gate of both in registers" + (tail > 0 ? $"; {tail} of the second tile's units are real." : "."));
-        w.Line(KernelEmitter.KernelAttribute(rows: 1));
+        w.Line(KernelEmitter.NeverInlined);
         using (w.Block($"private static void {name}{Parameters}"))
         {
             w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * {spec.StateSizeName});");
@@ -86,7 +86,7 @@ internal static class LstmStepEmitter
         int width = plan.Width;
         string[] gate = { "i", "f", "g", "o" };
         w.Summary($"{rows} row(s) x {width} units, all four gates in registers" + (tail > 0 ? $"; {tail} of the units are real." : "."));
-        w.Line(KernelEmitter.KernelAttribute(rows));
+        w.Line(KernelEmitter.NeverInlined);
         using (w.Block($"private static void {name}{Parameters}"))
         {
             for (int r = 1; r < rows; r++)

@@ -37,13 +37,15 @@ public static class VectorProducts
         where TVector : struct
     {
         Debug.Assert(rows >= 0 && inputs > 0 && tileVectors is > 0 and <= MaxTileVectors && width % TWidth.Count == 0 && cStride >= width);
-        // One row (a streaming step) of whole widest tiles: inline here, no tile dispatch (measured: that dispatch, not
-        // inlined, took 5% of an LstmCell(1→12) step).
-        int tileWidth = MaxTileVectors * TWidth.Count;
-        if (rows == 1 && tileVectors == MaxTileVectors && width % tileWidth == 0)
+        // One row (a streaming step): inline here, tile by tile, no tile dispatch (measured: that dispatch, not inlined,
+        // took 5% of an LstmCell(1→12) step and 10% of a GruCell(1→32) step, whose tiles are three vectors wide).
+        if (rows == 1)
         {
-            for (int col = 0; col < width; col += tileWidth)
-                OneRow<TWidth, TVector>(ref x, inputs, ref Unsafe.Add(ref panels, col * inputs), ref Unsafe.Add(ref c0, col), ref Unsafe.Add(ref c, col));
+            int tileWidth = tileVectors * TWidth.Count, whole = width / tileWidth * tileWidth;
+            for (int col = 0; col < whole; col += tileWidth)
+                OneRow<TWidth, TVector>(tileVectors, ref x, inputs, ref Unsafe.Add(ref panels, col * inputs), ref Unsafe.Add(ref c0, col), ref Unsafe.Add(ref c, col));
+            if (whole < width)
+                OneRow<TWidth, TVector>((width - whole) / TWidth.Count, ref x, inputs, ref Unsafe.Add(ref panels, whole * inputs), ref Unsafe.Add(ref c0, whole), ref Unsafe.Add(ref c, whole));
             return;
         }
         Tiles<TWidth, TVector>(ref x, xStride, aStep: 1, rows, inputs, ref panels, bStride: 0, panels: true, width, tileVectors, ref c0, c0Stride: 0, load: true, ref c, cStride);
@@ -63,31 +65,51 @@ public static class VectorProducts
         Tiles<TWidth, TVector>(ref a, aStride, aStep, rows, count, ref b, bStride, panels: false, width, MaxTileVectors, ref c, cStride, accumulate, ref c, cStride);
     }
 
-    /// <summary>
-    /// <see cref="Kernel"/> for one row of four vectors over a panel, the same operations in the same order, written out
-    /// small enough for the JIT to inline into the streaming call (it does not inline the general kernel).
-    /// </summary>
+    /// <summary>One row of a tile of <paramref name="vectors"/> vectors (a constant where the call inlines, so the switch folds).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OneRow<TWidth, TVector>(ref float x, int inputs, ref float panel, ref float c0, ref float c)
+    private static void OneRow<TWidth, TVector>(int vectors, ref float x, int inputs, ref float panel, ref float c0, ref float c)
         where TWidth : struct, IVectorWidth<TVector>
         where TVector : struct
     {
+        switch (vectors)
+        {
+            case 4: OneRow<TWidth, TVector, N4>(ref x, inputs, ref panel, ref c0, ref c); break;
+            case 3: OneRow<TWidth, TVector, N3>(ref x, inputs, ref panel, ref c0, ref c); break;
+            case 2: OneRow<TWidth, TVector, N2>(ref x, inputs, ref panel, ref c0, ref c); break;
+            default: OneRow<TWidth, TVector, N1>(ref x, inputs, ref panel, ref c0, ref c); break;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Kernel"/> for one row of <typeparamref name="TVectors"/> vectors over a panel (rows of the tile's own
+    /// width), the same operations in the same order, written out small enough for the JIT to inline into the streaming
+    /// call (it does not inline the general kernel).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OneRow<TWidth, TVector, TVectors>(ref float x, int inputs, ref float panel, ref float c0, ref float c)
+        where TWidth : struct, IVectorWidth<TVector>
+        where TVector : struct
+        where TVectors : struct, IConstant
+    {
         int n = TWidth.Count;
-        TVector acc0 = TWidth.Load(ref c0), acc1 = TWidth.Load(ref Unsafe.Add(ref c0, n));
-        TVector acc2 = TWidth.Load(ref Unsafe.Add(ref c0, 2 * n)), acc3 = TWidth.Load(ref Unsafe.Add(ref c0, 3 * n));
+        bool v1 = TVectors.Value > 1, v2 = TVectors.Value > 2, v3 = TVectors.Value > 3;
+        TVector acc0 = TWidth.Load(ref c0), acc1 = default, acc2 = default, acc3 = default;
+        if (v1) acc1 = TWidth.Load(ref Unsafe.Add(ref c0, n));
+        if (v2) acc2 = TWidth.Load(ref Unsafe.Add(ref c0, 2 * n));
+        if (v3) acc3 = TWidth.Load(ref Unsafe.Add(ref c0, 3 * n));
         for (int k = 0; k < inputs; k++)
         {
             TVector xk = TWidth.Broadcast(Unsafe.Add(ref x, k));
             acc0 = TWidth.MultiplyAdd(xk, TWidth.Load(ref panel), acc0);
-            acc1 = TWidth.MultiplyAdd(xk, TWidth.Load(ref Unsafe.Add(ref panel, n)), acc1);
-            acc2 = TWidth.MultiplyAdd(xk, TWidth.Load(ref Unsafe.Add(ref panel, 2 * n)), acc2);
-            acc3 = TWidth.MultiplyAdd(xk, TWidth.Load(ref Unsafe.Add(ref panel, 3 * n)), acc3);
-            panel = ref Unsafe.Add(ref panel, 4 * n);
+            if (v1) acc1 = TWidth.MultiplyAdd(xk, TWidth.Load(ref Unsafe.Add(ref panel, n)), acc1);
+            if (v2) acc2 = TWidth.MultiplyAdd(xk, TWidth.Load(ref Unsafe.Add(ref panel, 2 * n)), acc2);
+            if (v3) acc3 = TWidth.MultiplyAdd(xk, TWidth.Load(ref Unsafe.Add(ref panel, 3 * n)), acc3);
+            panel = ref Unsafe.Add(ref panel, TVectors.Value * n);
         }
         TWidth.Store(acc0, ref c);
-        TWidth.Store(acc1, ref Unsafe.Add(ref c, n));
-        TWidth.Store(acc2, ref Unsafe.Add(ref c, 2 * n));
-        TWidth.Store(acc3, ref Unsafe.Add(ref c, 3 * n));
+        if (v1) TWidth.Store(acc1, ref Unsafe.Add(ref c, n));
+        if (v2) TWidth.Store(acc2, ref Unsafe.Add(ref c, 2 * n));
+        if (v3) TWidth.Store(acc3, ref Unsafe.Add(ref c, 3 * n));
     }
 
     private static void Tiles<TWidth, TVector>(ref float a, nint aStride, nint aStep, int rows, int count, ref float b, nint bStride, bool panels,
