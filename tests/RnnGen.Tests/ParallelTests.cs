@@ -86,10 +86,54 @@ public class ParallelTests
         }
     }
 
+    /// <summary>
+    /// A batch of one, the per-sample streaming call, takes its own path through the driver: each row of a batch,
+    /// stepped alone, gives bit for bit that row of the batch's step, from fresh buffers, in place and from default
+    /// states (for padded and unpadded hidden sizes on every path: the drawn cells cover both); an LSTM cell's row also
+    /// against PyTorch.
+    /// </summary>
+    [TestCaseSource(nameof(CellModules))]
+    public void ABatchOfOneGivesItsRowOfTheBatch(int index)
+    {
+        (RnnConfig config, Type type) = DrawnModules.Modules[index];
+        var random = new Random(DrawnModules.Seed + 7 * index);
+        const int Batch = 3;
+        int input = config.InputSize, hidden = config.HiddenSize;
+        object module = Activator.CreateInstance(type, random.Next())!;
+        float[] x = Numerics.Uniform(random, Batch * input, 2f);
+        float[] hx = Numerics.Uniform(random, Batch * hidden), cx = Numerics.Uniform(random, Batch * hidden);
+        (float[] h, float[] c) batch = Step(module, x, Batch, hx, cx, inPlace: false);
+        (float[] h, float[] c) fromDefaults = Step(module, x, Batch, Array.Empty<float>(), Array.Empty<float>(), inPlace: false);
+        for (int b = 0; b < Batch; b++)
+        {
+            float[] xb = x[(b * input)..((b + 1) * input)], hb = hx[(b * hidden)..((b + 1) * hidden)], cb = cx[(b * hidden)..((b + 1) * hidden)];
+            Range row = (b * hidden)..((b + 1) * hidden);
+            string what = $"seed {DrawnModules.Seed}, {config}, row {b}";
+            foreach (bool inPlace in new[] { false, true })
+            {
+                (float[] h, float[] c) one = Step(module, xb, 1, hb, cb, inPlace);
+                Assert.That(one.h, Is.EqualTo(batch.h[row]), $"{what}, in place {inPlace}: h");
+                if (module is ILstmCellModule)
+                    Assert.That(one.c, Is.EqualTo(batch.c[row]), $"{what}, in place {inPlace}: c");
+            }
+            (float[] h, float[] c) zeros = Step(module, xb, 1, Array.Empty<float>(), Array.Empty<float>(), inPlace: false);
+            Assert.That(zeros.h, Is.EqualTo(fromDefaults.h[row]), $"{what}, default state: h");
+            if (module is ILstmCellModule lstm)
+            {
+                Assert.That(zeros.c, Is.EqualTo(fromDefaults.c[row]), $"{what}, default state: c");
+                (float[] h, float[] c) one = Step(module, xb, 1, hb, cb, inPlace: true);
+                Torch.Gradients reference = Torch.LstmCellBackward(config, lstm.Parameters, xb, 1, hb, cb, new float[hidden], new float[hidden], out float[] refC, out _);
+                Numerics.AssertClose(one.h, reference.Output, $"{what}: h against PyTorch");
+                Numerics.AssertClose(one.c, refC, $"{what}: c against PyTorch");
+            }
+        }
+    }
+
     private static (float[] H, float[] C) Step(object module, float[] x, int batch, float[] hx, float[] cx, bool inPlace)
     {
-        float[] h = inPlace ? (float[])hx.Clone() : new float[hx.Length];
-        float[] c = inPlace ? (float[])cx.Clone() : new float[cx.Length];
+        int length = batch * (module is ILstmCellModule l ? l.HiddenSize : ((IRnnCellModule)module).HiddenSize);
+        float[] h = inPlace ? (float[])hx.Clone() : new float[length];
+        float[] c = inPlace ? (float[])cx.Clone() : new float[length];
         if (module is ILstmCellModule lstm)
             lstm.Forward(x, batch, inPlace ? h : hx, inPlace ? c : cx, h, c);
         else

@@ -207,6 +207,11 @@ public static partial class RnnDriver
     {
         ValidateCell<TGates>(shape, input, batch, hx, hNext, cx, cNext);
         workspace.Tape.Observe(1, batch);
+        if (batch == 1)
+        {
+            CellRow<TKernels, TGates>(ref kernels, shape, workspace, input, hx, hNext, cx, cNext);
+            return;
+        }
         int hidden = shape.HiddenSize, cs = kernels.CellStride;
         ref float pre = ref workspace.Pre(Check.Product("workspace", batch, kernels.PreStride));
         ref float zeros = ref workspace.Zeros(hidden);
@@ -234,6 +239,46 @@ public static partial class RnnDriver
             else
                 CellRows(ref kernels, shape, frame, 0, batch);
         }
+    }
+
+    /// <summary>
+    /// The cell step of a batch of one, the streaming case: what <see cref="CellRows"/> does for one row, on the spans
+    /// themselves (no pinning, no frame, no split into parts), so that a per-sample call pays little besides its
+    /// kernels. The same kernels on the same row: the same bits as that row of any batch.
+    /// </summary>
+    private static void CellRow<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
+        ReadOnlySpan<float> input, ReadOnlySpan<float> hx, Span<float> hNext, ReadOnlySpan<float> cx, Span<float> cNext)
+        where TKernels : struct, IRnnKernels
+        where TGates : struct, IGateMath
+    {
+        int hidden = shape.HiddenSize, cs = kernels.CellStride;
+        ref float pre = ref workspace.Pre(kernels.PreStride);
+        ref float zeros = ref workspace.Zeros(hidden);
+        kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref pre);
+
+        // As in CellRows: c in cNext itself when rows are unpadded (cx is cNext or disjoint), else in a padded row.
+        StridedRows cell = default, cellPrev = default;
+        if (TGates.HasCell && cs == hidden)
+        {
+            cell = new StridedRows(ref MemoryMarshal.GetReference(cNext), hidden);
+            cellPrev = cx.IsEmpty ? new StridedRows(ref zeros, 0) : new StridedRows(ref MemoryMarshal.GetReference(cx), hidden);
+        }
+        else if (TGates.HasCell)
+        {
+            Span<float> padded = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, cs), cs);
+            cx.CopyTo(padded);
+            padded.Slice(cx.Length).Clear();
+            cell = cellPrev = new StridedRows(ref MemoryMarshal.GetReference(padded), cs);
+        }
+
+        StridedRows hPrev = hx.IsEmpty ? new StridedRows(ref zeros, 0) : new StridedRows(ref MemoryMarshal.GetReference(hx), hidden);
+        bool throughScratch = hx.Overlaps(hNext);
+        ref float h = ref throughScratch ? ref workspace.Scratch(hidden) : ref MemoryMarshal.GetReference(hNext);
+        kernels.Step(0, 0, hPrev, ref pre, 1, new StridedRows(ref h, hidden), cellPrev, cell, ref Unsafe.NullRef<float>());
+        if (throughScratch)
+            MemoryMarshal.CreateReadOnlySpan(ref h, hidden).CopyTo(hNext);
+        if (TGates.HasCell && cs != hidden)
+            MemoryMarshal.CreateReadOnlySpan(ref cell.Start, hidden).CopyTo(cNext);
     }
 
     /// <summary>
