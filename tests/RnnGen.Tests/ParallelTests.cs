@@ -87,24 +87,25 @@ public class ParallelTests
     }
 
     /// <summary>
-    /// A batch of one, the per-sample streaming call, takes its own path through the driver: each row of a batch,
-    /// stepped alone, gives bit for bit that row of the batch's step, from fresh buffers, in place and from default
-    /// states (for padded and unpadded hidden sizes on every path: the drawn cells cover both); an LSTM cell's row also
-    /// against PyTorch.
+    /// A batch of one, the per-sample streaming call, takes its own path through the driver. In a batch of
+    /// <see cref="Parallelism.RowAlignment"/> + 1 rows the last row runs in the single-row kernel, as a batch of one
+    /// does: stepped alone, that row gives bit for bit its row of the batch, from fresh buffers, in place and from
+    /// default states; the other rows agree within the parity tolerance (their multi-row kernels sum in another
+    /// order). Padded and unpadded hidden sizes on every path (the drawn cells cover both); an LSTM cell's row is also
+    /// checked against PyTorch.
     /// </summary>
     [TestCaseSource(nameof(CellModules))]
     public void ABatchOfOneGivesItsRowOfTheBatch(int index)
     {
         (RnnConfig config, Type type) = DrawnModules.Modules[index];
         var random = new Random(DrawnModules.Seed + 7 * index);
-        const int Batch = 3;
-        int input = config.InputSize, hidden = config.HiddenSize;
+        int batch = Parallelism.RowAlignment + 1, input = config.InputSize, hidden = config.HiddenSize;
         object module = Activator.CreateInstance(type, random.Next())!;
-        float[] x = Numerics.Uniform(random, Batch * input, 2f);
-        float[] hx = Numerics.Uniform(random, Batch * hidden), cx = Numerics.Uniform(random, Batch * hidden);
-        (float[] h, float[] c) batch = Step(module, x, Batch, hx, cx, inPlace: false);
-        (float[] h, float[] c) fromDefaults = Step(module, x, Batch, Array.Empty<float>(), Array.Empty<float>(), inPlace: false);
-        for (int b = 0; b < Batch; b++)
+        float[] x = Numerics.Uniform(random, batch * input, 2f);
+        float[] hx = Numerics.Uniform(random, batch * hidden), cx = Numerics.Uniform(random, batch * hidden);
+        (float[] h, float[] c) whole = Step(module, x, batch, hx, cx, inPlace: false);
+        (float[] h, float[] c) fromDefaults = Step(module, x, batch, Array.Empty<float>(), Array.Empty<float>(), inPlace: false);
+        for (int b = 0; b < batch; b++)
         {
             float[] xb = x[(b * input)..((b + 1) * input)], hb = hx[(b * hidden)..((b + 1) * hidden)], cb = cx[(b * hidden)..((b + 1) * hidden)];
             Range row = (b * hidden)..((b + 1) * hidden);
@@ -112,21 +113,80 @@ public class ParallelTests
             foreach (bool inPlace in new[] { false, true })
             {
                 (float[] h, float[] c) one = Step(module, xb, 1, hb, cb, inPlace);
-                Assert.That(one.h, Is.EqualTo(batch.h[row]), $"{what}, in place {inPlace}: h");
+                AssertRow(one.h, whole.h[row], exact: b == batch - 1, $"{what}, in place {inPlace}: h");
                 if (module is ILstmCellModule)
-                    Assert.That(one.c, Is.EqualTo(batch.c[row]), $"{what}, in place {inPlace}: c");
+                    AssertRow(one.c, whole.c[row], exact: b == batch - 1, $"{what}, in place {inPlace}: c");
             }
             (float[] h, float[] c) zeros = Step(module, xb, 1, Array.Empty<float>(), Array.Empty<float>(), inPlace: false);
-            Assert.That(zeros.h, Is.EqualTo(fromDefaults.h[row]), $"{what}, default state: h");
+            AssertRow(zeros.h, fromDefaults.h[row], exact: b == batch - 1, $"{what}, default state: h");
             if (module is ILstmCellModule lstm)
             {
-                Assert.That(zeros.c, Is.EqualTo(fromDefaults.c[row]), $"{what}, default state: c");
+                AssertRow(zeros.c, fromDefaults.c[row], exact: b == batch - 1, $"{what}, default state: c");
                 (float[] h, float[] c) one = Step(module, xb, 1, hb, cb, inPlace: true);
                 Torch.Gradients reference = Torch.LstmCellBackward(config, lstm.Parameters, xb, 1, hb, cb, new float[hidden], new float[hidden], out float[] refC, out _);
                 Numerics.AssertClose(one.h, reference.Output, $"{what}: h against PyTorch");
                 Numerics.AssertClose(one.c, refC, $"{what}: c against PyTorch");
             }
         }
+    }
+
+    /// <summary>
+    /// The same for sequence modules, whose batch of one (one direction, no projection: a stream's call) also has a
+    /// path of its own: the last row of a batch of <see cref="Parallelism.RowAlignment"/> + 1, run alone from its own
+    /// initial state (given, carried in place, or default), gives bit for bit that row's output, hN and cN; the other
+    /// rows within the parity tolerance. Every drawn sequence configuration: layers, layouts, and the modules the row
+    /// path does not take (bidirectional, projecting), which must agree just the same.
+    /// </summary>
+    [TestCaseSource(nameof(SequenceModules))]
+    public void ASequenceOfBatchOneGivesItsRowOfTheBatch(int index)
+    {
+        (RnnConfig config, Type type) = DrawnModules.Modules[index];
+        var random = new Random(DrawnModules.Seed + 11 * index);
+        int seqLen = random.Next(1, 9), batch = Parallelism.RowAlignment + 1, input = config.InputSize;
+        int states = config.NumLayers * config.Directions, width = config.Directions * config.StateSize;
+        object module = Activator.CreateInstance(type, random.Next())!;
+        float[] x = Numerics.Uniform(random, seqLen * batch * input);
+        float[] h0 = Numerics.Uniform(random, states * batch * config.StateSize), c0 = Numerics.Uniform(random, states * batch * config.HiddenSize);
+        bool isLstm = module is ILstmModule;
+        var whole = Run(module, config, x, seqLen, batch, h0, isLstm ? c0 : null);
+        var fromDefaults = Run(module, config, x, seqLen, batch, null, null);
+        // Row b of (seq, batch, features) or (batch, seq, features); of (states, batch, features).
+        float[] Rows(float[] all, int b, int features, int steps, int rowsPerStep, bool batchFirst) =>
+            Enumerable.Range(0, steps).SelectMany(t => all.Skip((batchFirst ? b * steps + t : t * rowsPerStep + b) * features).Take(features)).ToArray();
+        for (int b = 0; b < batch; b++)
+        {
+            float[] xb = Rows(x, b, input, seqLen, batch, config.BatchFirst);
+            float[] hb = Rows(h0, b, config.StateSize, states, batch, false), cb = Rows(c0, b, config.HiddenSize, states, batch, false);
+            string what = $"seed {DrawnModules.Seed}, {config}, seq {seqLen}, row {b}";
+            bool exact = b == batch - 1;
+            void Check((float[] Output, float[] HN, float[] CN) one, (float[] Output, float[] HN, float[] CN) all, string state)
+            {
+                AssertRow(one.Output, Rows(all.Output, b, width, seqLen, batch, config.BatchFirst), exact, $"{what}, {state}: output");
+                AssertRow(one.HN, Rows(all.HN, b, config.StateSize, states, batch, false), exact, $"{what}, {state}: hN");
+                if (isLstm)
+                    AssertRow(one.CN, Rows(all.CN, b, config.HiddenSize, states, batch, false), exact, $"{what}, {state}: cN");
+            }
+            Check(Run(module, config, xb, seqLen, 1, hb, isLstm ? cb : null), whole, "given state");
+            Check(Run(module, config, xb, seqLen, 1, null, null), fromDefaults, "default state");
+            // Carried in place, as a stream does: h0 = hN, c0 = cN.
+            float[] h = (float[])hb.Clone(), c = (float[])cb.Clone(), output = new float[seqLen * width];
+            if (module is ILstmModule lstm)
+                lstm.Forward(xb, seqLen, 1, output, h, c, h, c);
+            else
+            {
+                ((IRnnModule)module).Forward(xb, seqLen, 1, output, h, h);
+                c = Array.Empty<float>();
+            }
+            Check((output, h, c), whole, "in place");
+        }
+    }
+
+    private static void AssertRow(float[] actual, float[] expected, bool exact, string what)
+    {
+        if (exact)
+            Assert.That(actual, Is.EqualTo(expected), what);
+        else
+            Numerics.AssertClose(actual, expected, what);
     }
 
     private static (float[] H, float[] C) Step(object module, float[] x, int batch, float[] hx, float[] cx, bool inPlace)

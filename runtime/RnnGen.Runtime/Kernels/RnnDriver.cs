@@ -37,6 +37,76 @@ public static partial class RnnDriver
     {
         ValidateForward<TGates>(shape, input, seqLen, batch, output, hN, h0, cN, c0);
         workspace.Tape.Observe(seqLen, batch);
+        if (batch == 1 && shape.NumDirections == 1 && shape.ProjSize == 0)
+            ForwardRow<TKernels, TGates>(ref kernels, shape, workspace, input, seqLen, output, hN, h0, cN, c0);
+        else
+            ForwardRows<TKernels, TGates>(ref kernels, shape, workspace, input, seqLen, batch, output, hN, h0, cN, c0);
+    }
+
+    /// <summary>
+    /// A batch of one, one direction, no projection: a stream's block (or its one sample). What <see cref="ForwardRows"/>
+    /// computes for it, on the spans themselves (no pinning, no frame, no split), layer by layer: the same kernels on
+    /// the same rows, so the same bits; a per-sample call pays little besides its kernels.
+    /// </summary>
+    private static void ForwardRow<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
+        ReadOnlySpan<float> input, int seqLen, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0, Span<float> cN, ReadOnlySpan<float> c0)
+        where TKernels : struct, IRnnKernels
+        where TGates : struct, IGateMath
+    {
+        int hidden = shape.HiddenSize, cs = kernels.CellStride, ps = kernels.PreStride;
+        Debug.Assert(shape.StateSize == hidden && output.Length == seqLen * hidden, "one row, one direction, no projection");
+        ref float pre = ref workspace.Pre(Check.Product("workspace", seqLen, ps));
+        ref float zeros = ref workspace.Zeros(hidden);
+        // As in Recur: the cell state runs in cN itself when rows need no padding, else in a padded workspace row.
+        Span<float> padded = TGates.HasCell && cs != hidden ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, cs), cs) : default;
+        ref float output0 = ref MemoryMarshal.GetReference(output);
+        for (int layer = 0; layer < shape.NumLayers; layer++)
+        {
+            // Layer 0 reads the input; a later layer the output of the one below, all of it projected before this
+            // layer's recurrence overwrites it.
+            ReadOnlySpan<float> source = layer == 0 ? input : output;
+            kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), shape.LayerInputSize(layer), seqLen, ref pre);
+
+            Span<float> cell = default;
+            if (TGates.HasCell)
+            {
+                Span<float> final = cN.Slice(layer * hidden, hidden);
+                cell = padded.IsEmpty ? final : padded;
+                if (c0.IsEmpty)
+                    cell.Slice(0, hidden).Clear();
+                else
+                    c0.Slice(layer * hidden, hidden).CopyTo(cell); // c0 is cN's memory or disjoint
+            }
+            ref float cellStart = ref MemoryMarshal.GetReference(cell);
+            ref float initial = ref h0.IsEmpty ? ref zeros : ref Unsafe.Add(ref MemoryMarshal.GetReference(h0), layer * hidden);
+            // The block kernel for more than one step (see Recur), else one step call per time step.
+            if (!(seqLen > 1 && BlockKernels && kernels.TryRunRow(layer, 0, ref pre, ps, seqLen, ref initial, ref output0, hidden, ref cellStart)))
+            {
+                var cellRow = new StridedRows(ref cellStart, cs);
+                for (int t = 0; t < seqLen; t++)
+                {
+                    StridedRows hPrev = t == 0 ? new StridedRows(ref initial, hidden) : new StridedRows(ref Unsafe.Add(ref output0, (t - 1) * hidden), hidden);
+                    kernels.Step(layer, 0, hPrev, ref Unsafe.Add(ref pre, t * ps), 1, new StridedRows(ref Unsafe.Add(ref output0, t * hidden), hidden),
+                        cellRow, cellRow, ref Unsafe.NullRef<float>());
+                }
+            }
+            output.Slice((seqLen - 1) * hidden, hidden).CopyTo(hN.Slice(layer * hidden, hidden));
+            if (TGates.HasCell && !padded.IsEmpty)
+                padded.Slice(0, hidden).CopyTo(cN.Slice(layer * hidden, hidden));
+        }
+    }
+
+    /// <summary>
+    /// The general forward pass: any batch (split over workers where it pays), directions, projection. Not inlined
+    /// into the call, whose batch-1 path it would otherwise burden with its pinning and frame.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void ForwardRows<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
+        ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0,
+        Span<float> cN, ReadOnlySpan<float> c0)
+        where TKernels : struct, IRnnKernels
+        where TGates : struct, IGateMath
+    {
         int hidden = shape.HiddenSize, cs = kernels.CellStride, ps = kernels.PreStride;
         bool projects = shape.ProjSize > 0;
         // Scratch comes from the workspace (pinned buffers), taken here on the caller's thread before any split.
