@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Commits compared side by side in one process (see harness/Program.cs): per-sample times of the streaming cases.
+#   bench/side-by-side/run.sh <cases> <seconds per case> <commit or path>...
+#   e.g. bench/side-by-side/run.sh cell12,cell32,seq12,block12,grucell,big 4 HEAD 3993f69
+# cases: cellH, seqH, blockH (H = 12, 16, 24, 32), grucell, grublock, big. A commit is checked out in a temporary
+# worktree; a path is used as it is (a checkout with local changes). The first argument after the seconds is the
+# build the ratios are taken against. Each probe build takes ~20 s; runs are sequential, nothing else should run.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cases=$1; seconds=$2; shift 2
+work=$(mktemp -d)
+worktrees=()
+cleanup() { for w in "${worktrees[@]}"; do git -C "$repo" worktree remove --force "$w" >/dev/null 2>&1 || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+builds=()
+i=0
+for spec in "$@"; do
+  if [ -d "$spec" ]; then checkout=$(cd "$spec" && pwd); name=$(basename "$checkout")
+  else
+    checkout="$work/checkout$i"; name=$(git -C "$repo" rev-parse --short "$spec")
+    git -C "$repo" worktree add --detach "$checkout" "$spec" >/dev/null 2>&1
+    worktrees+=("$checkout")
+  fi
+  probe="$work/probe$i"; mkdir -p "$probe"; cp "$here/Probe.cs" "$probe/"
+  cat > "$probe/Probe.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>disable</Nullable>
+    <NoWarn>\$(NoWarn);CS1591</NoWarn>
+  </PropertyGroup>
+  <ItemGroup>
+    <ProjectReference Include="$checkout/runtime/RnnGen.Runtime/RnnGen.Runtime.csproj" />
+    <ProjectReference Include="$checkout/generator/RnnGen.Generator/RnnGen.Generator.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+  </ItemGroup>
+</Project>
+XML
+  dotnet build "$probe/Probe.csproj" -c Release -nologo -v q -o "$probe/out" > "$probe/build.log" 2>&1 || { cat "$probe/build.log"; exit 1; }
+  builds+=("$name=$probe/out/Probe.dll")
+  i=$((i + 1))
+done
+dotnet build "$here/harness/Harness.csproj" -c Release -nologo -v q -o "$work/harness" > "$work/harness.log" 2>&1 || { cat "$work/harness.log"; exit 1; }
+dotnet build-server shutdown >/dev/null 2>&1 || true
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%FT%TZ)"
+dotnet "$work/harness/Harness.dll" "$cases" "$seconds" "${builds[@]}"
