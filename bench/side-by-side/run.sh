@@ -19,7 +19,7 @@ for spec in "$@"; do
   if [ -d "$spec" ]; then checkout=$(cd "$spec" && pwd); name=$(basename "$checkout")
   else
     checkout="$work/checkout$i"; name=$(git -C "$repo" rev-parse --short "$spec")
-    git -C "$repo" worktree add --detach "$checkout" "$spec" >/dev/null 2>&1
+    git -C "$repo" worktree add --detach "$checkout" "$spec" >/dev/null
     worktrees+=("$checkout")
   fi
   probe="$work/probe$i"; mkdir -p "$probe"; cp "$here/Probe.cs" "$probe/"

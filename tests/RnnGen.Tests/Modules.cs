@@ -85,6 +85,19 @@ public partial class AmpGruCellInference;
 [Lstm(2, 20, Training = false)]
 public partial class PairTailLstmInference;
 
+// The streaming cells' sizes (12 and 24 units: padded rows on AVX-512; 16 and 32: not), for the batch-of-one tests.
+[LstmCell(1, 12)]
+public partial class StreamLstmCell12;
+
+[LstmCell(1, 16)]
+public partial class StreamLstmCell16;
+
+[LstmCell(1, 24)]
+public partial class StreamLstmCell24;
+
+[GruCell(1, 12)]
+public partial class StreamGruCell12;
+
 // Hidden 1 and 5: the gated steps' one-input products are straight-line code (no loop that runs once), and a
 // single row's five inputs are one pass of four accumulator sets plus one.
 [LstmCell(1, 1)]

@@ -89,16 +89,35 @@ public class ParallelTests
     /// <summary>
     /// A batch of one, the per-sample streaming call, takes its own path through the driver. In a batch of
     /// <see cref="Parallelism.RowAlignment"/> + 1 rows the last row runs in the single-row kernel, as a batch of one
-    /// does: stepped alone, that row gives bit for bit its row of the batch, from fresh buffers, in place and from
-    /// default states; the other rows agree within the parity tolerance (their multi-row kernels sum in another
-    /// order). Padded and unpadded hidden sizes on every path (the drawn cells cover both); an LSTM cell's row is also
-    /// checked against PyTorch.
+    /// does: stepped alone, that row gives bit for bit its row of the batch, from fresh buffers, in place (hx = hNext,
+    /// cx = cNext: with scratch, or without where the kernels step a row in place) and from default states; the other
+    /// rows agree within the parity tolerance (their multi-row kernels sum in another order). On every path; an LSTM
+    /// cell's row is also checked against PyTorch.
     /// </summary>
     [TestCaseSource(nameof(CellModules))]
     public void ABatchOfOneGivesItsRowOfTheBatch(int index)
     {
         (RnnConfig config, Type type) = DrawnModules.Modules[index];
-        var random = new Random(DrawnModules.Seed + 7 * index);
+        BatchOfOneGivesItsRow(config, type, new Random(DrawnModules.Seed + 7 * index));
+    }
+
+    public static IEnumerable<TestCaseData> StreamingCells() => new (Type Type, RnnConfig Config)[]
+    {
+        (typeof(StreamLstmCell12), new RnnConfig(true, 1, 12, IsLstm: true)),
+        (typeof(StreamLstmCell16), new RnnConfig(true, 1, 16, IsLstm: true)),
+        (typeof(StreamLstmCell24), new RnnConfig(true, 1, 24, IsLstm: true)),
+        (typeof(AmpLstmCell), new RnnConfig(true, 1, 32, IsLstm: true)),
+        (typeof(StreamGruCell12), new RnnConfig(true, 1, 12, IsGru: true)),
+        (typeof(AmpGruCell), new RnnConfig(true, 1, 32, IsGru: true)),
+    }.Select(m => new TestCaseData(m.Type, m.Config).SetArgDisplayNames(m.Type.Name));
+
+    /// <summary>The same for the streaming sizes, whatever the draw: padded (12, 24) and unpadded (16, 32) rows on AVX-512.</summary>
+    [TestCaseSource(nameof(StreamingCells))]
+    public void AStreamingCellsBatchOfOneGivesItsRowOfTheBatch(Type type, RnnConfig config) =>
+        BatchOfOneGivesItsRow(config, type, new Random(DrawnModules.Seed ^ config.HiddenSize));
+
+    private static void BatchOfOneGivesItsRow(RnnConfig config, Type type, Random random)
+    {
         int batch = Parallelism.RowAlignment + 1, input = config.InputSize, hidden = config.HiddenSize;
         object module = Activator.CreateInstance(type, random.Next())!;
         float[] x = Numerics.Uniform(random, batch * input, 2f);
@@ -134,8 +153,10 @@ public class ParallelTests
     /// The same for sequence modules, whose batch of one (one direction, no projection: a stream's call) also has a
     /// path of its own: the last row of a batch of <see cref="Parallelism.RowAlignment"/> + 1, run alone from its own
     /// initial state (given, carried in place, or default), gives bit for bit that row's output, hN and cN; the other
-    /// rows within the parity tolerance. Every drawn sequence configuration: layers, layouts, and the modules the row
-    /// path does not take (bidirectional, projecting), which must agree just the same.
+    /// rows within the parity tolerance. Alone, the row's input projection runs over its time steps as rows, and more
+    /// than one step runs in the block kernel where there is one; that these give the bits of the batch's one-row
+    /// step kernel is the kernels' contract (<c>IRnnKernels.TryRunRow</c>), which this checks too. Every drawn sequence
+    /// configuration: layers, layouts, and the modules the row path does not take (bidirectional, projecting).
     /// </summary>
     [TestCaseSource(nameof(SequenceModules))]
     public void ASequenceOfBatchOneGivesItsRowOfTheBatch(int index)

@@ -1,6 +1,6 @@
 // Times builds of different commits side by side in one process: each probe build (bench/side-by-side/Probe.cs
 // compiled against one checkout) loads into its own AssemblyLoadContext, with its own RnnGen.Runtime, and the
-// harness alternates short chunks of each build's workload (about 4 calls, tens of microseconds) for the given time
+// harness alternates short chunks of each build's workload, in rotating order, (about 4 calls, tens of microseconds) for the given time
 // after 1.5 s of warm-up each. So every build meets the same machine state, which on a noisy VM moves by tens of
 // percent from one second to the next. Reports per case and build the fastest, 10th-percentile and median chunk
 // (ns per sample), and the ratios of the first build's times to the others' (below 1: the first is faster).
@@ -38,9 +38,12 @@ foreach (string name in cases)
                 f();
     var times = work.Select(_ => new List<double>()).ToArray();
     int calls = samples == 1 ? 40 : 4;
-    for (long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency); Stopwatch.GetTimestamp() < end;)
-        for (int i = 0; i < work.Length; i++)
+    // Each round starts with the next build, so that none always follows the same one.
+    int round0 = 0;
+    for (long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency); Stopwatch.GetTimestamp() < end; round0++)
+        for (int j = 0; j < work.Length; j++)
         {
+            int i = (round0 + j) % work.Length;
             long start = Stopwatch.GetTimestamp();
             for (int k = 0; k < calls; k++)
                 work[i]();

@@ -49,6 +49,9 @@ public readonly struct GenericKernels<TStep> : IRnnKernels
         TStep.Step(_shape, _parameters, layer, direction, hPrev, ref pre, rows, h, cPrev, c, ref gates);
     }
 
+    /// <summary>Not claimed (the generic steps are not written to allow it). Declared so that the interface's default body does not box this struct.</summary>
+    public bool OneRowStepInPlace => false;
+
     /// <summary>No block kernel: the driver steps. Declared so that the interface's default body does not box this struct.</summary>
     public bool TryRunRow(int layer, int direction, ref float pre, nint preStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;
 

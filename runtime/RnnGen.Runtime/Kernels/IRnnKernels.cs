@@ -54,6 +54,14 @@ public interface IRnnKernels
     void Step(int layer, int direction, StridedRows hPrev, ref float pre, int rows, StridedRows h, StridedRows cPrev, StridedRows c, ref float gates);
 
     /// <summary>
+    /// Whether a one-row <see cref="Step"/> reads all of hPrev before it writes any of h, so that for one row h may be
+    /// hPrev's own memory (a cell's per-sample call with hx = hNext then needs no scratch copy): true where one kernel
+    /// call computes the whole row and stores h last. A struct implementing this interface should declare this member:
+    /// the default body, called on a struct, boxes it (allocates).
+    /// </summary>
+    bool OneRowStepInPlace => false;
+
+    /// <summary>
     /// The whole recurrence of one row (batch 1) for one layer and direction in one call, where the kernels have such
     /// a block kernel for this shape (state held in registers across steps); returns false, having done nothing,
     /// where they do not, and the driver then calls <see cref="Step"/> per time step. Step s (0 ≤ s &lt; seqLen) reads

@@ -355,7 +355,8 @@ public static partial class RnnDriver
         }
 
         StridedRows hPrev = hx.IsEmpty ? new StridedRows(ref zeros, 0) : new StridedRows(ref MemoryMarshal.GetReference(hx), hidden);
-        bool throughScratch = hx.Overlaps(hNext);
+        // hx overlapping hNext goes through scratch, unless it is hNext itself and the kernels may step a row in place.
+        bool throughScratch = hx.Overlaps(hNext) && !(kernels.OneRowStepInPlace && Unsafe.AreSame(ref hPrev.Start, ref MemoryMarshal.GetReference(hNext)));
         ref float h = ref throughScratch ? ref workspace.Scratch(hidden) : ref MemoryMarshal.GetReference(hNext);
         kernels.Step(0, 0, hPrev, ref pre, 1, new StridedRows(ref h, hidden), cellPrev, cell, ref Unsafe.NullRef<float>());
         if (throughScratch)

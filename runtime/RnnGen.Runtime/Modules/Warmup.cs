@@ -8,8 +8,8 @@ namespace RnnGen.__Internals;
 /// <summary>
 /// Compiles a generated module's streaming forward path under the JIT while the module is constructed, so that its
 /// first <c>Forward</c> (on an audio thread, say) runs code that is already compiled. A generated constructor calls
-/// it last. The first instance of each module type runs the forward calls a stream makes (batch 1: one step, and for a
-/// sequence module also a block of eight steps) on zeros, into arrays of its own; later instances and
+/// it last. The first instance of each module type runs the forward calls a stream makes (batch 1: one step, a cell's
+/// also with its state in place, and for a sequence module also a block of eight steps) on zeros, into arrays of its own; later instances and
 /// NativeAOT (nothing to compile) skip it. The module's parameters, state and random sequences are not touched.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -27,7 +27,9 @@ public static class Warmup
         if (!FirstOfType(module))
             return;
         var h = new float[module.HiddenSize];
+        // From the default state, then with the state carried in place (hx = hNext), as a stream calls.
         module.Forward(new float[module.InputSize], 1, default, h);
+        module.Forward(new float[module.InputSize], 1, h, h);
     }
 
     /// <summary>Warms an <c>LSTMCell</c> module.</summary>
@@ -37,6 +39,7 @@ public static class Warmup
             return;
         float[] h = new float[module.HiddenSize], c = new float[module.HiddenSize];
         module.Forward(new float[module.InputSize], 1, default, default, h, c);
+        module.Forward(new float[module.InputSize], 1, h, c, h, c);
     }
 
     /// <summary>Warms an <c>RNN</c> or <c>GRU</c> module.</summary>
