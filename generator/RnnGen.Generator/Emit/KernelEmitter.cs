@@ -269,8 +269,8 @@ internal static class KernelEmitter
             w.Line("public global::RnnGen.__Internals.GateLayout Layout => s_layout;");
             // One kernel call per row (one tile; an LSTM's two tiles in the AVX-512 pair kernel) reads all of hPrev
             // (its products) before it stores h (its last act): a row may step in place.
-            int tiles = plan.UnitTiles.TileCount;
-            bool inPlace = spec.IsLstm && !spec.Projects && (tiles == 1 || tiles == 2 && plan.Width == 16) || spec.IsGru && tiles == 1;
+            bool oneCallPerRow = plan.UnitTiles.TileCount == 1 || spec.IsLstm && LstmStepEmitter.HasPairKernel(plan);
+            bool inPlace = oneCallPerRow && (spec.IsLstm && !spec.Projects || spec.IsGru);
             w.Line($"public bool OneRowStepInPlace => {(inPlace ? "true" : "false")};");
             int kp0 = layout.Blocks[0].PaddedInput;
             int kp1 = layout.Blocks.Count > spec.NumDirections ? layout.Blocks[spec.NumDirections].PaddedInput : kp0;

@@ -21,7 +21,10 @@ internal static class LstmStepEmitter
             "(ref float a, nint aStride, int rows, ref float b, ref float pre, ref float cPrev, nint cPrevStride, ref float h, nint hStride, ref float c, nint cStride, ref float gates)",
             $"ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, unit * Gates * {spec.StateSizeName}), ref {Unsafe}.Add(ref pre, r * GateRow + unit * Gates), ref {Unsafe}.Add(ref cPrev, r * cPrevStride + unit), cPrevStride, ref {Unsafe}.Add(ref h, r * hStride + unit), hStride, ref {Unsafe}.Add(ref c, r * cStride + unit), cStride, ref keep ? ref {Unsafe}.Add(ref gates, r * TapeRow + unit * 4) : ref gates, keep",
             (rows, tail, name) => EmitKernel(w, spec, plan, rows, tail, name),
-            plan.Width == 16 ? (tail, name) => EmitPairKernel(w, spec, plan, tail, name) : null);
+            HasPairKernel(plan) ? (tail, name) => EmitPairKernel(w, spec, plan, tail, name) : null);
+
+    /// <summary>Whether a single row's step over both tiles is one kernel (the AVX-512 pair kernel): exactly two tiles of 16 lanes.</summary>
+    public static bool HasPairKernel(PathPlan plan) => plan.Width == 16 && plan.UnitTiles.TileCount == 2;
 
     /// <summary>
     /// One row over two tiles of units (AVX-512: 17 to 32 hidden units): both tiles' products in one pass (two

@@ -16,7 +16,7 @@ internal static class UnitStepEmitter
     /// <param name="signature">The dispatcher's parameter list.</param>
     /// <param name="arguments">The kernel call's arguments for the row block starting at r, in the tile starting at unit.</param>
     /// <param name="emitKernel">Writes the kernel for (rows, tail, name).</param>
-    /// <param name="emitPair">Where given and the path has exactly two tiles of units, writes a one-row kernel over
+    /// <param name="emitPair">Given only where the path has exactly two tiles of units (see LstmStepEmitter.HasPairKernel), writes a one-row kernel over
     /// both tiles (tail: the real units of the second), which single rows use: one row's two tiles are independent
     /// dependency chains, and one kernel interleaves them where two calls would run them one after the other.</param>
     public static void Emit(SourceWriter w, PathPlan plan, string name, string summary, string signature, string arguments,
@@ -25,7 +25,7 @@ internal static class UnitStepEmitter
         TilePlan tiles = plan.UnitTiles;
         int mainTiles = tiles.MainTiles(exact: true);
         bool hasLast = tiles.HasLastTile(exact: true);
-        bool pair = emitPair is not null && tiles.TileCount == 2;
+        bool pair = emitPair is not null;
         string pairName = $"{name}R1Pair" + (tiles.TailLanes > 0 ? $"Tail{tiles.TailLanes}" : "");
 
         w.Summary(summary);

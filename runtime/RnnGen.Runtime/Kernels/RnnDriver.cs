@@ -336,6 +336,7 @@ public static partial class RnnDriver
     {
         int hidden = shape.HiddenSize, cs = kernels.CellStride;
         ref float pre = ref workspace.Pre(kernels.PreStride);
+        // Taken even when hx and cx are given, as CellRows does: the first call grows it, so no later one allocates.
         ref float zeros = ref workspace.Zeros(hidden);
         kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref pre);
 
