@@ -124,6 +124,13 @@ public class ActivationTests
             Assert.That(BitConverter.SingleToUInt32Bits(tanh[4]), Is.EqualTo(BitConverter.SingleToUInt32Bits(-0f)), "tanh(-0) = -0");
             Assert.That(tanh[5], Is.EqualTo(1e-30f), "tanh(x) = x for tiny x");
             Assert.That(tanh[6], Is.EqualTo(-1e-40f), "denormals too");
+            // From the last segment's end on (tanh: 8, σ: 16) the polynomial is the limit itself.
+            foreach (int j in new[] { 1, 2, 7, 8, 9, 12, 13, 14 })
+            {
+                Assert.That(tanh[j], j is 1 or 7 or 8 or 12 or 14 ? Is.EqualTo(1f) : Is.EqualTo(-1f), $"tanh({x[j]:R}) is ±1 exactly");
+                if (j is not 8 and not 9)
+                    Assert.That(sigmoid[j], j is 1 or 7 or 12 or 14 ? Is.EqualTo(1f) : Is.EqualTo(0f), $"σ({x[j]:R}) is 0 or 1 exactly");
+            }
             for (int j = 1; j < 16; j++)
             {
                 double exactTanh = Math.Tanh(x[j]), exactSigmoid = 1 / (1 + Math.Exp(-(double)x[j]));
