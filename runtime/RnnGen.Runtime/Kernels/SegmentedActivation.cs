@@ -12,29 +12,31 @@ namespace RnnGen.__Internals;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The argument's magnitude a = |x| picks one of 30 segments by its float bits alone (a shift, a subtraction and a
-/// clamp, integer operations of one cycle each): segment 0 is a below the first octave (tanh: 1/16; σ: 1/8), segments
-/// 1–28 are seven octaves cut in quarters (the exponent and the top two mantissa bits), and segment 29 is everything
-/// from the last octave's end on (tanh: 8, where tanh is 1 − 2.3e-7; σ: 16, where σ is 1 − 1.1e-7), whose polynomial is
-/// the constant limit. Within a quarter-octave the polynomial's variable t = (the 21 low mantissa bits as a number in
-/// [1, 1.25)) − 1.125 ∈ [−⅛, ⅛), which takes one bitwise operation and one subtraction, beside the lookup; in segment 0
-/// (and for a NaN, whose bits pick segment 29), t = a, so NaN stays NaN and ±∞ gives ±1 (σ: 1, 0) exactly.
+/// The argument's magnitude a = |x| picks one of 30 segments by its float bits alone (one saturating subtraction, one
+/// shift, one minimum; integer operations of one cycle each): segment 0 is a below the first octave (tanh: 1/16; σ:
+/// 1/8), segments 1–28 are seven octaves cut in quarters (the exponent and the top two mantissa bits), and segment 29
+/// is everything from the last octave's end on (tanh: 8, where tanh is 1 − 2.3e-7; σ: 16, where σ is 1 − 1.1e-7),
+/// whose polynomial is the constant limit. Within a quarter-octave the polynomial's variable t = (the 21 low mantissa
+/// bits as a number in [1, 1.25)) − 1.125 ∈ [−⅛, ⅛), which takes one bitwise operation and one (masked) subtraction,
+/// beside the lookup; in segment 0 (and for a NaN, whose bits pick segment 29), t = a, so NaN stays NaN and ±∞ gives
+/// ±1 (σ: 1, 0) exactly.
 /// </para>
 /// <para>
 /// Each segment holds a degree-4 polynomial in t, c0 + c1 t + t²(c2 + t(c3 + c4 t)) (three multiply-adds deep after
 /// the lookup; entries 29–31 of the 32-entry tables hold the limit): Chebyshev interpolation of the function at five
 /// nodes of the quarter-octave, rounded to float, in the tables below (the test <c>ActivationTests</c> rebuilds them
 /// with the same method and checks them and the error bound). Segment 0 is the Taylor polynomial at 0 (tanh: a − a³/3;
-/// σ − ½: a/4 − a³/48), whose error at the segment's end is 1.3e-7 and 6.5e-8. x's sign enters in the last
-/// multiply-add, s·(c0 + c1 t) + (s·t²)(c2 + …) with s = ±1 (sign flips, exact), so tanh(x) = s·tanh(a) bit for bit,
-/// and σ(x) = (½ + s·(c0 + c1 t)) + (s·t²)(…) adds the ½ off the chain instead of after it.
+/// σ − ½: a/4 − a³/48), whose error at the segment's end is 1.3e-7 and 6.5e-8. tanh(|x|) takes x's sign bit (an OR);
+/// σ(x) = (½ + s·(c0 + c1 t)) + (s·t²)(c2 + …) with s = ±1 applied by flipping sign bits (exact), so that the ½ is
+/// added off the chain, not after the last multiply-add.
 /// </para>
 /// <para>
 /// Measured against double precision the absolute error is at most 3.2e-7 (tanh) and 1.9e-7 (σ), the rational
-/// function's 2.4e-7 and 1.5e-7. What it buys is latency: a dependent chain of these took 26 cycles per σ and 25 per
-/// tanh (Xeon, AVX-512; the rational σ took 54), about 20 of which are the chain itself (bit operations 5, the lookup
-/// 3, three multiply-adds 12). Capping a with a float minimum before the lookup and adding ½ after the polynomial, as
-/// a first version did, cost 9 (σ) and 7 (tanh) cycles more.
+/// function's 2.4e-7 and 1.5e-7. What it buys is latency. A first version (which capped a with a float minimum before
+/// the lookup, clamped the segment with a signed maximum and added σ's ½ after the polynomial) took 30 cycles per σ in
+/// a dependent chain where the rational σ took 54 (Xeon, AVX-512). Against that first version (same Xeon, one
+/// process, best of three runs), a dependent chain of this σ runs 1.5× as fast and of this tanh 1.25×, and four
+/// independent chains of σ 1.3–1.5× (tanh: within ±7%).
 /// </para>
 /// </remarks>
 internal static class SegmentedActivation
@@ -99,43 +101,56 @@ internal static class SegmentedActivation
         -0.0059070336f, -0.021906357f, -0.0029704364f, -0.00040210993f, -5.4421587E-05f, 0f, 0f, 0f
     ];
 
-    /// <summary>tanh(x) (<see cref="Avx512F"/> only).</summary>
+    /// <summary>tanh(x) (<see cref="Avx512F"/> and <see cref="Avx512BW"/> only).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Tanh(Vector512<float> x)
     {
-        Vector512<int> segment = Locate(x, firstExponent: -4, out Vector512<float> t, out Vector512<float> sign);
-        Vector512<float> signedT2 = Terms(TanhTable, segment, t, sign, out Vector512<float> p01, out Vector512<float> p24);
-        return Vector512.MultiplyAddEstimate(signedT2, p24, p01 ^ sign);
+        Vector512<int> segment = Locate(x, firstExponent: -4, out Vector512<float> t);
+        Vector512<float> p24 = Terms(TanhTable, segment, t, out Vector512<float> p01);
+        // tanh(|x|) ≥ 0 takes x's sign bit (one vpternlogd).
+        return Vector512.MultiplyAddEstimate(t * t, p24, p01) | (x & Vector512.Create(-0f));
     }
 
-    /// <summary>σ(x) (<see cref="Avx512F"/> only).</summary>
+    /// <summary>σ(x) (<see cref="Avx512F"/> and <see cref="Avx512BW"/> only).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Sigmoid(Vector512<float> x)
     {
-        Vector512<int> segment = Locate(x, firstExponent: -3, out Vector512<float> t, out Vector512<float> sign);
-        Vector512<float> signedT2 = Terms(SigmoidTable, segment, t, sign, out Vector512<float> p01, out Vector512<float> p24);
-        return Vector512.MultiplyAddEstimate(signedT2, p24, (p01 ^ sign) + Vector512.Create(0.5f));
+        Vector512<int> segment = Locate(x, firstExponent: -3, out Vector512<float> t);
+        Vector512<float> p24 = Terms(SigmoidTable, segment, t, out Vector512<float> p01);
+        // ½ + s·(p01 + t²·p24), s = ±1 by x's sign: s applied by flipping sign bits (exact), the ½ added off the chain.
+        Vector512<float> sign = x & Vector512.Create(-0f);
+        return Vector512.MultiplyAddEstimate(t * (t ^ sign), p24, (p01 ^ sign) + Vector512.Create(0.5f));
     }
 
+    /// <summary>
+    /// The segment of each lane's |x| (see the remarks) and the polynomial's variable <paramref name="t"/> there.
+    /// <paramref name="firstExponent"/>: the first quarter-octave starts at 2^firstExponent; from 2^(firstExponent + 7)
+    /// on, segment 29.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Locate(Vector512<float> x, int firstExponent, out Vector512<float> t, out Vector512<float> sign)
+    private static Vector512<int> Locate(Vector512<float> x, int firstExponent, out Vector512<float> t)
     {
         Vector512<float> magnitude = Vector512.Abs(x);
-        sign = x ^ magnitude;
         Vector512<uint> bits = magnitude.AsUInt32();
-        Vector512<int> segment = Vector512.Min(Vector512.Max((bits >> 21).AsInt32() - Vector512.Create(4 * (127 + firstExponent) - 1), Vector512<int>.Zero), Vector512.Create(29));
+        // Exponent and top two mantissa bits (bits >> 21), 4 per octave, less those below the first quarter-octave's:
+        // subtracted from the upper 16-bit halves with unsigned saturation, so that everything below the first
+        // quarter-octave lands on segment 0; then at most 29 (the limit; also ∞ and NaN).
+        Vector512<uint> first = Vector512.Create((uint)(4 * (127 + firstExponent) - 1) << 21);
+        Vector512<uint> above = Avx512BW.SubtractSaturate(bits.AsUInt16(), first.AsUInt16()).AsUInt32();
+        Vector512<int> segment = Vector512.Min(above >> 21, Vector512.Create(29u)).AsInt32();
+        // Within a quarter-octave, t from the 21 low mantissa bits; below it (and for a NaN: an unordered compare), t = |x|.
         Vector512<float> withinQuarter = ((bits & Vector512.Create(0x001F_FFFFu)) | Vector512.Create(0x3F80_0000u)).AsSingle() - Vector512.Create(1.125f);
-        Vector512<float> below = Avx512F.CompareNotGreaterThanOrEqual(magnitude, Vector512.Create(BitConverter.UInt32BitsToSingle((uint)(127 + firstExponent) << 23)));
-        t = Vector512.ConditionalSelect(below, magnitude, withinQuarter);
+        Vector512<float> inQuarters = Avx512F.CompareGreaterThanOrEqual(magnitude, Vector512.Create(BitConverter.UInt32BitsToSingle((uint)(127 + firstExponent) << 23)));
+        t = Vector512.ConditionalSelect(inQuarters, withinQuarter, magnitude);
         return segment;
     }
 
+    /// <summary>The polynomial's two parts with each lane's segment's coefficients: c2 + t(c3 + c4 t), returned, and <paramref name="p01"/> = c0 + c1 t.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Terms(float[] table, Vector512<int> segment, Vector512<float> t, Vector512<float> sign, out Vector512<float> p01, out Vector512<float> p24)
+    private static Vector512<float> Terms(float[] table, Vector512<int> segment, Vector512<float> t, out Vector512<float> p01)
     {
         p01 = Vector512.MultiplyAddEstimate(Coefficient(table, 1, segment), t, Coefficient(table, 0, segment));
-        p24 = Vector512.MultiplyAddEstimate(Vector512.MultiplyAddEstimate(Coefficient(table, 4, segment), t, Coefficient(table, 3, segment)), t, Coefficient(table, 2, segment));
-        return t * (t ^ sign);
+        return Vector512.MultiplyAddEstimate(Vector512.MultiplyAddEstimate(Coefficient(table, 4, segment), t, Coefficient(table, 3, segment)), t, Coefficient(table, 2, segment));
     }
 
     /// <summary>Coefficient <paramref name="k"/> of each lane's segment: one two-register permute of the table's row (<c>vpermt2ps</c>).</summary>
