@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NUnit.Framework;
 using RnnGen.__Internals;
 
@@ -124,8 +125,8 @@ public class ActivationTests
             Assert.That(BitConverter.SingleToUInt32Bits(tanh[4]), Is.EqualTo(BitConverter.SingleToUInt32Bits(-0f)), "tanh(-0) = -0");
             Assert.That(tanh[5], Is.EqualTo(1e-30f), "tanh(x) = x for tiny x");
             Assert.That(tanh[6], Is.EqualTo(-1e-40f), "denormals too");
-            // From the last segment's end on (tanh: 8, σ: 16) the polynomial is the limit itself.
-            foreach (int j in new[] { 1, 2, 7, 8, 9, 12, 13, 14 })
+            // From the last segment's end on (tanh: 8, σ: 16) the segmented polynomial is the limit itself.
+            foreach (int j in Avx512F.IsSupported && Avx512BW.IsSupported ? new[] { 1, 2, 7, 8, 9, 12, 13, 14 } : Array.Empty<int>())
             {
                 Assert.That(tanh[j], j is 1 or 7 or 8 or 12 or 14 ? Is.EqualTo(1f) : Is.EqualTo(-1f), $"tanh({x[j]:R}) is ±1 exactly");
                 if (j is not 8 and not 9)

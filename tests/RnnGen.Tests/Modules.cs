@@ -98,6 +98,20 @@ public partial class StreamLstmCell24;
 [GruCell(1, 12)]
 public partial class StreamGruCell12;
 
+// Sequence modules for the block kernel's own input projection (inputs of at most four): every layer of a narrow
+// stack projects inside the kernel, reading the layer below's output row before it overwrites it; five inputs do not.
+[Lstm(1, 12)]
+public partial class StreamLstm12;
+
+[Lstm(3, 3, NumLayers = 3)]
+public partial class NarrowStackLstm;
+
+[Gru(4, 4, NumLayers = 2)]
+public partial class NarrowStackGru;
+
+[Gru(5, 12)]
+public partial class WideInputGru;
+
 // Hidden 1 and 5: the gated steps' one-input products are straight-line code (no loop that runs once), and a
 // single row's five inputs are one pass of four accumulator sets plus one.
 [LstmCell(1, 1)]

@@ -163,7 +163,33 @@ public class ParallelTests
     {
         (RnnConfig config, Type type) = DrawnModules.Modules[index];
         var random = new Random(DrawnModules.Seed + 11 * index);
-        int seqLen = random.Next(1, 9), batch = Parallelism.RowAlignment + 1, input = config.InputSize;
+        SequenceBatchOfOneGivesItsRow(config, type, random, random.Next(1, 9));
+    }
+
+    public static IEnumerable<TestCaseData> StreamingSequences() => new (Type Type, RnnConfig Config)[]
+    {
+        (typeof(StreamLstm12), new RnnConfig(false, 1, 12, IsLstm: true)),
+        (typeof(StreamAmpLstm), new RnnConfig(false, 1, 32, IsLstm: true)),
+        (typeof(StreamTwoLayerLstm), new RnnConfig(false, 2, 20, NumLayers: 2, BatchFirst: true, IsLstm: true)),
+        (typeof(NarrowStackLstm), new RnnConfig(false, 3, 3, NumLayers: 3, IsLstm: true)),
+        (typeof(StreamGru), new RnnConfig(false, 1, 32, NumLayers: 2, IsGru: true)),
+        (typeof(NarrowStackGru), new RnnConfig(false, 4, 4, NumLayers: 2, IsGru: true)),
+        (typeof(WideInputGru), new RnnConfig(false, 5, 12, IsGru: true)),
+    }.Select(m => new TestCaseData(m.Type, m.Config).SetArgDisplayNames(m.Type.Name));
+
+    /// <summary>
+    /// The same for the streaming shapes and the block kernel's input projection, whatever the draw: a batch of one
+    /// runs the block kernel with the projection inside it where the input is narrow (every layer of the narrow
+    /// stacks, in place over the layer below's output; layer 0 only of the others; none with five inputs), the rows of
+    /// the batch the projection pass and the step kernels.
+    /// </summary>
+    [TestCaseSource(nameof(StreamingSequences))]
+    public void AStreamingSequencesBatchOfOneGivesItsRowOfTheBatch(Type type, RnnConfig config) =>
+        SequenceBatchOfOneGivesItsRow(config, type, new Random(DrawnModules.Seed ^ (31 * config.InputSize + config.HiddenSize)), seqLen: 7);
+
+    private static void SequenceBatchOfOneGivesItsRow(RnnConfig config, Type type, Random random, int seqLen)
+    {
+        int batch = Parallelism.RowAlignment + 1, input = config.InputSize;
         int states = config.NumLayers * config.Directions, width = config.Directions * config.StateSize;
         object module = Activator.CreateInstance(type, random.Next())!;
         float[] x = Numerics.Uniform(random, seqLen * batch * input);

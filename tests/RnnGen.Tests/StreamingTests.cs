@@ -355,8 +355,10 @@ public class StreamingTests
         var lstm = new LstmStream(new StreamTwoLayerLstm(1));
         var dynamicLstm = new LstmStream(new Dynamic.Lstm(1, 32, seed: 2));
         var gru = new RnnStream(new StreamGru(3));
-        float[] x2 = Numerics.Uniform(random, 64 * 2), x1 = Numerics.Uniform(random, 64);
-        float[] out20 = new float[64 * 20], out32 = new float[64 * 32];
+        // Too wide for a block kernel on every path: the driver asks the kernels and steps.
+        var wide = new LstmStream(new WideLstm(4));
+        float[] x2 = Numerics.Uniform(random, 64 * 2), x1 = Numerics.Uniform(random, 64), x100 = Numerics.Uniform(random, 64 * 100);
+        float[] out20 = new float[64 * 20], out32 = new float[64 * 32], out200 = new float[64 * 200];
         int[] sizes = { 64, 1, 7, 33 }; // block sizes up to the largest, which the first call grows the workspace to
         void Calls()
         {
@@ -365,6 +367,7 @@ public class StreamingTests
                 lstm.Process(x2.AsSpan(0, n * 2), out20.AsSpan(0, n * 20));
                 dynamicLstm.Process(x1.AsSpan(0, n), out32.AsSpan(0, n * 32));
                 gru.Process(x1.AsSpan(0, n), out32.AsSpan(0, n * 32));
+                wide.Process(x100.AsSpan(0, n * 100), out200.AsSpan(0, n * 200));
             }
             lstm.Reset();
             gru.Reset();

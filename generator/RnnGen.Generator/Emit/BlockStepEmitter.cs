@@ -22,6 +22,10 @@ internal static class BlockStepEmitter
     private const string Sigmoid = "global::RnnGen.__Internals.SigmoidActivation";
     private const string Tanh = "global::RnnGen.__Internals.TanhActivation";
     private const string Parameters = "(ref float b, ref float pre, nint preStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c)";
+    private const string FusedParameters = ", ref float x, nint xStepStride, ref float wih, ref float bias, bool fromInput)";
+
+    /// <summary>The widest layer input whose projection the block kernel computes itself, unrolled (one broadcast and a multiply-add per gate vector and input).</summary>
+    private const int MaxFusedInputs = 4;
 
     /// <summary>Whether this path gets a block kernel: LSTM (without projection) and GRU sequence modules of one or two unit tiles.</summary>
     public static bool Applies(NetworkSpec spec, PathPlan plan) =>
@@ -29,24 +33,65 @@ internal static class BlockStepEmitter
 
     private static string Name(NetworkSpec spec) => spec.IsLstm ? "LstmRowBlock" : "GruRowBlock";
 
+    /// <summary>
+    /// The layer input width whose projection the block kernel can compute itself (0: none): a narrow input of a
+    /// unidirectional module, where the projection pass before the recurrence cost more than the recurrence's own
+    /// multiply-adds from it (Lstm(1→12): the pass was 12% of a 64-step block). Layer 0's width; a later layer fuses too
+    /// when its input (the hidden size) has the same width.
+    /// </summary>
+    private static int FusedInputs(NetworkSpec spec) => spec.NumDirections == 1 && spec.InputSize <= MaxFusedInputs ? spec.InputSize : 0;
+
     /// <summary>The <c>TryRunRow</c> member of the kernels struct: the block kernel of the layer and direction asked for.</summary>
     public static void EmitMember(SourceWriter w, NetworkSpec spec, PathPlan plan, PackedLayout layout)
     {
         const string Signature = "public bool TryRunRow(int layer, int direction, ref float pre, nint preStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c)";
+        const string FromInput = "public bool TryRunRowFromInput(int layer, int direction, ref float x, nint xStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c)";
         w.Line();
         if (!Applies(spec, plan))
         {
-            // Declared even so: the interface's default body, called on a struct, would box it (an allocation per call).
+            // Declared even so: the interface's default bodies, called on a struct, would box it (an allocation per call).
             w.Line($"{Signature} => false;");
+            w.Line();
+            w.Line($"{FromInput} => false;");
             return;
         }
-        KernelEmitter.EmitPerBlock(w, spec, layout, Signature, b =>
+        int fused = FusedInputs(spec);
+        string Call(PackedBlock b, string pre, string x)
         {
             // A GRU has no cell state: its b_hn goes in that argument's place.
             string cell = spec.IsGru ? KernelEmitter.Packed(layout, $"PackedHiddenBiasN{b.Suffix}") : "ref c";
-            return $"{Name(spec)}({KernelEmitter.Packed(layout, $"PackedWeightHh{b.Suffix}")}, ref pre, preStepStride, seqLen, ref hPrev, ref h, hStepStride, {cell});";
-        }, returns: "true");
+            string fromInput = fused == 0 ? "" : $", {x}, {KernelEmitter.Packed(layout, $"PackedWeightIh{b.Suffix}")}, {KernelEmitter.Packed(layout, $"PackedBias{b.Suffix}")}, fromInput: {(x == NoInput ? "false" : "true")}";
+            return $"{Name(spec)}({KernelEmitter.Packed(layout, $"PackedWeightHh{b.Suffix}")}, {pre}, seqLen, ref hPrev, ref h, hStepStride, {cell}{fromInput});";
+        }
+        KernelEmitter.EmitPerBlock(w, spec, layout, Signature, b => Call(b, "ref pre, preStepStride", NoInput), returns: "true");
+
+        w.Line();
+        var blocks = layout.Blocks.Where(b => fused > 0 && b.InputColumns == fused).ToList();
+        if (blocks.Count == 0)
+        {
+            w.Line($"{FromInput} => false;");
+            return;
+        }
+        string PreNone = $"ref {Unsafe}.NullRef<float>(), 0";
+        if (blocks.Count == layout.Blocks.Count)
+        {
+            KernelEmitter.EmitPerBlock(w, spec, layout, FromInput, b => Call(b, PreNone, "ref x, xStepStride"), returns: "true");
+            return;
+        }
+        // Some layers only (those whose input is as narrow as layer 0's): the others project first.
+        using (w.Block(FromInput))
+        {
+            w.Line("ref float packed = ref _packed.Start;");
+            using (w.Block("switch (layer * NumDirections + direction)"))
+            {
+                foreach (PackedBlock b in blocks)
+                    w.Line($"case {b.Layer * spec.NumDirections + b.Direction}: {Call(b, PreNone, "ref x, xStepStride")} return true;");
+                w.Line("default: return false;");
+            }
+        }
     }
+
+    private static readonly string NoInput = $"ref {Unsafe}.NullRef<float>(), 0";
 
     /// <summary>The block kernel itself, beside the step kernels of the path.</summary>
     public static void EmitKernel(SourceWriter w, NetworkSpec spec, PathPlan plan)
@@ -83,7 +128,7 @@ internal static class BlockStepEmitter
         w.Summary($"One row's LSTM recurrence over seqLen steps, {tiles} tile(s) of {width} units; h and c stay in registers across steps. " +
             "Each step computes what the single-row step kernel computes, bit for bit. b: W_hh^T's panels; c: the running cell state (read, then written back).");
         w.Line(KernelEmitter.NeverInlined);
-        using (w.Block($"private static void {Name(spec)}{Parameters}"))
+        using (w.Block($"private static void {Name(spec)}{KernelParameters(spec, "c")}"))
         {
             w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, tiles).Select(t => $"c{Suffix(t)}0 = {v}.LoadUnsafe(ref c{KernelEmitter.Offset(t * width)})")) + ";");
             EmitLoadState(w, plan, "state", tiles);
@@ -92,9 +137,7 @@ internal static class BlockStepEmitter
                 w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * HiddenSize);");
             using (w.Block("for (int s = 0; s < seqLen; s++)"))
             {
-                for (int t = 0; t < tiles; t++)
-                    w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, 4).Select(g =>
-                        $"{gate[g]}{Suffix(t)}0 = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset((t * 4 + g) * width)})")) + ";");
+                EmitStepInputs(w, spec, plan, 4, Enumerable.Range(0, tiles).SelectMany(t => Enumerable.Range(0, 4).Select(g => ($"{gate[g]}{Suffix(t)}0", t, g))).ToArray());
                 EmitStaggered(w, plan, tiles, spec.StateSize, maxSets, t => gate.Select(g => g + Suffix(t)).ToArray(), t =>
                 {
                     string T = Suffix(t);
@@ -107,7 +150,7 @@ internal static class BlockStepEmitter
                     w.Line($"state{T} = o{T}0 * {Tanh}.Invoke(c{T}0);");
                     EmitStoreH(w, plan, $"state{T}", t, tiles);
                 });
-                EmitAdvance(w);
+                EmitAdvance(w, spec);
             }
             for (int t = 0; t < tiles; t++)
                 w.Line($"{v}.StoreUnsafe(c{Suffix(t)}0, ref c{KernelEmitter.Offset(t * width)});");
@@ -121,7 +164,7 @@ internal static class BlockStepEmitter
         w.Summary($"One row's GRU recurrence over seqLen steps, {tiles} tile(s) of {width} units; h stays in registers across steps. " +
             "Each step computes what the single-row step kernel computes, bit for bit. b: W_hh^T's panels; bhn: b_hn.");
         w.Line(KernelEmitter.NeverInlined);
-        using (w.Block($"private static void {Name(spec)}{Parameters.Replace("ref float c)", "ref float bhn)")}"))
+        using (w.Block($"private static void {Name(spec)}{KernelParameters(spec, "bhn")}"))
         {
             for (int t = 0; t < tiles; t++)
                 w.Line($"{f} hiddenBias{Suffix(t)} = {v}.LoadUnsafe(ref bhn{KernelEmitter.Offset(t * width)});");
@@ -131,23 +174,24 @@ internal static class BlockStepEmitter
                 w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * HiddenSize);");
             using (w.Block("for (int s = 0; s < seqLen; s++)"))
             {
+                // n's input part stays apart from its hidden part, n = tanh(x·W_in + b_in + r ⊙ (h·W_hn + b_hn)): the
+                // update takes it, the products start from b_hn.
+                EmitStepInputs(w, spec, plan, 3, Enumerable.Range(0, tiles).SelectMany(t => new[] { ($"r{Suffix(t)}0", t, 0), ($"z{Suffix(t)}0", t, 1) }).ToArray());
                 for (int t = 0; t < tiles; t++)
-                {
-                    string T = Suffix(t);
-                    w.Line($"{f} r{T}0 = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(t * 3 * width)}), z{T}0 = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset((t * 3 + 1) * width)}), n{T}0 = hiddenBias{T};");
-                }
+                    w.Line($"{f} n{Suffix(t)}0 = hiddenBias{Suffix(t)};");
                 EmitStaggered(w, plan, tiles, spec.HiddenSize, maxSets: 4, t => new[] { $"r{Suffix(t)}", $"z{Suffix(t)}", $"n{Suffix(t)}" }, t =>
                 {
                     string T = Suffix(t);
                     w.Line($"// Tile {t}: the update.");
                     w.Line($"{f} hn{T}0 = n{T}0;");
+                    EmitStepInputs(w, spec, plan, 3, new[] { ($"nInput{T}", t, 2) });
                     w.Line($"r{T}0 = {Sigmoid}.Invoke(r{T}0);");
                     w.Line($"z{T}0 = {Sigmoid}.Invoke(z{T}0);");
-                    w.Line($"n{T}0 = {Tanh}.Invoke({v}.MultiplyAddEstimate(r{T}0, hn{T}0, {v}.LoadUnsafe(ref pre{KernelEmitter.Offset((t * 3 + 2) * width)})));");
+                    w.Line($"n{T}0 = {Tanh}.Invoke({v}.MultiplyAddEstimate(r{T}0, hn{T}0, nInput{T}));");
                     w.Line($"state{T} = {v}.MultiplyAddEstimate({f}.One - z{T}0, n{T}0, z{T}0 * state{T});");
                     EmitStoreH(w, plan, $"state{T}", t, tiles);
                 });
-                EmitAdvance(w);
+                EmitAdvance(w, spec);
             }
         }
     }
@@ -265,11 +309,60 @@ internal static class BlockStepEmitter
                     w.Line($"{Acc(gates, gate, set)} += {Acc(gates, gate, set + step)};");
     }
 
-    /// <summary>The next step reads the h row this step wrote (where it reads h from memory), its own pre-activations and output row.</summary>
-    private static void EmitAdvance(SourceWriter w)
+    /// <summary>The next step reads the h row this step wrote (where it reads h from memory), its own pre-activations (or input row) and output row.</summary>
+    private static void EmitAdvance(SourceWriter w, NetworkSpec spec)
     {
         w.Line("a = ref h;");
         w.Line($"h = ref {Unsafe}.Add(ref h, hStepStride);");
         w.Line($"pre = ref {Unsafe}.Add(ref pre, preStepStride);");
+        if (FusedInputs(spec) > 0)
+            w.Line($"x = ref {Unsafe}.Add(ref x, xStepStride);");
+    }
+
+    /// <summary>The block kernel's parameters; <paramref name="state"/> names the last one (an LSTM's c; a GRU's b_hn).</summary>
+    private static string KernelParameters(NetworkSpec spec, string state)
+    {
+        string parameters = Parameters.Replace("ref float c)", $"ref float {state})");
+        return FusedInputs(spec) > 0 ? parameters.Substring(0, parameters.Length - 1) + FusedParameters : parameters;
+    }
+
+    /// <summary>
+    /// Declares pre-activations of this step, each target (name, tile, gate) one vector (<paramref name="gates"/> per tile,
+    /// in the packed order): loaded from pre; or, where the kernel fuses the input projection and the call asks for it
+    /// (fromInput), computed from the step's input row as <c>Project</c> computes them, bit for bit: from the bias, one
+    /// multiply-add per input in increasing order (<c>VectorProducts.Panels</c>), with W_ihᵀ read from the same column
+    /// panels (per tile, its gates side by side, one row of them per input). The input row may be the memory of the
+    /// step's h (a later layer's input is the output of the one below): only where that layer fuses, its input as wide
+    /// as its hidden size and at most four, so one tile, whose update stores h after every read of x.
+    /// </summary>
+    private static void EmitStepInputs(SourceWriter w, NetworkSpec spec, PathPlan plan, int gates, (string Name, int Tile, int Gate)[] targets)
+    {
+        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        int width = plan.Width, inputs = FusedInputs(spec), panel = plan.GateTiles.TileWidth;
+        string Pre((string Name, int Tile, int Gate) target) => $"{v}.LoadUnsafe(ref pre{KernelEmitter.Offset((target.Tile * gates + target.Gate) * width)})";
+        if (inputs == 0)
+        {
+            foreach (var tile in targets.GroupBy(target => target.Tile))
+                w.Line($"{f} " + string.Join(", ", tile.Select(target => $"{target.Name} = {Pre(target)}")) + ";");
+            return;
+        }
+        w.Line($"{f} " + string.Join(", ", targets.Select(target => target.Name)) + ";");
+        using (w.Block("if (fromInput)"))
+        {
+            for (int k = 0; k < inputs; k++)
+                w.Line($"{f} input{k} = {v}.Create({Unsafe}.Add(ref x, {k}));");
+            foreach (var (name, tile, gate) in targets)
+                for (int k = 0; k < inputs; k++)
+                {
+                    string weight = $"{v}.LoadUnsafe(ref wih{KernelEmitter.Offset((tile * inputs + k) * panel + gate * width)})";
+                    string start = k == 0 ? $"{v}.LoadUnsafe(ref bias{KernelEmitter.Offset((tile * gates + gate) * width)})" : name;
+                    w.Line($"{name} = {v}.MultiplyAddEstimate(input{k}, {weight}, {start});");
+                }
+        }
+        using (w.Block("else"))
+        {
+            foreach (var target in targets)
+                w.Line($"{target.Name} = {Pre(target)};");
+        }
     }
 }

@@ -55,6 +55,9 @@ public readonly struct GenericKernels<TStep> : IRnnKernels
     /// <summary>No block kernel: the driver steps. Declared so that the interface's default body does not box this struct.</summary>
     public bool TryRunRow(int layer, int direction, ref float pre, nint preStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;
 
+    /// <summary>No block kernel: the driver projects and steps. Declared so that the interface's default body does not box this struct.</summary>
+    public bool TryRunRowFromInput(int layer, int direction, ref float x, nint xStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;
+
     /// <inheritdoc/>
     public void BackStep(int layer, int direction, ref float da, int rows, ref float dh) =>
         GenericProducts.BackStep(_shape, _parameters, layer, direction, ref da, rows, ref dh);

@@ -75,6 +75,16 @@ public interface IRnnKernels
     /// </summary>
     bool TryRunRow(int layer, int direction, ref float pre, nint preStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;
 
+    /// <summary>
+    /// As <see cref="TryRunRow"/>, with the input projection inside the block kernel: step s reads the layer's input
+    /// row at <c>x + s · xStepStride</c> (before it writes h, which may be the same memory) instead of pre-activations
+    /// that <see cref="Project"/> wrote, and computes from it, bit for bit, what <see cref="Project"/> would have. Where
+    /// the kernels fuse the projection for this layer and direction (a narrow input) it runs and returns true;
+    /// elsewhere it returns false, having done nothing, and the driver projects and calls <see cref="TryRunRow"/>. Declare
+    /// it in a struct even to return false (the default body boxes).
+    /// </summary>
+    bool TryRunRowFromInput(int layer, int direction, ref float x, nint xStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;
+
     /// <summary>Back through a step's product: for r &lt; rows, <c>dh[r] = da[r] · W_hh(layer, direction)</c> (overwritten).</summary>
     void BackStep(int layer, int direction, ref float da, int rows, ref float dh) => throw InferenceOnly();
 

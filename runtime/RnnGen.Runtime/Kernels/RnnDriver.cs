@@ -62,10 +62,11 @@ public static partial class RnnDriver
         ref float output0 = ref MemoryMarshal.GetReference(output);
         for (int layer = 0; layer < shape.NumLayers; layer++)
         {
-            // Layer 0 reads the input; a later layer the output of the one below, all of it projected before this
-            // layer's recurrence overwrites it.
+            // Layer 0 reads the input; a later layer the output of the one below, which this layer's recurrence
+            // overwrites: step by step after reading it (a block kernel that projects its own input), or after the
+            // projection has read all of it.
             ReadOnlySpan<float> source = layer == 0 ? input : output;
-            kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), shape.LayerInputSize(layer), seqLen, ref pre);
+            int inputWidth = shape.LayerInputSize(layer);
 
             Span<float> cell = default;
             if (TGates.HasCell)
@@ -79,15 +80,21 @@ public static partial class RnnDriver
             }
             ref float cellStart = ref MemoryMarshal.GetReference(cell);
             ref float initial = ref h0.IsEmpty ? ref zeros : ref Unsafe.Add(ref MemoryMarshal.GetReference(h0), layer * hidden);
-            // The block kernel for more than one step (see Recur), else one step call per time step.
-            if (!(seqLen > 1 && BlockKernels && kernels.TryRunRow(layer, 0, ref pre, ps, seqLen, ref initial, ref output0, hidden, ref cellStart)))
+            // The block kernel for more than one step (see Recur), with the input projection inside it where the kernels
+            // fuse it; else the projection, then the block kernel or one step call per time step.
+            bool block = seqLen > 1 && BlockKernels;
+            if (!(block && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
             {
-                var cellRow = new StridedRows(ref cellStart, cs);
-                for (int t = 0; t < seqLen; t++)
+                kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref pre);
+                if (!(block && kernels.TryRunRow(layer, 0, ref pre, ps, seqLen, ref initial, ref output0, hidden, ref cellStart)))
                 {
-                    StridedRows hPrev = t == 0 ? new StridedRows(ref initial, hidden) : new StridedRows(ref Unsafe.Add(ref output0, (t - 1) * hidden), hidden);
-                    kernels.Step(layer, 0, hPrev, ref Unsafe.Add(ref pre, t * ps), 1, new StridedRows(ref Unsafe.Add(ref output0, t * hidden), hidden),
-                        cellRow, cellRow, ref Unsafe.NullRef<float>());
+                    var cellRow = new StridedRows(ref cellStart, cs);
+                    for (int t = 0; t < seqLen; t++)
+                    {
+                        StridedRows hPrev = t == 0 ? new StridedRows(ref initial, hidden) : new StridedRows(ref Unsafe.Add(ref output0, (t - 1) * hidden), hidden);
+                        kernels.Step(layer, 0, hPrev, ref Unsafe.Add(ref pre, t * ps), 1, new StridedRows(ref Unsafe.Add(ref output0, t * hidden), hidden),
+                            cellRow, cellRow, ref Unsafe.NullRef<float>());
+                    }
                 }
             }
             output.Slice((seqLen - 1) * hidden, hidden).CopyTo(hN.Slice(layer * hidden, hidden));
