@@ -2,7 +2,8 @@
 # Commits compared side by side in one process (see harness/Program.cs): per-sample times of the streaming cases.
 #   bench/side-by-side/run.sh <cases> <seconds per case> <commit or path>...
 #   e.g. bench/side-by-side/run.sh cell12,cell32,seq12,block12,grucell,big 4 HEAD 3993f69
-# cases: cellH, seqH, blockH (H = 12, 16, 24, 32), grucell, grublock, big. A commit is checked out in a temporary
+# cases: cellH, seqH, blockH (H = 12, 16, 24, 32), grucell, grublock, big; "block12+cell12" interleaves both
+# workloads of every build in one row (compare them there, not across rows). A commit is checked out in a temporary
 # worktree; a path is used as it is (a checkout with local changes). The first argument after the seconds is the
 # build the ratios are taken against. Each probe build takes ~20 s; runs are sequential, nothing else should run.
 set -euo pipefail

@@ -3,7 +3,8 @@
 // harness alternates short chunks of each build's workload, in rotating order, (about 4 calls, tens of microseconds) for the given time
 // after 1.5 s of warm-up each. So every build meets the same machine state, which on a noisy VM moves by tens of
 // percent from one second to the next. Reports per case and build the fastest, 10th-percentile and median chunk
-// (ns per sample), and the ratios of the first build's times to the others' (below 1: the first is faster).
+// (ns per sample), and the ratios of the first build's times to the others' (below 1: the first is faster). A case
+// "a+b" is one row of several workloads, all builds' interleaved alike, named workload@build, ratios against the first.
 //   Harness <cases, comma-separated> <seconds per case> <name=path/to/Probe.dll>...
 using System;
 using System.Collections.Generic;
@@ -22,41 +23,45 @@ if (builds.Length == 0)
     return 2;
 }
 var contexts = builds.Select(b => new ProbeContext(b.Path)).ToArray();
-foreach (string name in cases)
+var probes = contexts.Select((c, i) => c.LoadFromAssemblyPath(builds[i].Path).GetType("Probe", throwOnError: true)!).ToArray();
+foreach (string row in cases)
 {
-    var work = new Func<float>[builds.Length];
-    int samples = 1;
-    for (int i = 0; i < builds.Length; i++)
+    // A row of several workloads ("block12+cell12") interleaves them all, every build's, chunk by chunk: their times
+    // compare within the row too (as the block against the cell of an older commit).
+    string[] names = row.Split('+');
+    var entries = names.SelectMany(name => builds.Select((b, i) => (Label: names.Length == 1 ? b.Name : $"{name}@{b.Name}", Probe: probes[i], Case: name))).ToArray();
+    var work = new Func<float>[entries.Length];
+    var samples = new int[entries.Length];
+    for (int i = 0; i < entries.Length; i++)
     {
-        Type probe = contexts[i].LoadFromAssemblyPath(builds[i].Path).GetType("Probe", throwOnError: true)!;
-        work[i] = (Func<float>)probe.GetMethod("Make")!.Invoke(null, new object[] { name })!;
-        samples = (int)probe.GetMethod("Samples")!.Invoke(null, new object[] { name })!;
+        work[i] = (Func<float>)entries[i].Probe.GetMethod("Make")!.Invoke(null, new object[] { entries[i].Case })!;
+        samples[i] = (int)entries[i].Probe.GetMethod("Samples")!.Invoke(null, new object[] { entries[i].Case })!;
     }
     for (int round = 0; round < 3; round++)
         foreach (Func<float> f in work)
             for (long until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 2; Stopwatch.GetTimestamp() < until;)
                 f();
     var times = work.Select(_ => new List<double>()).ToArray();
-    int calls = samples == 1 ? 40 : 4;
-    // Each round starts with the next build, so that none always follows the same one.
+    // Each round starts with the next workload, so that none always follows the same one.
     int round0 = 0;
     for (long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency); Stopwatch.GetTimestamp() < end; round0++)
         for (int j = 0; j < work.Length; j++)
         {
             int i = (round0 + j) % work.Length;
+            int calls = samples[i] == 1 ? 40 : 4;
             long start = Stopwatch.GetTimestamp();
             for (int k = 0; k < calls; k++)
                 work[i]();
-            times[i].Add((Stopwatch.GetTimestamp() - start) * 1e9 / Stopwatch.Frequency / calls / samples);
+            times[i].Add((Stopwatch.GetTimestamp() - start) * 1e9 / Stopwatch.Frequency / calls / samples[i]);
         }
     foreach (List<double> t in times)
         t.Sort();
     double P(int i, double q) => times[i][(int)(q * (times[i].Count - 1))];
-    Console.Write($"{name,-9}");
+    Console.Write($"{row,-9}");
     for (int i = 0; i < work.Length; i++)
-        Console.Write($" | {builds[i].Name}: min {P(i, 0),8:F1} p10 {P(i, 0.1),8:F1} p50 {P(i, 0.5),8:F1} ns");
+        Console.Write($" | {entries[i].Label}: min {P(i, 0),8:F1} p10 {P(i, 0.1),8:F1} p50 {P(i, 0.5),8:F1} ns");
     for (int i = 1; i < work.Length; i++)
-        Console.Write($" | {builds[0].Name}/{builds[i].Name} p10 {P(0, 0.1) / P(i, 0.1):F3} p50 {P(0, 0.5) / P(i, 0.5):F3}");
+        Console.Write($" | {entries[0].Label}/{entries[i].Label} p10 {P(0, 0.1) / P(i, 0.1):F3} p50 {P(0, 0.5) / P(i, 0.5):F3}");
     Console.WriteLine($" | chunks {times[0].Count}");
 }
 return 0;
