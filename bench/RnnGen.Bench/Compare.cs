@@ -38,7 +38,14 @@ internal static class Compare
             .WithIterationCount(7)
             .WithIterationTime(TimeInterval.FromMilliseconds(100));
         var config = DefaultConfig.Instance.AddJob(job).AddDiagnoser(MemoryDiagnoser.Default).WithOptions(ConfigOptions.DisableLogFile);
-        Summary[] summaries = BenchmarkRunner.Run(new[] { typeof(StreamingLstm), typeof(StreamingCell), typeof(StreamBlock), typeof(SequenceForward), typeof(ParallelForward), typeof(SequenceTraining) }, config);
+        Type[] types = { typeof(StreamingLstm), typeof(StreamingCell), typeof(StreamBlock), typeof(SequenceForward), typeof(ParallelForward), typeof(SequenceTraining) };
+        // Counted before the runs: set up again after them, the peers once crashed the process in libtorch (a segfault
+        // in libtorch_cpu.so / libc10.so, twice), and the table was lost.
+        var allocations = new Dictionary<(Type, string), double>();
+        foreach (Type type in types)
+            foreach (var group in BenchmarkConverter.TypeToBenchmarks(type, config).BenchmarksCases.GroupBy(c => c.Parameters.DisplayInfo))
+                allocations[(type, group.Key)] = AllocatedPerCall(Instance(group.First()));
+        Summary[] summaries = BenchmarkRunner.Run(types, config);
 
         var rows = new List<(string Case, double Flops, int Threads, Dictionary<string, double> Median, double Allocated)>();
         foreach (Summary summary in summaries)
@@ -46,16 +53,15 @@ internal static class Compare
             foreach (var group in summary.Reports.GroupBy(r => r.BenchmarkCase.Parameters.DisplayInfo))
             {
                 BenchmarkReport first = group.First();
-                var instance = (CaseBase)Activator.CreateInstance(first.BenchmarkCase.Descriptor.Type)!;
-                foreach (var parameter in first.BenchmarkCase.Parameters.Items)
-                    instance.GetType().GetProperty(parameter.Name)!.SetValue(instance, parameter.Value);
+                CaseBase instance = Instance(first.BenchmarkCase);
                 var medians = new Dictionary<string, double>();
                 foreach (BenchmarkReport report in group)
                 {
                     if (report.ResultStatistics is not null)
                         medians[report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\'')] = report.ResultStatistics.Median;
                 }
-                rows.Add((instance.CaseName, instance.Flops, instance is SequenceForwardBase s ? s.ThreadCount : 1, medians, AllocatedPerCall(instance)));
+                rows.Add((instance.CaseName, instance.Flops, instance is SequenceForwardBase s ? s.ThreadCount : 1, medians,
+                    allocations.GetValueOrDefault((first.BenchmarkCase.Descriptor.Type, group.Key), double.NaN)));
             }
         }
 
@@ -84,6 +90,15 @@ internal static class Compare
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, table.ToString());
         Console.WriteLine($"Written to {path}");
+    }
+
+    /// <summary>A new instance of the case's class with the case's parameters set (not set up).</summary>
+    private static CaseBase Instance(BenchmarkCase benchmark)
+    {
+        var instance = (CaseBase)Activator.CreateInstance(benchmark.Descriptor.Type)!;
+        foreach (var parameter in benchmark.Parameters.Items)
+            instance.GetType().GetProperty(parameter.Name)!.SetValue(instance, parameter.Value);
+        return instance;
     }
 
     /// <summary>
