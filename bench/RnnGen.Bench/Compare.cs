@@ -103,7 +103,7 @@ internal static class Compare
 
     /// <summary>
     /// Bytes RnnGen allocates per steady-state call, counted directly (GC.GetAllocatedBytesForCurrentThread over
-    /// ten calls after a first one): BenchmarkDotNet's per-iteration figure cannot amortise its own in-process
+    /// ten calls after 0.3 s of calls): BenchmarkDotNet's per-iteration figure cannot amortise its own in-process
     /// noise over calls that take milliseconds.
     /// </summary>
     private static double AllocatedPerCall(CaseBase instance)
@@ -112,7 +112,10 @@ internal static class Compare
         methods.Single(m => m.GetCustomAttribute<GlobalSetupAttribute>() is not null).Invoke(instance, null);
         // A delegate, not MethodInfo.Invoke, which would box every float it returns.
         var baseline = methods.Single(m => m.GetCustomAttribute<BenchmarkAttribute>() is { Baseline: true }).CreateDelegate<Func<float>>(instance);
-        baseline();
+        // Counted before BenchmarkDotNet runs the case: first ~0.3 s of calls, so that the JIT has promoted the code
+        // (unoptimised code may allocate where optimised code does not).
+        for (long end = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 3 / 10; Stopwatch.GetTimestamp() < end;)
+            baseline();
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10; i++)
             baseline();

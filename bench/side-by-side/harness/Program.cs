@@ -1,6 +1,6 @@
 // Times builds of different commits side by side in one process: each probe build (bench/side-by-side/Probe.cs
 // compiled against one checkout) loads into its own AssemblyLoadContext, with its own RnnGen.Runtime, and the
-// harness alternates short chunks of each build's workload, in rotating order, (about 4 calls, tens of microseconds) for the given time
+// harness alternates short chunks of each build's workload, in a new random order each round, (about 4 calls, tens of microseconds) for the given time
 // after 1.5 s of warm-up each. So every build meets the same machine state, which on a noisy VM moves by tens of
 // percent from one second to the next. Reports per case and build the fastest, 10th-percentile and median chunk
 // (ns per sample), and the ratios of the first build's times to the others' (below 1: the first is faster). A case
@@ -42,18 +42,21 @@ foreach (string row in cases)
             for (long until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 2; Stopwatch.GetTimestamp() < until;)
                 f();
     var times = work.Select(_ => new List<double>()).ToArray();
-    // Each round starts with the next workload, so that none always follows the same one.
-    int round0 = 0;
-    for (long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency); Stopwatch.GetTimestamp() < end; round0++)
-        for (int j = 0; j < work.Length; j++)
+    // Each round takes the workloads in a new random order, so that none mostly follows the same one.
+    var random = new Random(1);
+    int[] order = Enumerable.Range(0, work.Length).ToArray();
+    for (long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency); Stopwatch.GetTimestamp() < end;)
+    {
+        random.Shuffle(order);
+        foreach (int i in order)
         {
-            int i = (round0 + j) % work.Length;
             int calls = samples[i] == 1 ? 40 : 4;
             long start = Stopwatch.GetTimestamp();
             for (int k = 0; k < calls; k++)
                 work[i]();
             times[i].Add((Stopwatch.GetTimestamp() - start) * 1e9 / Stopwatch.Frequency / calls / samples[i]);
         }
+    }
     foreach (List<double> t in times)
         t.Sort();
     double P(int i, double q) => times[i][(int)(q * (times[i].Count - 1))];

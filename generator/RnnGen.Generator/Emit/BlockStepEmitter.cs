@@ -66,7 +66,9 @@ internal static class BlockStepEmitter
         KernelEmitter.EmitPerBlock(w, spec, layout, Signature, b => Call(b, "ref pre, preStepStride", NoInput), returns: "true");
 
         w.Line();
-        var blocks = layout.Blocks.Where(b => fused > 0 && b.InputColumns == fused).ToList();
+        // A later layer reads the output row below, which its step overwrites: fused only with one tile of units, whose
+        // update reads the whole input row (the GRU's n gate in the update itself) before it stores h.
+        var blocks = layout.Blocks.Where(b => fused > 0 && b.InputColumns == fused && (b.Layer == 0 || plan.UnitTiles.TileCount == 1)).ToList();
         if (blocks.Count == 0)
         {
             w.Line($"{FromInput} => false;");
@@ -126,7 +128,8 @@ internal static class BlockStepEmitter
         int maxSets = tiles == 2 && width == 16 ? 2 : 4;
         string[] gate = { "i", "f", "g", "o" };
         w.Summary($"One row's LSTM recurrence over seqLen steps, {tiles} tile(s) of {width} units; h and c stay in registers across steps. " +
-            "Each step computes what the single-row step kernel computes, bit for bit. b: W_hh^T's panels; c: the running cell state (read, then written back).");
+            "Each step computes what the single-row step kernel computes, bit for bit. b: W_hh^T's panels; c: the running cell state (read, then written back)." +
+            (FusedInputs(spec) > 0 ? " With fromInput, each step's pre-activations come from its input row x (W_ih^T's panels wih, the bias), as the projection computes them; else from pre." : ""));
         w.Line(KernelEmitter.NeverInlined);
         using (w.Block($"private static void {Name(spec)}{KernelParameters(spec, "c")}"))
         {
@@ -162,7 +165,8 @@ internal static class BlockStepEmitter
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
         int width = plan.Width, tiles = plan.UnitTiles.TileCount;
         w.Summary($"One row's GRU recurrence over seqLen steps, {tiles} tile(s) of {width} units; h stays in registers across steps. " +
-            "Each step computes what the single-row step kernel computes, bit for bit. b: W_hh^T's panels; bhn: b_hn.");
+            "Each step computes what the single-row step kernel computes, bit for bit. b: W_hh^T's panels; bhn: b_hn." +
+            (FusedInputs(spec) > 0 ? " With fromInput, each step's pre-activations come from its input row x (W_ih^T's panels wih, the bias), as the projection computes them; else from pre." : ""));
         w.Line(KernelEmitter.NeverInlined);
         using (w.Block($"private static void {Name(spec)}{KernelParameters(spec, "bhn")}"))
         {

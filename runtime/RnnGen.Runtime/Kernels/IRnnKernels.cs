@@ -77,8 +77,10 @@ public interface IRnnKernels
 
     /// <summary>
     /// As <see cref="TryRunRow"/>, with the input projection inside the block kernel: step s reads the layer's input
-    /// row at <c>x + s · xStepStride</c> (before it writes h, which may be the same memory) instead of pre-activations
-    /// that <see cref="Project"/> wrote, and computes from it, bit for bit, what <see cref="Project"/> would have. Where
+    /// row at <c>x + s · xStepStride</c> instead of pre-activations that <see cref="Project"/> wrote, and computes from
+    /// it, bit for bit, what <see cref="Project"/> would have. The row may be the memory step s writes h to (a later
+    /// layer's input is the output of the one below): the kernels fuse such a layer only where they read all of the row
+    /// before they store any of h (one tile of units). Where
     /// the kernels fuse the projection for this layer and direction (a narrow input) it runs and returns true;
     /// elsewhere it returns false, having done nothing, and the driver projects and calls <see cref="TryRunRow"/>. Declare
     /// it in a struct even to return false (the default body boxes).

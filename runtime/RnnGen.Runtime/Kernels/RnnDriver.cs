@@ -9,14 +9,15 @@ namespace RnnGen.__Internals;
 /// <summary>
 /// Runs a recurrent module (Elman RNN or LSTM, sequence or cell) over PyTorch's layouts with any
 /// <see cref="IRnnKernels"/> and <see cref="IGateMath"/>: checks the arguments, hoists the input projection of
-/// every time step out of the recurrence, walks the layers, directions and time steps, and writes the output
+/// every time step out of the recurrence (or, for a batch of one with a narrow input, leaves it to the block kernel,
+/// <see cref="IRnnKernels.TryRunRowFromInput"/>), walks the layers, directions and time steps, and writes the output
 /// and final states. Shape-agnostic; the kernels it is given hold the shape's arithmetic.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static partial class RnnDriver
 {
     /// <summary>
-    /// Whether <see cref="IRnnKernels.TryRunRow"/> may run one row's recurrence (default true). Tests and benchmarks turn
+    /// Whether <see cref="IRnnKernels.TryRunRow"/> and <see cref="IRnnKernels.TryRunRowFromInput"/> may run one row's recurrence (default true). Tests and benchmarks turn
     /// it off to compare with the step-by-step path, which computes the same bits; it is read once per layer and direction.
     /// </summary>
     internal static bool BlockKernels { get; set; } = true;

@@ -18,8 +18,9 @@ namespace RnnGen.__Internals;
 /// is everything from the last octave's end on (tanh: 8, where tanh is 1 − 2.3e-7; σ: 16, where σ is 1 − 1.1e-7),
 /// whose polynomial is the constant limit. Within a quarter-octave the polynomial's variable t = (the 21 low mantissa
 /// bits as a number in [1, 1.25)) − 1.125 ∈ [−⅛, ⅛), which takes one bitwise operation and one (masked) subtraction,
-/// beside the lookup; in segment 0 (and for a NaN, whose bits pick segment 29), t = a, so NaN stays NaN and ±∞ gives
-/// ±1 (σ: 1, 0) exactly.
+/// beside the lookup, and is finite for every |x| from the first quarter-octave on, ∞ included; in segment 0, and for a
+/// NaN (whose bits pick segment 29), t = a. So NaN stays NaN, and ±∞ (segment 29, the constant limit) gives ±1 (σ: 1,
+/// 0) exactly.
 /// </para>
 /// <para>
 /// Each segment holds a degree-4 polynomial in t, c0 + c1 t + t²(c2 + t(c3 + c4 t)) (three multiply-adds deep after
@@ -33,10 +34,10 @@ namespace RnnGen.__Internals;
 /// <para>
 /// Measured against double precision the absolute error is at most 3.2e-7 (tanh) and 1.9e-7 (σ), the rational
 /// function's 2.4e-7 and 1.5e-7. What it buys is latency. A first version (which capped a with a float minimum before
-/// the lookup, clamped the segment with a signed maximum and added σ's ½ after the polynomial) took 30 cycles per σ in
-/// a dependent chain where the rational σ took 54 (Xeon, AVX-512). Against that first version (same Xeon, one
-/// process, best of three runs), a dependent chain of this σ runs 1.5× as fast and of this tanh 1.25×, and four
-/// independent chains of σ 1.3–1.5× (tanh: within ±7%).
+/// the lookup, clamped the segment with a signed maximum and added σ's ½ after the polynomial) took 30 cycles per σ and
+/// per tanh in a dependent chain where the rational functions took 54 and 47 (Xeon, AVX-512; that round's measurement).
+/// Against that first version, in one process on the same Xeon (best of three runs), a dependent chain of this σ runs
+/// 1.5× as fast and of this tanh 1.25×, and four independent chains of σ 1.3–1.5× (tanh: within ±7%).
 /// </para>
 /// </remarks>
 internal static class SegmentedActivation
@@ -138,7 +139,8 @@ internal static class SegmentedActivation
         Vector512<uint> first = Vector512.Create((uint)(4 * (127 + firstExponent) - 1) << 21);
         Vector512<uint> above = Avx512BW.SubtractSaturate(bits.AsUInt16(), first.AsUInt16()).AsUInt32();
         Vector512<int> segment = Vector512.Min(above >> 21, Vector512.Create(29u)).AsInt32();
-        // Within a quarter-octave, t from the 21 low mantissa bits; below it (and for a NaN: an unordered compare), t = |x|.
+        // Within a quarter-octave (and past the last: any finite t, the limit's polynomial being constant), t from the 21
+        // low mantissa bits; below the first, and for a NaN (for which the ordered compare is false), t = |x|.
         Vector512<float> withinQuarter = ((bits & Vector512.Create(0x001F_FFFFu)) | Vector512.Create(0x3F80_0000u)).AsSingle() - Vector512.Create(1.125f);
         Vector512<float> inQuarters = Avx512F.CompareGreaterThanOrEqual(magnitude, Vector512.Create(BitConverter.UInt32BitsToSingle((uint)(127 + firstExponent) << 23)));
         t = Vector512.ConditionalSelect(inQuarters, withinQuarter, magnitude);

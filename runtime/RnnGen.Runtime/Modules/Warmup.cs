@@ -17,8 +17,8 @@ public static class Warmup
 {
     private static readonly HashSet<Type> s_warmed = new();
 
-    // One step (the per-step path), and a block of eight: the block kernel where the shape has one, and the input
-    // projection's row blocks of four (AVX-512) or two.
+    // One step (the per-step path), and a block of eight: the block kernel where the shape has one (projecting its own
+    // input where that is narrow), else the input projection's row blocks of four (AVX-512) or two.
     private static readonly int[] SequenceLengths = { 1, 8 };
 
     /// <summary>Warms an <c>RNNCell</c> or <c>GRUCell</c> module.</summary>
