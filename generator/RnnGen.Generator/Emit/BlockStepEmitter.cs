@@ -74,23 +74,7 @@ internal static class BlockStepEmitter
             w.Line($"{FromInput} => false;");
             return;
         }
-        string PreNone = $"ref {Unsafe}.NullRef<float>(), 0";
-        if (blocks.Count == layout.Blocks.Count)
-        {
-            KernelEmitter.EmitPerBlock(w, spec, layout, FromInput, b => Call(b, PreNone, "ref x, xStepStride"), returns: "true");
-            return;
-        }
-        // Some layers only (those whose input is as narrow as layer 0's): the others project first.
-        using (w.Block(FromInput))
-        {
-            w.Line("ref float packed = ref _packed.Start;");
-            using (w.Block("switch (layer * NumDirections + direction)"))
-            {
-                foreach (PackedBlock b in blocks)
-                    w.Line($"case {b.Layer * spec.NumDirections + b.Direction}: {Call(b, PreNone, "ref x, xStepStride")} return true;");
-                w.Line("default: return false;");
-            }
-        }
+        KernelEmitter.EmitPerBlock(w, spec, layout, FromInput, b => Call(b, NoInput, "ref x, xStepStride"), returns: "true", only: blocks.Contains);
     }
 
     private static readonly string NoInput = $"ref {Unsafe}.NullRef<float>(), 0";

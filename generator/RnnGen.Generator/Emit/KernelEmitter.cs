@@ -217,11 +217,14 @@ internal static class KernelEmitter
     /// <summary>
     /// A member of the kernels struct that makes one call for the (layer, direction) block asked for: a module of one
     /// block makes it directly; others switch on the block. <paramref name="call"/> names the packed weights through
-    /// <see cref="Packed"/>. With <paramref name="returns"/>, the member returns it after the call.
+    /// <see cref="Packed"/>. With <paramref name="returns"/>, the member returns it after the call. With
+    /// <paramref name="only"/>, the blocks it leaves out (fewer than all) return false, as does a block out of range.
     /// </summary>
-    internal static void EmitPerBlock(SourceWriter w, NetworkSpec spec, PackedLayout layout, string signature, System.Func<PackedBlock, string> call, string? returns = null)
+    internal static void EmitPerBlock(SourceWriter w, NetworkSpec spec, PackedLayout layout, string signature, System.Func<PackedBlock, string> call, string? returns = null,
+        System.Func<PackedBlock, bool>? only = null)
     {
-        if (layout.Blocks.Count == 1)
+        bool some = only is not null && !layout.Blocks.All(only);
+        if (layout.Blocks.Count == 1 && !some)
         {
             using (w.Block(signature))
             {
@@ -239,9 +242,9 @@ internal static class KernelEmitter
             w.Line("ref float packed = ref _packed.Start;");
             using (w.Block("switch (layer * NumDirections + direction)"))
             {
-                foreach (PackedBlock b in layout.Blocks)
+                foreach (PackedBlock b in layout.Blocks.Where(b => !some || only!(b)))
                     w.Line($"case {b.Layer * spec.NumDirections + b.Direction}: {call(b)} return{(returns is null ? "" : " " + returns)};");
-                w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
+                w.Line(some ? "default: return false;" : "default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
             }
         }
     }
