@@ -27,9 +27,12 @@ internal static class BlockStepEmitter
     /// <summary>The widest layer input whose projection the block kernel computes itself, unrolled (one broadcast and a multiply-add per gate vector and input).</summary>
     private const int MaxFusedInputs = 4;
 
-    /// <summary>Whether this path gets a block kernel: LSTM (without projection) and GRU sequence modules of one or two unit tiles.</summary>
+    /// <summary>
+    /// Whether this path gets a block kernel: LSTM (without projection) and GRU modules of one or two unit tiles; a
+    /// cell only where the kernel projects its input itself (its one step then costs one kernel call, not two).
+    /// </summary>
     public static bool Applies(NetworkSpec spec, PathPlan plan) =>
-        !spec.IsCell && (spec.IsLstm && !spec.Projects || spec.IsGru) && plan.UnitTiles.TileCount <= 2;
+        (spec.IsLstm && !spec.Projects || spec.IsGru) && plan.UnitTiles.TileCount <= 2 && (!spec.IsCell || FusedInputs(spec) > 0);
 
     private static string Name(NetworkSpec spec) => spec.IsLstm ? "LstmRowBlock" : "GruRowBlock";
 
@@ -56,6 +59,8 @@ internal static class BlockStepEmitter
             return;
         }
         int fused = FusedInputs(spec);
+        if (spec.IsCell)
+            w.Line($"{Signature} => false; // a cell steps once per call, from its input");
         string Call(PackedBlock b, string pre, string x)
         {
             // A GRU has no cell state: its b_hn goes in that argument's place.
@@ -63,7 +68,8 @@ internal static class BlockStepEmitter
             string fromInput = fused == 0 ? "" : $", {x}, {KernelEmitter.Packed(layout, $"PackedWeightIh{b.Suffix}")}, {KernelEmitter.Packed(layout, $"PackedBias{b.Suffix}")}, fromInput: {(x == NoInput ? "false" : "true")}";
             return $"{Name(spec)}({KernelEmitter.Packed(layout, $"PackedWeightHh{b.Suffix}")}, {pre}, seqLen, ref hPrev, ref h, hStepStride, {cell}{fromInput});";
         }
-        KernelEmitter.EmitPerBlock(w, spec, layout, Signature, b => Call(b, "ref pre, preStepStride", NoInput), returns: "true");
+        if (!spec.IsCell)
+            KernelEmitter.EmitPerBlock(w, spec, layout, Signature, b => Call(b, "ref pre, preStepStride", NoInput), returns: "true");
 
         w.Line();
         // A later layer reads the output row below, which its step overwrites: fused only with one tile of units, whose
@@ -93,17 +99,6 @@ internal static class BlockStepEmitter
 
     private static string Suffix(int tile) => tile == 0 ? "" : "T";
 
-    /// <summary>Stores tile <paramref name="tile"/>'s units of h, exactly the real lanes of the last tile.</summary>
-    private static void EmitStoreH(SourceWriter w, PathPlan plan, string vector, int tile, int tiles)
-    {
-        string v = $"RnnGenV{plan.Width * 32}";
-        int tail = plan.UnitTiles.TailLanes;
-        if (tile == tiles - 1 && tail > 0)
-            KernelEmitter.EmitPartialStore(w, vector, plan.Width, "h", tile * plan.Width, tail);
-        else
-            w.Line($"{v}.StoreUnsafe({vector}, ref h{KernelEmitter.Offset(tile * plan.Width)});");
-    }
-
     private static void EmitLstm(SourceWriter w, NetworkSpec spec, PathPlan plan)
     {
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
@@ -117,8 +112,8 @@ internal static class BlockStepEmitter
         w.Line(KernelEmitter.NeverInlined);
         using (w.Block($"private static void {Name(spec)}{KernelParameters(spec, "c")}"))
         {
-            w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, tiles).Select(t => $"c{Suffix(t)}0 = {v}.LoadUnsafe(ref c{KernelEmitter.Offset(t * width)})")) + ";");
-            EmitLoadState(w, plan, "state", tiles);
+            EmitLoadState(w, plan, "cell", "c", tiles);
+            EmitLoadState(w, plan, "state", "hPrev", tiles);
             w.Line("ref float a = ref hPrev;");
             if (tiles > 1)
                 w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * HiddenSize);");
@@ -133,14 +128,14 @@ internal static class BlockStepEmitter
                     w.Line($"f{T}0 = {Sigmoid}.Invoke(f{T}0);");
                     w.Line($"g{T}0 = {Tanh}.Invoke(g{T}0);");
                     w.Line($"o{T}0 = {Sigmoid}.Invoke(o{T}0);");
-                    w.Line($"c{T}0 = {v}.MultiplyAddEstimate(i{T}0, g{T}0, f{T}0 * c{T}0);");
-                    w.Line($"state{T} = o{T}0 * {Tanh}.Invoke(c{T}0);");
-                    EmitStoreH(w, plan, $"state{T}", t, tiles);
+                    w.Line($"cell{T} = {v}.MultiplyAddEstimate(i{T}0, g{T}0, f{T}0 * cell{T});");
+                    w.Line($"state{T} = o{T}0 * {Tanh}.Invoke(cell{T});");
+                    EmitStoreState(w, plan, $"state{T}", "h", t, tiles);
                 });
                 EmitAdvance(w, spec);
             }
             for (int t = 0; t < tiles; t++)
-                w.Line($"{v}.StoreUnsafe(c{Suffix(t)}0, ref c{KernelEmitter.Offset(t * width)});");
+                EmitStoreState(w, plan, $"cell{Suffix(t)}", "c", t, tiles);
         }
     }
 
@@ -156,7 +151,7 @@ internal static class BlockStepEmitter
         {
             for (int t = 0; t < tiles; t++)
                 w.Line($"{f} hiddenBias{Suffix(t)} = {v}.LoadUnsafe(ref bhn{KernelEmitter.Offset(t * width)});");
-            EmitLoadState(w, plan, "state", tiles);
+            EmitLoadState(w, plan, "state", "hPrev", tiles);
             w.Line("ref float a = ref hPrev;");
             if (tiles > 1)
                 w.Line($"ref float b1 = ref {Unsafe}.Add(ref b, TileUnits * Gates * HiddenSize);");
@@ -177,7 +172,7 @@ internal static class BlockStepEmitter
                     w.Line($"z{T}0 = {Sigmoid}.Invoke(z{T}0);");
                     w.Line($"n{T}0 = {Tanh}.Invoke({v}.MultiplyAddEstimate(r{T}0, hn{T}0, nInput{T}));");
                     w.Line($"state{T} = {v}.MultiplyAddEstimate({f}.One - z{T}0, n{T}0, z{T}0 * state{T});");
-                    EmitStoreH(w, plan, $"state{T}", t, tiles);
+                    EmitStoreState(w, plan, $"state{T}", "h", t, tiles);
                 });
                 EmitAdvance(w, spec);
             }
@@ -231,19 +226,26 @@ internal static class BlockStepEmitter
     }
 
     /// <summary>
-    /// The initial state h into registers, one vector per tile (<paramref name="name"/>, <paramref name="name"/>T): the
-    /// caller's row, whose tail is loaded exactly, never past the row's end. Later steps keep the h they computed there;
-    /// its padded lanes hold whatever the padding computes, which no product reads (they broadcast real lanes only).
+    /// A state row into registers, one vector per tile (<paramref name="name"/>, <paramref name="name"/>T): the caller's
+    /// row at <paramref name="source"/> (hPrev, or an LSTM's c), exactly its real lanes, never past the row's end, in
+    /// the pieces <see cref="EmitStoreState"/> stores (so a call that reloads its previous call's state has it
+    /// forwarded). Later steps keep the state they computed there; h's padded lanes hold whatever the padding
+    /// computes, which no product reads (they broadcast real lanes only).
     /// </summary>
-    private static void EmitLoadState(SourceWriter w, PathPlan plan, string name, int tiles)
+    private static void EmitLoadState(SourceWriter w, PathPlan plan, string name, string source, int tiles)
     {
-        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
-        int tail = plan.UnitTiles.TailLanes, bits = plan.Width * 32;
+        string f = $"RnnGenF{plan.Width * 32}";
         for (int t = 0; t < tiles; t++)
-            w.Line(t == tiles - 1 && tail > 0
-                ? $"{f} {name}{Suffix(t)} = global::RnnGen.__Internals.PartialVector.Load{bits}(ref {Unsafe}.Add(ref hPrev, {t * plan.Width}), {tail});"
-                : $"{f} {name}{Suffix(t)} = {v}.LoadUnsafe(ref hPrev{KernelEmitter.Offset(t * plan.Width)});");
+            w.Line($"{f} {name}{Suffix(t)} = {KernelEmitter.PartialLoad(plan.Width, source, t * plan.Width, Lanes(plan, t, tiles))};");
     }
+
+    /// <summary>Stores tile <paramref name="tile"/>'s real lanes of a state row at <paramref name="destination"/> (h, or an LSTM's c), nothing past them.</summary>
+    private static void EmitStoreState(SourceWriter w, PathPlan plan, string vector, string destination, int tile, int tiles) =>
+        KernelEmitter.EmitPartialStore(w, vector, plan.Width, destination, tile * plan.Width, Lanes(plan, tile, tiles));
+
+    /// <summary>The real lanes of tile <paramref name="tile"/>: the tail of the last one, else all.</summary>
+    private static int Lanes(PathPlan plan, int tile, int tiles) =>
+        tile == tiles - 1 && plan.UnitTiles.TailLanes > 0 ? plan.UnitTiles.TailLanes : plan.Width;
 
     /// <summary>
     /// Products of one step over inputs [<paramref name="from"/>, <paramref name="to"/>), acc[g] += h[k] · B[k][g], with h in

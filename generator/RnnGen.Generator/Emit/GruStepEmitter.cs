@@ -75,10 +75,9 @@ internal static class GruStepEmitter
                 w.Line($"// Row {r}: the update.");
                 if (rows > 1)
                     w.Line($"r{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride)}); z{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + width)});");
-                // The previous state is the caller's row: its tail is loaded exactly, never past the row's end.
-                string previous = tail > 0
-                    ? $"global::RnnGen.__Internals.PartialVector.Load{bits}(ref h{r}Prev, {tail})"
-                    : $"{v}.LoadUnsafe(ref h{r}Prev)";
+                // The previous state is the caller's row: its tail is loaded exactly, never past the row's end, in the
+                // pieces the previous step stored.
+                string previous = KernelEmitter.PartialLoad(width, $"h{r}Prev", 0, tail > 0 ? tail : width);
                 w.Line($"{f} next{r} = RnnGenGru.Row<RnnGenWidth{bits}, {f}>(r{r}, z{r}, n{r}, {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + 2 * width)}), {previous}, keep, ref gates, {r * 4 * plan.PaddedHidden});");
                 if (tail > 0)
                 {

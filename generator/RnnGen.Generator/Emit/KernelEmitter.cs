@@ -498,5 +498,34 @@ internal static class KernelEmitter
             EmitPartialStore(w, $"{type}.GetUpper({vector})", half, destination, offset + half, lanes - half);
     }
 
+    /// <summary>
+    /// A vector of <paramref name="width"/> lanes holding the first <paramref name="lanes"/> floats at
+    /// <paramref name="source"/> + <paramref name="offset"/> and zeros above, read in the pieces
+    /// <see cref="EmitPartialStore"/> writes (halves down to 128 bits, then a 64-bit and a 32-bit load): nothing past the
+    /// row's end is read, and a row that such stores wrote is forwarded to each piece from its store. One whole-vector
+    /// load over several smaller stores cannot be forwarded: it waits until they reach the cache (a streaming call
+    /// that reloads the state its previous call stored paid that on its dependency chain).
+    /// </summary>
+    internal static string PartialLoad(int width, string source, int offset, int lanes)
+    {
+        string type = VectorType(width);
+        if (lanes == width)
+            return $"{type}.LoadUnsafe(ref {source}{Offset(offset)})";
+        if (width == 4)
+        {
+            string pair = $"{type}.AsSingle({type}.CreateScalar({Unsafe}.ReadUnaligned<double>(ref {Unsafe}.As<float, byte>({At(source, Format(offset))}))))";
+            return lanes switch
+            {
+                1 => $"{type}.CreateScalar({Unsafe}.Add(ref {source}, {Format(offset)}))",
+                2 => pair,
+                _ => $"{type}.WithElement({pair}, 2, {Unsafe}.Add(ref {source}, {Format(offset + 2)}))",
+            };
+        }
+        int half = width / 2;
+        return lanes <= half
+            ? $"{type}.Create({PartialLoad(half, source, offset, lanes)}, RnnGenF{half * 32}.Zero)"
+            : $"{type}.Create({VectorType(half)}.LoadUnsafe(ref {source}{Offset(offset)}), {PartialLoad(half, source, offset + half, lanes - half)})";
+    }
+
     private static string VectorType(int width) => $"RnnGenV{width * 32}";
 }

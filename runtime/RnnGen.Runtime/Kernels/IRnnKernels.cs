@@ -67,8 +67,9 @@ public interface IRnnKernels
     /// where they do not, and the driver then calls <see cref="Step"/> per time step. Step s (0 ≤ s &lt; seqLen) reads
     /// its pre-activations at <c>pre + s · preStepStride</c> (consumed) and writes hidden-size floats of h at
     /// <c>h + s · hStepStride</c> (strides may be negative: the reverse direction walks backwards); step 0 reads
-    /// <paramref name="hPrev"/>, step s &gt; 0 the h written by step s − 1. An LSTM's cell state is read from and
-    /// written back to <paramref name="c"/> (<see cref="CellStride"/> floats); a GRU ignores it. Not for a projecting LSTM.
+    /// <paramref name="hPrev"/>, which may be step 0's h itself (every read of a lane precedes its store), step s &gt; 0
+    /// the h written by step s − 1. An LSTM's cell state is read from and written back to <paramref name="c"/>
+    /// (hidden-size floats, nothing past them); a GRU ignores it. Not for a projecting LSTM.
     /// Every step must compute what <see cref="Step"/> computes for one row, bit for bit, so that results do not depend
     /// on how a sequence is cut into calls or on which of the two runs it. A struct implementing this interface should
     /// declare this member even to return false: the default body, called on a struct, boxes it (allocates).

@@ -346,6 +346,25 @@ public static partial class RnnDriver
         ref float pre = ref workspace.Pre(kernels.PreStride);
         // Taken even when hx and cx are given, as CellRows does: the first call grows it, so no later one allocates.
         ref float zeros = ref workspace.Zeros(hidden);
+        StridedRows hPrev = hx.IsEmpty ? new StridedRows(ref zeros, 0) : new StridedRows(ref MemoryMarshal.GetReference(hx), hidden);
+        // h straight into hNext, even when hx is hNext itself; a partly overlapping hx goes through scratch.
+        bool inPlace = Unsafe.AreSame(ref hPrev.Start, ref MemoryMarshal.GetReference(hNext));
+        if (!hx.Overlaps(hNext) || inPlace)
+        {
+            // A narrow input: one kernel call projects it and steps (the block kernel, for one step), with c running
+            // in cNext itself (cx copied in first unless cx is cNext; where the kernels do not fuse, the step below
+            // reads cx and overwrites cNext all the same).
+            if (TGates.HasCell && !Unsafe.AreSame(ref MemoryMarshal.GetReference(cx), ref MemoryMarshal.GetReference(cNext)))
+            {
+                if (cx.IsEmpty)
+                    cNext.Clear();
+                else
+                    cx.CopyTo(cNext);
+            }
+            if (kernels.TryRunRowFromInput(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref hPrev.Start,
+                ref MemoryMarshal.GetReference(hNext), hidden, ref MemoryMarshal.GetReference(cNext)))
+                return;
+        }
         kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref pre);
 
         // As in CellRows: c in cNext itself when rows are unpadded (cx is cNext or disjoint), else in a padded row.
@@ -363,9 +382,8 @@ public static partial class RnnDriver
             cell = cellPrev = new StridedRows(ref MemoryMarshal.GetReference(padded), cs);
         }
 
-        StridedRows hPrev = hx.IsEmpty ? new StridedRows(ref zeros, 0) : new StridedRows(ref MemoryMarshal.GetReference(hx), hidden);
         // hx overlapping hNext goes through scratch, unless it is hNext itself and the kernels may step a row in place.
-        bool throughScratch = hx.Overlaps(hNext) && !(kernels.OneRowStepInPlace && Unsafe.AreSame(ref hPrev.Start, ref MemoryMarshal.GetReference(hNext)));
+        bool throughScratch = hx.Overlaps(hNext) && !(kernels.OneRowStepInPlace && inPlace);
         ref float h = ref throughScratch ? ref workspace.Scratch(hidden) : ref MemoryMarshal.GetReference(hNext);
         kernels.Step(0, 0, hPrev, ref pre, 1, new StridedRows(ref h, hidden), cellPrev, cell, ref Unsafe.NullRef<float>());
         if (throughScratch)
