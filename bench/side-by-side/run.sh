@@ -4,8 +4,9 @@
 #   e.g. bench/side-by-side/run.sh cell12,cell32,seq12,block12,grucell,big 4 HEAD 3993f69
 # cases: cellH, seqH, blockH (H = 12, 16, 24, 32), grucell, grublock, big; "block12+cell12" interleaves both
 # workloads of every build in one row (compare them there, not across rows). A commit is checked out in a temporary
-# worktree; a path is used as it is (a checkout with local changes). The first argument after the seconds is the
-# build the ratios are taken against. Each probe build takes ~20 s; runs are sequential, nothing else should run.
+# worktree; a path is used as it is (a checkout with local changes); a .so is a native peer built by
+# bench/rtneural/build.sh (RTNeural), which runs the per-sample cases (cellH, grucell) only. The first argument after the
+# seconds is the build the ratios are taken against. Each probe build takes ~20 s; runs are sequential, nothing else should run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -17,6 +18,8 @@ trap cleanup EXIT
 builds=()
 i=0
 for spec in "$@"; do
+  # A native peer (bench/rtneural/build.sh's librtneural_probe.so) is timed as it is, in the cases it has.
+  if [[ "$spec" == *.so ]]; then builds+=("rtneural=$(cd "$(dirname "$spec")" && pwd)/$(basename "$spec")"); continue; fi
   if [ -d "$spec" ]; then checkout=$(cd "$spec" && pwd); name=$(basename "$checkout")
   else
     checkout="$work/checkout$i"; name=$(git -C "$repo" rev-parse --short "$spec")

@@ -5,14 +5,18 @@
 // percent from one second to the next. Reports per case and build the fastest, 10th-percentile and median chunk
 // (ns per sample), and the ratios of the first build's times to the others' (below 1: the first is faster). A case
 // "a+b" is one row of several workloads, all builds' interleaved alike, named workload@build, ratios against the first.
-//   Harness <cases, comma-separated> <seconds per case> <name=path/to/Probe.dll>...
+// A build may also be a native peer, name=path/to/librtneural_probe.so (bench/rtneural/build.sh), timed alike.
+//   Harness <cases, comma-separated> <seconds per case> <name=path/to/Probe.dll or .so>...
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Loader;
+using System.Text;
 
 string[] cases = args[0].Split(',');
 double seconds = double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
@@ -22,21 +26,24 @@ if (builds.Length == 0)
     Console.Error.WriteLine("usage: Harness <cases> <seconds> <name=Probe.dll>...");
     return 2;
 }
-var contexts = builds.Select(b => new ProbeContext(b.Path)).ToArray();
-var probes = contexts.Select((c, i) => c.LoadFromAssemblyPath(builds[i].Path).GetType("Probe", throwOnError: true)!).ToArray();
+// A build is a probe assembly (Probe.dll) or a native peer (a .so from bench/rtneural/build.sh).
+var probes = builds.Select(b => b.Path.EndsWith(".so", StringComparison.Ordinal)
+    ? null
+    : new ProbeContext(b.Path).LoadFromAssemblyPath(b.Path).GetType("Probe", throwOnError: true)).ToArray();
 foreach (string row in cases)
 {
     // A row of several workloads ("block12+cell12") interleaves them all, every build's, chunk by chunk: their times
     // compare within the row too (as the block against the cell of an older commit).
     string[] names = row.Split('+');
-    var entries = names.SelectMany(name => builds.Select((b, i) => (Label: names.Length == 1 ? b.Name : $"{name}@{b.Name}", Probe: probes[i], Case: name))).ToArray();
-    var work = new Func<float>[entries.Length];
-    var samples = new int[entries.Length];
-    for (int i = 0; i < entries.Length; i++)
-    {
-        work[i] = (Func<float>)entries[i].Probe.GetMethod("Make")!.Invoke(null, new object[] { entries[i].Case })!;
-        samples[i] = (int)entries[i].Probe.GetMethod("Samples")!.Invoke(null, new object[] { entries[i].Case })!;
-    }
+    // A native peer runs only the cases it has (RTNeural: the per-sample ones, cellH and grucell).
+    var entries = names.SelectMany(name => builds.Select((b, i) => (Label: names.Length == 1 ? b.Name : $"{name}@{b.Name}", Build: i, Case: name)))
+        .Select(e => (e.Label, e.Case, Work: probes[e.Build] is Type probe
+            ? (Func<float>?)probe.GetMethod("Make")!.Invoke(null, new object[] { e.Case })!
+            : NativeProbe.Make(builds[e.Build].Path, e.Case),
+            Samples: probes[e.Build] is Type p ? (int)p.GetMethod("Samples")!.Invoke(null, new object[] { e.Case })! : NativeProbe.Block))
+        .Where(e => e.Work is not null).ToArray();
+    var work = entries.Select(e => e.Work!).ToArray();
+    var samples = entries.Select(e => e.Samples).ToArray();
     for (int round = 0; round < 3; round++)
         foreach (Func<float> f in work)
             for (long until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 2; Stopwatch.GetTimestamp() < until;)
@@ -76,4 +83,32 @@ internal sealed class ProbeContext(string probePath) : AssemblyLoadContext(isCol
 
     protected override Assembly? Load(AssemblyName name) =>
         _resolver.ResolveAssemblyToPath(name) is string path ? LoadFromAssemblyPath(path) : null;
+}
+
+/// <summary>
+/// A native peer built by bench/rtneural/build.sh: its C API (rtn_make, rtn_run) runs the workload of Probe.cs's case of
+/// the same name, 64 samples per call, each sample one forward call with the Dense(H→1) head, state carried.
+/// </summary>
+internal static unsafe class NativeProbe
+{
+    public const int Block = 64;
+
+    /// <summary>The case's workload, or null where the peer has no such case.</summary>
+    public static Func<float>? Make(string library, string name)
+    {
+        nint handle = NativeLibrary.Load(library);
+        var make = (delegate* unmanaged<byte*, nint>)NativeLibrary.GetExport(handle, "rtn_make");
+        nint run = NativeLibrary.GetExport(handle, "rtn_run");
+        nint model;
+        fixed (byte* n = Encoding.ASCII.GetBytes(name + "\0"))
+            model = make(n);
+        if (model == 0)
+            return null;
+        // The same input as Probe.cs, in pinned arrays (the peer keeps no pointer past a call).
+        float[] x = GC.AllocateArray<float>(Block, pinned: true), y = GC.AllocateArray<float>(Block, pinned: true);
+        for (int i = 0; i < Block; i++)
+            x[i] = MathF.Sin(i * 0.37f);
+        nint px = (nint)Unsafe.AsPointer(ref x[0]), py = (nint)Unsafe.AsPointer(ref y[0]);
+        return () => ((delegate* unmanaged<nint, float*, float*, int, float>)run)(model, (float*)px, (float*)py, Block);
+    }
 }
