@@ -1,6 +1,7 @@
 // The workloads bench/side-by-side/run.sh times, compiled once against each checkout it compares. Only public API
 // that every compared commit has: a probe built against an old commit must compile too.
 using System;
+using System.Runtime.Intrinsics;
 using RnnGen;
 
 [LstmCell(1, 12)] public partial class LstmCell12;
@@ -67,10 +68,16 @@ public static class Probe
         return w;
     }
 
+    /// <summary>
+    /// The Dense(H→1) head, y = 0.1 + w·h, four lanes at a time (every case's H is a multiple of 4), as a user would write
+    /// it, and vectorised as the native peer's head is (RTNeural's DenseT): a scalar loop cost a fifth of a
+    /// <c>LstmCell(1→16)</c> sample.
+    /// </summary>
     private static float Dot(float[] h, int start, float[] w)
     {
-        float y = 0.1f;
-        for (int j = 0; j < w.Length; j++) y += w[j] * h[start + j];
-        return y;
+        var sum = Vector128<float>.Zero;
+        for (int j = 0; j < w.Length; j += 4)
+            sum += Vector128.Create(w, j) * Vector128.Create(h, start + j);
+        return 0.1f + Vector128.Sum(sum);
     }
 }
