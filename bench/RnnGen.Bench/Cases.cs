@@ -95,6 +95,7 @@ public class StreamingLstm : CaseBase
     private nn.Module _torch = null!;
     private Tensor _tx = null!, _th = null!, _tc = null!;
     private OnnxPeer _onnx = null!;
+    private RtNeuralPeer? _rtneural;
 
     [GlobalSetup]
     public void Setup()
@@ -131,11 +132,21 @@ public class StreamingLstm : CaseBase
         _onnx = new OnnxPeer("LSTM", shape, parameters, 1, 1, streaming: true);
         _onnx.Inputs[0][0] = _x[0];
 
+        string layer = cell ? "" : "_l0";
+        if (RtNeuralPeer.Available)
+            _rtneural = new RtNeuralPeer($"cell{Hidden}", Hidden, 4, parameters.GetReadOnly("weight_ih" + layer), parameters.GetReadOnly("weight_hh" + layer),
+                parameters.GetReadOnly("bias_ih" + layer), parameters.GetReadOnly("bias_hh" + layer));
+
         // Every peer's first step from zero state must agree.
-        CrossCheck(Reset, () => RnnGen(), () => _h,
+        var peers = new List<(string, Action, Func<float[]>)>
+        {
             ("generic fallback", () => Generic(), () => _h),
             ("PyTorch", () => PyTorch(), () => TorchPeer.ToArray(_th)),
-            ("ONNX Runtime", () => OnnxRuntime(), () => _onnx.Inputs[1]));
+            ("ONNX Runtime", () => OnnxRuntime(), () => _onnx.Inputs[1]),
+        };
+        if (_rtneural is not null)
+            peers.Add(("RTNeural", () => RtNeural(), () => _rtneural.Hidden()));
+        CrossCheck(Reset, () => RnnGen(), () => _h, peers.ToArray());
     }
 
     private void Reset()
@@ -146,10 +157,19 @@ public class StreamingLstm : CaseBase
         _tc.zero_();
         Array.Clear(_onnx.Inputs[1]);
         Array.Clear(_onnx.Inputs[2]);
+        _rtneural?.Reset();
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _onnx.Dispose();
+    public void Cleanup()
+    {
+        _onnx.Dispose();
+        _rtneural?.Dispose();
+    }
+
+    /// <summary>RTNeural's LSTMLayerT, one forward call (where RNNGEN_RTNEURAL names the built probe).</summary>
+    [Benchmark(Description = "RTNeural")]
+    public float RtNeural() => _rtneural!.Run(_x);
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
     public float RnnGen() => Step(_cell, _sequence);
@@ -311,6 +331,7 @@ public class StreamBlock : CaseBase
     private nn.Module _torch = null!;
     private Tensor _tx = null!, _th = null!, _tc = null!;
     private OnnxPeer _onnx = null!;
+    private RtNeuralPeer? _rtneural;
 
     [GlobalSetup]
     public void Setup()
@@ -344,13 +365,26 @@ public class StreamBlock : CaseBase
         _onnx = new OnnxPeer(Gru ? "GRU" : "LSTM", new RnnShape(1, hidden, gateCount: Gru ? 3 : 4), parameters, Block, 1, streaming: true);
         _x.CopyTo(_onnx.Inputs[0], 0);
 
+        if (RtNeuralPeer.Available)
+            _rtneural = new RtNeuralPeer(Gru ? "grucell" : $"cell{hidden}", hidden, Gru ? 3 : 4, parameters.GetReadOnly("weight_ih_l0"),
+                parameters.GetReadOnly("weight_hh_l0"), parameters.GetReadOnly("bias_ih_l0"), parameters.GetReadOnly("bias_hh_l0"));
+
         // Every peer's state after one block from zeros must agree.
-        CrossCheck(Reset, () => RnnGen(), () => _h,
+        var peers = new List<(string, Action, Func<float[]>)>
+        {
             ("per-step kernels", () => PerStep(), () => _h),
             ("generic fallback", () => Generic(), () => _h),
             ("PyTorch", () => PyTorch(), () => TorchPeer.ToArray(_th)),
-            ("ONNX Runtime", () => OnnxRuntime(), () => _onnx.Inputs[1]));
+            ("ONNX Runtime", () => OnnxRuntime(), () => _onnx.Inputs[1]),
+        };
+        if (_rtneural is not null)
+            peers.Add(("RTNeural", () => RtNeural(), () => _rtneural.Hidden()));
+        CrossCheck(Reset, () => RnnGen(), () => _h, peers.ToArray());
     }
+
+    /// <summary>RTNeural's LSTMLayerT / GRULayerT over the block, one forward call per sample (where RNNGEN_RTNEURAL names the built probe).</summary>
+    [Benchmark(Description = "RTNeural", OperationsPerInvoke = Block)]
+    public float RtNeural() => _rtneural!.Run(_x);
 
     private void Reset()
     {
@@ -360,10 +394,15 @@ public class StreamBlock : CaseBase
         _tc.zero_();
         for (int i = 1; i < _onnx.Inputs.Length; i++)
             Array.Clear(_onnx.Inputs[i]);
+        _rtneural?.Reset();
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _onnx.Dispose();
+    public void Cleanup()
+    {
+        _onnx.Dispose();
+        _rtneural?.Dispose();
+    }
 
     [Benchmark(Baseline = true, Description = "RnnGen", OperationsPerInvoke = Block)]
     public float RnnGen() => Run(_lstm, _gru);

@@ -10,11 +10,13 @@ using System.Reflection;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Perfolizer.Horology;
+using RnnGen.Bench.Peers;
 
 namespace RnnGen.Bench;
 
@@ -25,7 +27,7 @@ namespace RnnGen.Bench;
 /// </summary>
 internal static class Compare
 {
-    private static readonly string[] s_peers = { "generic fallback", "PyTorch", "ONNX Runtime" };
+    private static readonly string[] s_peers = { "generic fallback", "PyTorch", "ONNX Runtime", "RTNeural" };
 
     public static void Run()
     {
@@ -37,7 +39,9 @@ internal static class Compare
             .WithWarmupCount(2)
             .WithIterationCount(7)
             .WithIterationTime(TimeInterval.FromMilliseconds(100));
-        var config = DefaultConfig.Instance.AddJob(job).AddDiagnoser(MemoryDiagnoser.Default).WithOptions(ConfigOptions.DisableLogFile);
+        // RTNeural runs where it is built (RNNGEN_RTNEURAL: see bench/rtneural/build.sh); else its column reads "—".
+        var config = DefaultConfig.Instance.AddJob(job).AddDiagnoser(MemoryDiagnoser.Default).WithOptions(ConfigOptions.DisableLogFile)
+            .AddFilter(new SimpleFilter(c => RtNeuralPeer.Available || c.Descriptor.WorkloadMethod.Name != nameof(StreamBlock.RtNeural)));
         Type[] types = { typeof(StreamingLstm), typeof(StreamingCell), typeof(StreamBlock), typeof(SequenceForward), typeof(ParallelForward), typeof(SequenceTraining) };
         // Counted before the runs: set up again after them, the peers once crashed the process in libtorch (a segfault
         // in libtorch_cpu.so / libc10.so, twice), and the table was lost.
@@ -68,8 +72,8 @@ internal static class Compare
         var table = new StringBuilder();
         table.AppendLine($"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformationText()}; FP32 FMA peak measured here: {peak:F0} GFLOP/s per core. All peers single-threaded, except in the \", N threads\" rows: every peer at N threads there, and % of peak against N cores.");
         table.AppendLine();
-        table.AppendLine("| case | RnnGen | generic fallback | PyTorch 2.10 | ONNX Runtime 1.31 | × generic | × PyTorch | × ORT | RnnGen GFLOP/s | % of peak | RnnGen bytes/call |");
-        table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        table.AppendLine("| case | RnnGen | generic fallback | PyTorch 2.10 | ONNX Runtime 1.31 | RTNeural | × generic | × PyTorch | × ORT | × RTNeural | RnnGen GFLOP/s | % of peak | RnnGen bytes/call |");
+        table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (name, flops, threads, median, allocated) in rows)
         {
             median.TryGetValue("RnnGen", out double ours);
@@ -77,8 +81,8 @@ internal static class Compare
             string Ratio(string peer) => median.TryGetValue(peer, out double t) && ours > 0 ? (t / ours).ToString("F1", CultureInfo.InvariantCulture) + "×" : "—";
             double gflops = ours > 0 ? flops / ours : double.NaN;
             table.AppendLine(string.Join(" | ",
-                "| " + name, Time("RnnGen"), Time(s_peers[0]), Time(s_peers[1]), Time(s_peers[2]),
-                Ratio(s_peers[0]), Ratio(s_peers[1]), Ratio(s_peers[2]),
+                "| " + name, Time("RnnGen"), Time(s_peers[0]), Time(s_peers[1]), Time(s_peers[2]), Time(s_peers[3]),
+                Ratio(s_peers[0]), Ratio(s_peers[1]), Ratio(s_peers[2]), Ratio(s_peers[3]),
                 gflops.ToString("F1", CultureInfo.InvariantCulture), (100 * gflops / (peak * threads)).ToString("F0", CultureInfo.InvariantCulture) + "%",
                 double.IsNaN(allocated) ? "?" : allocated.ToString("F0", CultureInfo.InvariantCulture)) + " |");
         }

@@ -32,6 +32,15 @@ struct TorchWeights
         for (int k = 0; k < G * H; k++) bHh[k] = 0.3f * std::sin(k * 0.7f + 4.1f);
         for (int j = 0; j < H; j++) head[j] = 0.1f * std::cos((float)j);
     }
+
+    /// <summary>Given recurrent weights in PyTorch's layout (weight_ih [G*H][1], weight_hh [G*H][H], bias_ih, bias_hh); the head as above.</summary>
+    TorchWeights(int h, int g, const float* wi, const float* wh, const float* bi, const float* bh) : TorchWeights(h, g)
+    {
+        wIh.assign(wi, wi + g * h);
+        wHh.assign(wh, wh + g * h * h);
+        bIh.assign(bi, bi + g * h);
+        bHh.assign(bh, bh + g * h);
+    }
 };
 
 /// <summary>One model behind the C API; Run is the whole per-block loop so the per-sample step inlines.</summary>
@@ -39,6 +48,9 @@ struct Model
 {
     virtual ~Model() = default;
     virtual void Run(const float* x, float* y, int n) = 0;
+    virtual float RunLayer(const float* x, int n) = 0;
+    virtual void Hidden(float* h) const = 0;
+    virtual bool Load(const TorchWeights& w) = 0;
     virtual void Reset() = 0;
 };
 
@@ -67,6 +79,27 @@ struct Net final : Model
             dense.forward(rnn.outs);
             y[s] = dense.outs(0);
         }
+    }
+
+    /// <summary>The recurrent layer alone, one sample per forward call (for tables whose peers run no head).</summary>
+    float RunLayer(const float* x, int n) override
+    {
+        for (int s = 0; s < n; s++)
+            rnn.forward(Eigen::Matrix<float, 1, 1>::Constant(x[s]));
+        return rnn.outs(0);
+    }
+
+    void Hidden(float* h) const override
+    {
+        for (int j = 0; j < H; j++) h[j] = rnn.outs(j);
+    }
+
+    bool Load(const TorchWeights& w) override
+    {
+        if (w.H != H || w.G != G) return false;
+        LoadRnn(w);
+        Reset();
+        return true;
     }
 
     void Reset() override { rnn.reset(); dense.reset(); }
@@ -180,6 +213,21 @@ __attribute__((visibility("default"))) float rtn_run(void* model, const float* x
     static_cast<Model*>(model)->Run(x, y, n);
     return y[0];
 }
+
+/// <summary>
+/// Loads recurrent weights in PyTorch's layout (weight_ih [gates*hidden][1], weight_hh [gates*hidden][hidden], bias_ih,
+/// bias_hh; gates 4 for an LSTM, 3 for a GRU) and zeroes the state; returns 0, or 1 where the model has other sizes.
+/// </summary>
+__attribute__((visibility("default"))) int rtn_load(void* model, int hidden, int gates, const float* wIh, const float* wHh, const float* bIh, const float* bHh)
+{
+    return static_cast<Model*>(model)->Load(TorchWeights(hidden, gates, wIh, wHh, bIh, bHh)) ? 0 : 1;
+}
+
+/// <summary>The recurrent layer alone over x[0..n-1], one sample per forward call, state carried; returns the last h[0].</summary>
+__attribute__((visibility("default"))) float rtn_run_layer(void* model, const float* x, int n) { return static_cast<Model*>(model)->RunLayer(x, n); }
+
+/// <summary>Copies the recurrent layer's h (hidden floats).</summary>
+__attribute__((visibility("default"))) void rtn_hidden(void* model, float* h) { static_cast<Model*>(model)->Hidden(h); }
 
 /// <summary>Zeroes the recurrent state.</summary>
 __attribute__((visibility("default"))) void rtn_reset(void* model) { static_cast<Model*>(model)->Reset(); }
