@@ -120,7 +120,7 @@ internal static class BlockStepEmitter
             using (w.Block("for (int s = 0; s < seqLen; s++)"))
             {
                 EmitStepInputs(w, spec, plan, 4, Enumerable.Range(0, tiles).SelectMany(t => Enumerable.Range(0, 4).Select(g => ($"{gate[g]}{Suffix(t)}0", t, g))).ToArray());
-                EmitStaggered(w, plan, tiles, spec.StateSize, maxSets, t => gate.Select(g => g + Suffix(t)).ToArray(), t =>
+                EmitStaggered(w, plan, tiles, spec.StateSize, maxSets, spec.IsCell && tiles == 1, t => gate.Select(g => g + Suffix(t)).ToArray(), t =>
                 {
                     string T = Suffix(t);
                     w.Line($"// Tile {t}: the cell update.");
@@ -162,7 +162,7 @@ internal static class BlockStepEmitter
                 EmitStepInputs(w, spec, plan, 3, Enumerable.Range(0, tiles).SelectMany(t => new[] { ($"r{Suffix(t)}0", t, 0), ($"z{Suffix(t)}0", t, 1) }).ToArray());
                 for (int t = 0; t < tiles; t++)
                     w.Line($"{f} n{Suffix(t)}0 = hiddenBias{Suffix(t)};");
-                EmitStaggered(w, plan, tiles, spec.HiddenSize, maxSets: 4, t => new[] { $"r{Suffix(t)}", $"z{Suffix(t)}", $"n{Suffix(t)}" }, t =>
+                EmitStaggered(w, plan, tiles, spec.HiddenSize, maxSets: 4, spec.IsCell && tiles == 1, t => new[] { $"r{Suffix(t)}", $"z{Suffix(t)}", $"n{Suffix(t)}" }, t =>
                 {
                     string T = Suffix(t);
                     w.Line($"// Tile {t}: the update.");
@@ -184,9 +184,12 @@ internal static class BlockStepEmitter
     /// tiles' products over tile 0's inputs (h's first vector), then tile 0's over tile 1's inputs, tile 0's update, tile 1's
     /// products over tile 1's inputs, tile 1's update. Tile 0's new h is ready while tile 1 still computes, and the next
     /// step's products over it run in that time (measured on Zen 5: Lstm(1→24), Lstm(1→32) ~10% faster per sample). Each
-    /// accumulator still sums its inputs in increasing order, so the numbers are those of the unstaggered step.
+    /// accumulator still sums its inputs in increasing order, so the numbers are those of the unstaggered step. With
+    /// <paramref name="fromMemory"/> (a cell of one tile: one step per call, h in the caller's row), every input is
+    /// broadcast from memory, a load, not a lane permute on the vector ports after a load of the whole row (side by
+    /// side on the Xeon, two runs: LstmCell 1→12 2–9% and 1→16 1–5% faster per sample; with two tiles it gained nothing).
     /// </summary>
-    private static void EmitStaggered(SourceWriter w, PathPlan plan, int tiles, int inputs, int maxSets, System.Func<int, string[]> gatesOf, System.Action<int> update)
+    private static void EmitStaggered(SourceWriter w, PathPlan plan, int tiles, int inputs, int maxSets, bool fromMemory, System.Func<int, string[]> gatesOf, System.Action<int> update)
     {
         int width = plan.Width;
         int sets = System.Math.Max(1, System.Math.Min(System.Math.Min(width == 16 ? 4 : 2, maxSets), inputs));
@@ -203,7 +206,7 @@ internal static class BlockStepEmitter
                 using (w.Block(""))
                 {
                     DeclareSets(w, plan, gatesOf(t), sets);
-                    EmitRegisterProducts(w, plan, "state", gatesOf(t), Panel(t), sets, 0, inputs, fromMemory: t > 0);
+                    EmitRegisterProducts(w, plan, "state", gatesOf(t), Panel(t), sets, 0, inputs, fromMemory: fromMemory || t > 0);
                     SumSets(w, gatesOf(t), sets);
                 }
             }
@@ -214,7 +217,7 @@ internal static class BlockStepEmitter
         for (int t = 0; t < tiles; t++)
             DeclareSets(w, plan, gatesOf(t), sets);
         w.Line("// Both tiles' products over tile 0's inputs.");
-        EmitProducts(w, plan, "state", new[] { (gatesOf(0), Panel(0)), (gatesOf(1), Panel(1)) }, sets, 0, width, fromMemory: false);
+        EmitProducts(w, plan, "state", new[] { (gatesOf(0), Panel(0)), (gatesOf(1), Panel(1)) }, sets, 0, width, fromMemory);
         w.Line("// Tile 0's products over tile 1's inputs (from the previous h row: see EmitProducts).");
         EmitRegisterProducts(w, plan, "state", gatesOf(0), Panel(0), sets, width, inputs, fromMemory: true);
         SumSets(w, gatesOf(0), sets);
