@@ -81,10 +81,11 @@ public static partial class RnnDriver
             }
             ref float cellStart = ref MemoryMarshal.GetReference(cell);
             ref float initial = ref h0.IsEmpty ? ref zeros : ref Unsafe.Add(ref MemoryMarshal.GetReference(h0), layer * hidden);
-            // The block kernel for more than one step (see Recur), with the input projection inside it where the kernels
-            // fuse it; else the projection, then the block kernel or one step call per time step.
+            // The block kernel with the input projection inside it where the kernels fuse it (also for one step: a
+            // kernel call instead of two); else the projection, then the block kernel for more than one step (see
+            // Recur) or one step call per time step.
             bool block = seqLen > 1 && BlockKernels;
-            if (!(block && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
+            if (!(BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
             {
                 kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref pre);
                 if (!(block && kernels.TryRunRow(layer, 0, ref pre, ps, seqLen, ref initial, ref output0, hidden, ref cellStart)))
