@@ -111,6 +111,26 @@ public class ParallelTests
         (typeof(AmpGruCell), new RnnConfig(true, 1, 32, IsGru: true)),
     }.Select(m => new TestCaseData(m.Type, m.Config).SetArgDisplayNames(m.Type.Name));
 
+    /// <summary>
+    /// An empty cx means zeros wherever it points: also an empty slice at cNext's own address, over a cNext that holds
+    /// something else (the fused cell step runs c in cNext and must not take that for cx).
+    /// </summary>
+    [Test]
+    public void AnEmptyCxAtCNextsAddressMeansZeros()
+    {
+        var random = new Random(DrawnModules.Seed ^ 0x5e);
+        foreach (ILstmCellModule cell in new ILstmCellModule[] { new StreamLstmCell12(random.Next()), new AmpLstmCell(random.Next()) })
+        {
+            int hidden = cell.HiddenSize;
+            float[] x = Numerics.Uniform(random, 1, 2f), hx = Numerics.Uniform(random, hidden);
+            float[] h = new float[hidden], c = new float[hidden], hAtC = new float[hidden], cAtC = Numerics.Uniform(random, hidden);
+            cell.Forward(x, 1, hx, default, h, c);
+            cell.Forward(x, 1, hx, cAtC.AsSpan(0, 0), hAtC, cAtC);
+            Assert.That(hAtC, Is.EqualTo(h), $"seed {DrawnModules.Seed}, {cell.GetType().Name}: h");
+            Assert.That(cAtC, Is.EqualTo(c), $"seed {DrawnModules.Seed}, {cell.GetType().Name}: c");
+        }
+    }
+
     /// <summary>The same for the streaming sizes, whatever the draw: padded (12, 24) and unpadded (16, 32) rows on AVX-512.</summary>
     [TestCaseSource(nameof(StreamingCells))]
     public void AStreamingCellsBatchOfOneGivesItsRowOfTheBatch(Type type, RnnConfig config) =>

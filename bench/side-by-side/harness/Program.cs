@@ -42,6 +42,11 @@ foreach (string row in cases)
             : NativeProbe.Make(builds[e.Build].Path, e.Case),
             Samples: probes[e.Build] is Type p ? (int)p.GetMethod("Samples")!.Invoke(null, new object[] { e.Case })! : NativeProbe.Block))
         .Where(e => e.Work is not null).ToArray();
+    if (entries.Length == 0)
+    {
+        Console.WriteLine($"{row,-9} | no build has these cases");
+        continue;
+    }
     var work = entries.Select(e => e.Work!).ToArray();
     var samples = entries.Select(e => e.Samples).ToArray();
     for (int round = 0; round < 3; round++)

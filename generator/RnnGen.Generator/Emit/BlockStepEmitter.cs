@@ -4,11 +4,13 @@ using RnnGen.Generator.Model;
 namespace RnnGen.Generator.Emit;
 
 /// <summary>
-/// Emits the block kernel of a gated sequence module (<c>IRnnKernels.TryRunRow</c>): one row's whole recurrence of
-/// one layer and direction in one call, for shapes whose state is at most two vectors of units (AVX-512: up to 32
-/// hidden units; AVX2: 16; 128-bit: 8). Between steps nothing happens but the store of h: h (and an LSTM's c) stay in
-/// registers, each step's products broadcast h's lanes from there by permutes (no store-to-load round trip on the
-/// chain from one step to the next), and W_hh is read from the same packed panels as the step (L1-resident).
+/// Emits the block kernel of a gated module (<c>IRnnKernels.TryRunRow</c>, <c>TryRunRowFromInput</c>): one row's whole
+/// recurrence of one layer and direction in one call, for shapes whose state is at most two vectors of units (AVX-512:
+/// up to 32 hidden units; AVX2: 16; 128-bit: 8). Between steps nothing happens but the store of h: h (and an LSTM's c)
+/// stay in registers, each step's products broadcast h's lanes from there by permutes (no store-to-load round trip on
+/// the chain from one step to the next), and W_hh is read from the same packed panels as the step (L1-resident). A cell
+/// with a narrow input gets it too, for its one step per call with the projection inside (a one-tile cell broadcasts
+/// from the caller's h row instead: it has just been loaded from there).
 /// </summary>
 /// <remarks>
 /// Each step does exactly the arithmetic of the single-row step kernel (<see cref="LstmStepEmitter"/>,

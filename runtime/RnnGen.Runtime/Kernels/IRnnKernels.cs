@@ -83,7 +83,8 @@ public interface IRnnKernels
     /// layer's input is the output of the one below): the kernels fuse such a layer only where they read all of the row
     /// before they store any of h (one tile of units). Where
     /// the kernels fuse the projection for this layer and direction (a narrow input) it runs and returns true;
-    /// elsewhere it returns false, having done nothing, and the driver projects and calls <see cref="TryRunRow"/>. Declare
+    /// elsewhere it returns false, having done nothing, and the driver projects and steps (<see cref="TryRunRow"/> or
+    /// <see cref="Step"/>). A cell's kernels have this member alone (one step per call, seqLen 1). Declare
     /// it in a struct even to return false (the default body boxes).
     /// </summary>
     bool TryRunRowFromInput(int layer, int direction, ref float x, nint xStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;

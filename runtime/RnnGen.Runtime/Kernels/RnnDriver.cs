@@ -218,7 +218,8 @@ public static partial class RnnDriver
         {
             // One row: the kernels' block kernel, where they have one, runs every step in one call. Not for one step,
             // where loading the state into registers costs more than the call it saves (Lstm(1→12) seq 1: 84 vs 72 ns
-            // on Zen 5); both paths compute the same bits.
+            // on Zen 5; ForwardRow's one step does take the block kernel that projects its own input, which saves the
+            // projection's call); both paths compute the same bits.
             int first = TimeStep(d, 0, seqLen), direction = d == 0 ? 1 : -1;
             float* h0 = f.H0 is null ? f.Zeros : f.H0 + ((nint)state * batch + b0) * stateSize;
             if (kernels.TryRunRow(layer, d, ref preD[(nint)first * batch * ps], direction * (nint)batch * ps, seqLen,
@@ -355,14 +356,12 @@ public static partial class RnnDriver
             // A narrow input: one kernel call projects it and steps (the block kernel, for one step), with c running
             // in cNext itself (cx copied in first unless cx is cNext; where the kernels do not fuse, the step below
             // reads cx and overwrites cNext all the same).
-            if (TGates.HasCell && !Unsafe.AreSame(ref MemoryMarshal.GetReference(cx), ref MemoryMarshal.GetReference(cNext)))
-            {
-                if (cx.IsEmpty)
-                    cNext.Clear();
-                else
-                    cx.CopyTo(cNext);
-            }
-            if (kernels.TryRunRowFromInput(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref hPrev.Start,
+            // An empty cx means zeros even where it starts at cNext's address.
+            if (TGates.HasCell && cx.IsEmpty)
+                cNext.Clear();
+            else if (TGates.HasCell && !Unsafe.AreSame(ref MemoryMarshal.GetReference(cx), ref MemoryMarshal.GetReference(cNext)))
+                cx.CopyTo(cNext);
+            if (BlockKernels && kernels.TryRunRowFromInput(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref hPrev.Start,
                 ref MemoryMarshal.GetReference(hNext), hidden, ref MemoryMarshal.GetReference(cNext)))
                 return;
         }
