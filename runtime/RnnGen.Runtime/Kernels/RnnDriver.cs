@@ -349,43 +349,42 @@ public static partial class RnnDriver
         // Taken even when hx and cx are given, as CellRows does: the first call grows it, so no later one allocates.
         ref float zeros = ref workspace.Zeros(hidden);
         StridedRows hPrev = hx.IsEmpty ? new StridedRows(ref zeros, 0) : new StridedRows(ref MemoryMarshal.GetReference(hx), hidden);
-        // h straight into hNext, even when hx is hNext itself; a partly overlapping hx goes through scratch.
         bool inPlace = Unsafe.AreSame(ref hPrev.Start, ref MemoryMarshal.GetReference(hNext));
-        if (!hx.Overlaps(hNext) || inPlace)
+        // The cell state starts in cNext: cx copied in (an empty cx means zeros, wherever it points; a cx that is cNext
+        // stays), for the fused step below and the step after it alike.
+        if (TGates.HasCell)
         {
-            // A narrow input: one kernel call projects it and steps (the block kernel, for one step), with c running
-            // in cNext itself (cx copied in first unless cx is cNext; where the kernels do not fuse, the step below
-            // reads cx and overwrites cNext all the same).
-            // An empty cx means zeros even where it starts at cNext's address.
-            if (TGates.HasCell && cx.IsEmpty)
+            if (cx.IsEmpty)
                 cNext.Clear();
-            else if (TGates.HasCell && !Unsafe.AreSame(ref MemoryMarshal.GetReference(cx), ref MemoryMarshal.GetReference(cNext)))
+            else if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(cx), ref MemoryMarshal.GetReference(cNext)))
                 cx.CopyTo(cNext);
-            if (BlockKernels && kernels.TryRunRowFromInput(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref hPrev.Start,
-                ref MemoryMarshal.GetReference(hNext), hidden, ref MemoryMarshal.GetReference(cNext)))
-                return;
         }
+        // A narrow input: one kernel call projects it and steps (the block kernel, for one step), h straight into
+        // hNext (also when hx is hNext itself; a partly overlapping hx takes the path below, through scratch).
+        if ((!hx.Overlaps(hNext) || inPlace) && BlockKernels && kernels.TryRunRowFromInput(0, 0, ref MemoryMarshal.GetReference(input),
+            shape.InputSize, 1, ref hPrev.Start, ref MemoryMarshal.GetReference(hNext), hidden, ref MemoryMarshal.GetReference(cNext)))
+            return;
         kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref pre);
 
-        // As in CellRows: c in cNext itself when rows are unpadded (cx is cNext or disjoint), else in a padded row.
-        StridedRows cell = default, cellPrev = default;
+        // As in CellRows: c in cNext itself when rows are unpadded (the step reads each unit of c before it writes it),
+        // else in a padded row.
+        StridedRows cell = default;
         if (TGates.HasCell && cs == hidden)
         {
             cell = new StridedRows(ref MemoryMarshal.GetReference(cNext), hidden);
-            cellPrev = cx.IsEmpty ? new StridedRows(ref zeros, 0) : new StridedRows(ref MemoryMarshal.GetReference(cx), hidden);
         }
         else if (TGates.HasCell)
         {
             Span<float> padded = MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, cs), cs);
-            cx.CopyTo(padded);
-            padded.Slice(cx.Length).Clear();
-            cell = cellPrev = new StridedRows(ref MemoryMarshal.GetReference(padded), cs);
+            cNext.CopyTo(padded);
+            padded.Slice(hidden).Clear();
+            cell = new StridedRows(ref MemoryMarshal.GetReference(padded), cs);
         }
 
         // hx overlapping hNext goes through scratch, unless it is hNext itself and the kernels may step a row in place.
         bool throughScratch = hx.Overlaps(hNext) && !(kernels.OneRowStepInPlace && inPlace);
         ref float h = ref throughScratch ? ref workspace.Scratch(hidden) : ref MemoryMarshal.GetReference(hNext);
-        kernels.Step(0, 0, hPrev, ref pre, 1, new StridedRows(ref h, hidden), cellPrev, cell, ref Unsafe.NullRef<float>());
+        kernels.Step(0, 0, hPrev, ref pre, 1, new StridedRows(ref h, hidden), cell, cell, ref Unsafe.NullRef<float>());
         if (throughScratch)
             MemoryMarshal.CreateReadOnlySpan(ref h, hidden).CopyTo(hNext);
         if (TGates.HasCell && cs != hidden)
