@@ -1,7 +1,7 @@
 // RTNeural as a peer of bench/side-by-side/Probe.cs: the same streaming workloads (one sample per forward call, state
 // carried, Dense(H→1) head on each sample's h), built by build.sh into librtneural_probe.so for P/Invoke. RTNeural is not
 // vendored: it is compiled in from a checkout given to build.sh. Only its compile-time layers are used (LSTMLayerT /
-// GRULayerT + DenseT, Eigen backend), chained exactly as ModelT<float, 1, 1, Rnn, DenseT>::forward does per sample,
+// GRULayerT + DenseT, Eigen or xsimd backend), chained exactly as ModelT<float, 1, 1, Rnn, DenseT>::forward does per sample,
 // without ModelT.h itself (it pulls in the json model loader). Weights are built in PyTorch's layout and loaded with
 // RTNeural's own setters; rtn_selfcheck compares against a double-precision PyTorch formula in this file.
 #include <RTNeural/lstm/lstm.h>
@@ -12,8 +12,8 @@
 #include <cstring>
 #include <vector>
 
-#if !RTNEURAL_USE_EIGEN
-#error "Probe.cpp drives RTNeural's Eigen backend: build with -DRTNEURAL_USE_EIGEN=1 (see build.sh)"
+#if !RTNEURAL_USE_EIGEN && !RTNEURAL_USE_XSIMD
+#error "Probe.cpp drives RTNeural's Eigen or xsimd backend: build with -DRTNEURAL_USE_EIGEN=1 or -DRTNEURAL_USE_XSIMD=1 (see build.sh)"
 #endif
 
 namespace
@@ -54,7 +54,7 @@ struct Model
     virtual void Reset() = 0;
 };
 
-/// <summary>Rnn (LSTMLayerT / GRULayerT, 1→H, G gate blocks) then DenseT(H→1): ModelT's forward for in_size 1 on Eigen.</summary>
+/// <summary>Rnn (LSTMLayerT / GRULayerT, 1→H, G gate blocks) then DenseT(H→1): ModelT's forward for in_size 1.</summary>
 template <typename Rnn, int H, int G>
 struct Net final : Model
 {
@@ -74,10 +74,10 @@ struct Net final : Model
     {
         for (int s = 0; s < n; s++)
         {
-            // ModelT::forward: v_ins = vec_type::Constant(input[0]); layer 0 forward; layer 1 forward(layer 0 outs).
-            rnn.forward(Eigen::Matrix<float, 1, 1>::Constant(x[s]));
+            // ModelT::forward: the input into the first layer's input vector; layer 0 forward; layer 1 forward(layer 0 outs).
+            Step(x[s]);
             dense.forward(rnn.outs);
-            y[s] = dense.outs(0);
+            y[s] = HeadOutput();
         }
     }
 
@@ -85,14 +85,50 @@ struct Net final : Model
     float RunLayer(const float* x, int n) override
     {
         for (int s = 0; s < n; s++)
-            rnn.forward(Eigen::Matrix<float, 1, 1>::Constant(x[s]));
-        return rnn.outs(0);
+            Step(x[s]);
+        return FirstHidden();
     }
+
+#if RTNEURAL_USE_EIGEN
+    // ModelT (Eigen): v_ins = vec_type::Constant(input[0]); the output is the last layer's outs(0).
+    void Step(float x) { rnn.forward(Eigen::Matrix<float, 1, 1>::Constant(x)); }
+    float HeadOutput() { return dense.outs(0); }
+    float FirstHidden() const { return rnn.outs(0); }
 
     void Hidden(float* h) const override
     {
         for (int j = 0; j < H; j++) h[j] = rnn.outs(j);
     }
+#else
+    // ModelT (xsimd): v_ins[0] = (v_type)input[0]; the last layer's outs stored (aligned) into the model's outs array.
+    using v_type = xsimd::simd_type<float>;
+    static constexpr int Lanes = (int)v_type::size;
+    alignas(RTNEURAL_DEFAULT_ALIGNMENT) float out[Lanes] {};
+
+    void Step(float x)
+    {
+        const v_type ins[1] = { (v_type)x };
+        rnn.forward(ins);
+    }
+
+    float FirstHidden() const { return rnn.outs[0].get(0); }
+
+    float HeadOutput()
+    {
+        xsimd::store_aligned(out, dense.outs[0]);
+        return out[0];
+    }
+
+    void Hidden(float* h) const override
+    {
+        alignas(RTNEURAL_DEFAULT_ALIGNMENT) float lanes[Lanes];
+        for (int j = 0; j < H; j++)
+        {
+            if (j % Lanes == 0) xsimd::store_aligned(lanes, rnn.outs[j / Lanes]);
+            h[j] = lanes[j % Lanes];
+        }
+    }
+#endif
 
     bool Load(const TorchWeights& w) override
     {

@@ -19,7 +19,8 @@ builds=()
 i=0
 for spec in "$@"; do
   # A native peer (bench/rtneural/build.sh's librtneural_probe.so) is timed as it is, in the cases it has.
-  if [[ "$spec" == *.so ]]; then builds+=("rtneural=$(cd "$(dirname "$spec")" && pwd)/$(basename "$spec")"); continue; fi
+  # Named after the library: rtneural_probe (Eigen), rtneural_probe_xsimd.
+  if [[ "$spec" == *.so ]]; then so=$(basename "$spec" .so); builds+=("${so#lib}=$(cd "$(dirname "$spec")" && pwd)/$(basename "$spec")"); continue; fi
   if [ -d "$spec" ]; then checkout=$(cd "$spec" && pwd); name=$(basename "$checkout")
   else
     checkout="$work/checkout$i"; name=$(git -C "$repo" rev-parse --short "$spec")

@@ -5,9 +5,9 @@ using System.Text;
 namespace RnnGen.Bench.Peers;
 
 /// <summary>
-/// RTNeural as a peer, where it is built: <c>RNNGEN_RTNEURAL</c> names the librtneural_probe.so that
-/// bench/rtneural/build.sh makes from an RTNeural checkout (RTNeural is not vendored, so the peer is optional and its
-/// column reads "—" without it). Its compile-time LSTMLayerT / GRULayerT (Eigen back end, g++ -O3 -march=native)
+/// RTNeural as a peer, where it is built: <c>RNNGEN_RTNEURAL</c> names the librtneural_probe.so (Eigen back end) or
+/// librtneural_probe_xsimd.so that bench/rtneural/build.sh makes from an RTNeural checkout (RTNeural is not vendored, so
+/// the peer is optional and its column reads "—" without it). Its compile-time LSTMLayerT / GRULayerT (g++ -O3 -march=native)
 /// loaded with the same PyTorch-layout parameters as the other peers, one sample per forward call, as an
 /// RTNeural plugin runs it. A one-sample call skips the GC transition (a C++ caller pays none, and at ~100 ns it would
 /// weigh); a block of 64 (~10 µs) makes an ordinary call, whose transition is a fraction of a percent.
@@ -25,7 +25,7 @@ public sealed unsafe class RtNeuralPeer : IDisposable
     public RtNeuralPeer(string probeCase, int hidden, int gates, ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh)
     {
         if (!Available)
-            throw new InvalidOperationException("RTNeural is not built: set RNNGEN_RTNEURAL to bench/rtneural/build.sh's librtneural_probe.so.");
+            throw new InvalidOperationException("RTNeural is not built: set RNNGEN_RTNEURAL to a library bench/rtneural/build.sh made (librtneural_probe.so or librtneural_probe_xsimd.so).");
         var make = (delegate* unmanaged<byte*, nint>)Export("rtn_make");
         fixed (byte* name = Encoding.ASCII.GetBytes(probeCase + "\0"))
             _model = make(name);
