@@ -250,7 +250,7 @@ internal static class BlockStepEmitter
 
     /// <summary>The real lanes of tile <paramref name="tile"/>: the tail of the last one, else all.</summary>
     private static int Lanes(PathPlan plan, int tile, int tiles) =>
-        tile == tiles - 1 && plan.UnitTiles.TailLanes > 0 ? plan.UnitTiles.TailLanes : plan.Width;
+        tile == tiles - 1 ? KernelEmitter.Lanes(plan.Width, plan.UnitTiles.TailLanes) : plan.Width;
 
     /// <summary>
     /// Products of one step over inputs [<paramref name="from"/>, <paramref name="to"/>), acc[g] += h[k] · B[k][g], with h in

@@ -77,7 +77,7 @@ internal static class GruStepEmitter
                     w.Line($"r{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride)}); z{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + width)});");
                 // The previous state is the caller's row: its tail is loaded exactly, never past the row's end, in the
                 // pieces the previous step stored.
-                string previous = KernelEmitter.PartialLoad(width, $"h{r}Prev", 0, tail > 0 ? tail : width);
+                string previous = KernelEmitter.PartialLoad(width, $"h{r}Prev", 0, KernelEmitter.Lanes(width, tail));
                 w.Line($"{f} next{r} = RnnGenGru.Row<RnnGenWidth{bits}, {f}>(r{r}, z{r}, n{r}, {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + 2 * width)}), {previous}, keep, ref gates, {r * 4 * plan.PaddedHidden});");
                 if (tail > 0)
                 {

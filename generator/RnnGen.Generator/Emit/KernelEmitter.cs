@@ -498,6 +498,9 @@ internal static class KernelEmitter
             EmitPartialStore(w, $"{type}.GetUpper({vector})", half, destination, offset + half, lanes - half);
     }
 
+    /// <summary>The real lanes of a tile of <paramref name="width"/> lanes: its first <paramref name="tail"/> (0: all of them).</summary>
+    internal static int Lanes(int width, int tail) => tail > 0 ? tail : width;
+
     /// <summary>
     /// A vector of <paramref name="width"/> lanes holding the first <paramref name="lanes"/> floats at
     /// <paramref name="source"/> + <paramref name="offset"/> and zeros above, read in the pieces
