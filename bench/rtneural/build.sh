@@ -34,11 +34,13 @@ case "$backend" in
     [ -f "$checkout/RTNeural/lstm/lstm_xsimd.h" ] || { echo "no RTNeural/lstm/lstm_xsimd.h under $checkout" >&2; exit 1; }
     name=rtneural_probe_xsimd
     flags=(-DRTNEURAL_USE_XSIMD=1 -DRTNEURAL_DEFAULT_ALIGNMENT=64 -isystem "$xsimd")
-    # Some copies of RTNeural's common.h include "../modules/xsimd/xsimd.hpp": give them the same headers there.
-    if grep -q '"../modules/xsimd/xsimd.hpp"' "$checkout/RTNeural/common.h"; then
+    # Some copies of RTNeural include the bundled xsimd by relative path ("../modules/xsimd/xsimd.hpp" in common.h,
+    # "../../modules/xsimd/xsimd.hpp" in dense/dense_xsimd.h): where the checkout has no modules/xsimd, give those
+    # includes the same headers (quoted includes fall back to the -iquote directories, one and two levels below the shim).
+    if [ ! -f "$checkout/modules/xsimd/xsimd.hpp" ] && grep -rqs '"\(\.\./\)*modules/xsimd/xsimd.hpp"' "$checkout/RTNeural"; then
       shim=$(mktemp -d); trap 'rm -rf "$shim"' EXIT
-      mkdir -p "$shim/modules" "$shim/inc"; ln -s "$xsimd/xsimd" "$shim/modules/xsimd"
-      flags+=(-iquote "$shim/inc")
+      mkdir -p "$shim/modules" "$shim/inc/inc"; ln -s "$xsimd/xsimd" "$shim/modules/xsimd"
+      flags+=(-iquote "$shim/inc" -iquote "$shim/inc/inc")
     fi
     ;;
   *) echo "backend must be eigen or xsimd, not $backend" >&2; exit 1 ;;
