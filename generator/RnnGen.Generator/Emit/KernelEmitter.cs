@@ -281,15 +281,18 @@ internal static class KernelEmitter
             w.Line();
             string products = $"RnnGenProducts.{{0}}<RnnGenWidth{plan.Width * 32}, RnnGenF{plan.Width * 32}>";
             string panels = string.Format(products, "Panels"), rowProducts = string.Format(products, "Rows");
-            Switch("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre)",
-                b => $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow);");
+            // One row walks its tiles either way (IRnnKernels.Step's tilesBackward): the projection's (VectorProducts) and,
+            // where the step calls a kernel per tile, the gated steps'; the Elman step ignores it.
+            Switch("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre, bool tilesBackward)",
+                b => $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow, tilesBackward);");
             w.Line();
             const string Rows = "global::RnnGen.__Internals.StridedRows";
-            Switch($"public void Step(int layer, int direction, {Rows} hPrev, ref float pre, int rows, {Rows} h, {Rows} cPrev, {Rows} c, ref float gates)",
+            string backward = UnitStepEmitter.WalksTilesBackward(plan, pair: spec.IsLstm && LstmStepEmitter.HasPairKernel(plan)) ? ", tilesBackward" : "";
+            Switch($"public void Step(int layer, int direction, {Rows} hPrev, ref float pre, int rows, {Rows} h, {Rows} cPrev, {Rows} c, ref float gates, bool tilesBackward)",
                 b => spec.IsLstm
-                    ? $"LstmStepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, ref cPrev.Start, cPrev.Stride, ref h.Start, h.Stride, ref c.Start, c.Stride, ref gates);"
+                    ? $"LstmStepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, ref cPrev.Start, cPrev.Stride, ref h.Start, h.Stride, ref c.Start, c.Stride, ref gates{backward});"
                     : spec.IsGru
-                    ? $"GruStepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, {W($"PackedHiddenBiasN{b.Suffix}")}, ref h.Start, h.Stride, ref gates);"
+                    ? $"GruStepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, {W($"PackedHiddenBiasN{b.Suffix}")}, ref h.Start, h.Stride, ref gates{backward});"
                     : $"StepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, GateRow, ref h.Start, h.Stride);");
             if (spec.Projects)
             {

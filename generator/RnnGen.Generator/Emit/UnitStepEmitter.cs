@@ -27,11 +27,33 @@ internal static class UnitStepEmitter
         bool hasLast = tiles.HasLastTile(exact: true);
         bool pair = emitPair is not null;
         string pairName = $"{name}R1Pair" + (tiles.TailLanes > 0 ? $"Tail{tiles.TailLanes}" : "");
+        bool backward = WalksTilesBackward(plan, pair);
 
-        w.Summary(summary);
-        using (w.Block($"private static void {name}Tiles{signature}"))
+        w.Summary(summary + (backward ? " With tilesBackward, one row takes its tiles last to first (IRnnKernels.Step): the same kernels, the same bits." : ""));
+        using (w.Block($"private static void {name}Tiles{(backward ? signature.Substring(0, signature.Length - 1) + ", bool tilesBackward)" : signature)}"))
         {
             w.Line($"bool keep = !{KernelEmitter.Unsafe}.IsNullRef(ref gates);");
+            if (backward)
+            {
+                using (w.Block("if (tilesBackward && rows == 1)"))
+                {
+                    w.Line("const int r = 0;");
+                    if (hasLast)
+                    {
+                        using (w.Block(""))
+                        {
+                            w.Line($"const int unit = {KernelEmitter.Times(mainTiles, "TileUnits")};");
+                            w.Line($"{KernelName(name, 1, tiles.TailLanes)}({arguments});");
+                        }
+                    }
+                    using (w.Block($"for (int tile = {mainTiles - 1}; tile >= 0; tile--)"))
+                    {
+                        w.Line("int unit = tile * TileUnits;");
+                        w.Line($"{KernelName(name, 1, 0)}({arguments});");
+                    }
+                    w.Line("return;");
+                }
+            }
             if (mainTiles > 1)
             {
                 w.Line($"// {mainTiles} tiles of {plan.Width} units.");
@@ -91,6 +113,12 @@ internal static class UnitStepEmitter
             }
         }
     }
+
+    /// <summary>
+    /// Whether the step's dispatcher takes <c>tilesBackward</c> (<c>IRnnKernels.Step</c>): where one row walks two or
+    /// more tiles one kernel call each (not the AVX-512 LSTM's two tiles, which are one pair kernel).
+    /// </summary>
+    public static bool WalksTilesBackward(PathPlan plan, bool pair) => plan.UnitTiles.TileCount > 1 && !pair;
 
     /// <summary>
     /// The products of a one-row step, acc[g] += Σ_k a[k] · B[k][g] over <paramref name="inputs"/> inputs: one row has

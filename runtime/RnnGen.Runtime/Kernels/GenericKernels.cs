@@ -38,11 +38,11 @@ public readonly struct GenericKernels<TStep> : IRnnKernels
     public int InputStride(int layer) => _shape.LayerInputSize(layer);
 
     /// <inheritdoc/>
-    public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre) =>
+    public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre, bool tilesBackward = false) =>
         GenericProducts.Project(_shape, _parameters, layer, direction, ref x, xStride, rows, ref pre, TStep.HiddenBiasFromGate);
 
     /// <inheritdoc/>
-    public void Step(int layer, int direction, StridedRows hPrev, ref float pre, int rows, StridedRows h, StridedRows cPrev, StridedRows c, ref float gates)
+    public void Step(int layer, int direction, StridedRows hPrev, ref float pre, int rows, StridedRows h, StridedRows cPrev, StridedRows c, ref float gates, bool tilesBackward = false)
     {
         Debug.Assert(rows >= 0 && (rows <= 1 || h.Stride >= _shape.HiddenSize), "h rows are written: they must not overlap");
         Debug.Assert(cPrev.IsNone == c.IsNone && (c.IsNone || rows <= 1 || c.Stride >= _shape.HiddenSize), "c rows are written: they must not overlap");

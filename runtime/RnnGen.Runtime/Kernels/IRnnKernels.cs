@@ -37,8 +37,9 @@ public interface IRnnKernels
     /// <summary>
     /// The input projection, which has no time dependency: for r &lt; rows,
     /// <c>pre[r] = x[r] · W_ih(layer, direction)ᵀ + bias</c>, with row r of x at <c>r · xStride</c>.
+    /// <paramref name="tilesBackward"/>: see <see cref="Step"/>.
     /// </summary>
-    void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre);
+    void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre, bool tilesBackward = false);
 
     /// <summary>
     /// One recurrent step for <paramref name="rows"/> rows: the gates <c>pre + hPrev · W_hhᵀ</c>, then the cell's
@@ -50,8 +51,12 @@ public interface IRnnKernels
     /// (stride 0: the zeros of a default state); written rows must not overlap, and <paramref name="h"/> must not
     /// overlap <paramref name="hPrev"/>. <paramref name="pre"/> (rows <see cref="PreStride"/> apart) is this step's own
     /// and is consumed: a kernel may use its rows as scratch (the generated gated steps park accumulators there).
+    /// With <paramref name="tilesBackward"/>, one row (rows = 1) may walk its tiles of units last to first: the units
+    /// are independent, so the bits are the same in either order. The batch-of-one paths alternate it call by call, so
+    /// that a step whose weights about fill L2 reads first what the previous call read last (still cached): the
+    /// generated LSTM and GRU steps and the projection take it; other kernels may ignore it.
     /// </summary>
-    void Step(int layer, int direction, StridedRows hPrev, ref float pre, int rows, StridedRows h, StridedRows cPrev, StridedRows c, ref float gates);
+    void Step(int layer, int direction, StridedRows hPrev, ref float pre, int rows, StridedRows h, StridedRows cPrev, StridedRows c, ref float gates, bool tilesBackward = false);
 
     /// <summary>
     /// Whether a one-row <see cref="Step"/> reads all of hPrev before it writes any of h, so that for one row h may be

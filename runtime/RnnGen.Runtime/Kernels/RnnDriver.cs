@@ -87,7 +87,8 @@ public static partial class RnnDriver
             bool block = seqLen > 1 && BlockKernels;
             if (!(BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
             {
-                kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref pre);
+                bool tilesBackward = workspace.AlternateTiles();
+                kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref pre, tilesBackward);
                 if (!(block && kernels.TryRunRow(layer, 0, ref pre, ps, seqLen, ref initial, ref output0, hidden, ref cellStart)))
                 {
                     var cellRow = new StridedRows(ref cellStart, cs);
@@ -95,7 +96,7 @@ public static partial class RnnDriver
                     {
                         StridedRows hPrev = t == 0 ? new StridedRows(ref initial, hidden) : new StridedRows(ref Unsafe.Add(ref output0, (t - 1) * hidden), hidden);
                         kernels.Step(layer, 0, hPrev, ref Unsafe.Add(ref pre, t * ps), 1, new StridedRows(ref Unsafe.Add(ref output0, t * hidden), hidden),
-                            cellRow, cellRow, ref Unsafe.NullRef<float>());
+                            cellRow, cellRow, ref Unsafe.NullRef<float>(), tilesBackward ^ (t & 1) != 0); // each step the other tile order
                     }
                 }
             }
@@ -364,7 +365,8 @@ public static partial class RnnDriver
         if ((!hx.Overlaps(hNext) || inPlace) && BlockKernels && kernels.TryRunRowFromInput(0, 0, ref MemoryMarshal.GetReference(input),
             shape.InputSize, 1, ref hPrev.Start, ref MemoryMarshal.GetReference(hNext), hidden, ref MemoryMarshal.GetReference(cNext)))
             return;
-        kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref pre);
+        bool tilesBackward = workspace.AlternateTiles();
+        kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref pre, tilesBackward);
 
         // As in CellRows: c in cNext itself when rows are unpadded (the step reads each unit of c before it writes it),
         // else in a padded row.
@@ -384,7 +386,7 @@ public static partial class RnnDriver
         // hx overlapping hNext goes through scratch, unless it is hNext itself and the kernels may step a row in place.
         bool throughScratch = hx.Overlaps(hNext) && !(kernels.OneRowStepInPlace && inPlace);
         ref float h = ref throughScratch ? ref workspace.Scratch(hidden) : ref MemoryMarshal.GetReference(hNext);
-        kernels.Step(0, 0, hPrev, ref pre, 1, new StridedRows(ref h, hidden), cell, cell, ref Unsafe.NullRef<float>());
+        kernels.Step(0, 0, hPrev, ref pre, 1, new StridedRows(ref h, hidden), cell, cell, ref Unsafe.NullRef<float>(), tilesBackward);
         if (throughScratch)
             MemoryMarshal.CreateReadOnlySpan(ref h, hidden).CopyTo(hNext);
         if (TGates.HasCell && cs != hidden)

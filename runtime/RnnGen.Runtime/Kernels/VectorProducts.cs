@@ -29,10 +29,12 @@ public static class VectorProducts
     /// <c>c[r] = c0 + Σ_{k &lt; inputs} x[r][k] · W[k]</c> over <paramref name="width"/> floats, where tile t of
     /// <paramref name="tileVectors"/> vectors (the last may be narrower) is the panel at <c>t · tileWidth · inputs</c>,
     /// <paramref name="inputs"/> rows of the tile's width. <paramref name="c0"/> is one row (the bias), read for every row.
+    /// One row with <paramref name="tilesBackward"/> takes the tiles last to first (the same bits: see
+    /// <see cref="IRnnKernels.Step"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Panels<TWidth, TVector>(ref float x, nint xStride, int rows, int inputs, ref float panels, int tileVectors, int width,
-        ref float c0, ref float c, nint cStride)
+        ref float c0, ref float c, nint cStride, bool tilesBackward = false)
         where TWidth : struct, IVectorWidth<TVector>
         where TVector : struct
     {
@@ -42,6 +44,14 @@ public static class VectorProducts
         if (rows == 1)
         {
             int tileWidth = tileVectors * TWidth.Count, whole = width / tileWidth * tileWidth;
+            if (tilesBackward)
+            {
+                if (whole < width)
+                    OneRow<TWidth, TVector>((width - whole) / TWidth.Count, ref x, inputs, ref Unsafe.Add(ref panels, whole * inputs), ref Unsafe.Add(ref c0, whole), ref Unsafe.Add(ref c, whole));
+                for (int col = whole - tileWidth; col >= 0; col -= tileWidth)
+                    OneRow<TWidth, TVector>(tileVectors, ref x, inputs, ref Unsafe.Add(ref panels, col * inputs), ref Unsafe.Add(ref c0, col), ref Unsafe.Add(ref c, col));
+                return;
+            }
             for (int col = 0; col < whole; col += tileWidth)
                 OneRow<TWidth, TVector>(tileVectors, ref x, inputs, ref Unsafe.Add(ref panels, col * inputs), ref Unsafe.Add(ref c0, col), ref Unsafe.Add(ref c, col));
             if (whole < width)
