@@ -7,8 +7,9 @@ using RnnGen.Tests.Support;
 namespace RnnGen.Tests;
 
 /// <summary>
-/// A call writes its outputs and nothing beside them: every output span is cut from a larger array whose floats before
-/// and after it hold a sentinel, and after the call those are bit for bit the sentinel. The kernels store partial
+/// A forward call writes its outputs and nothing beside them: every output span is cut from a larger array whose floats
+/// before and after it hold a sentinel, and after the call those are bit for bit the sentinel; the inputs it reads (x,
+/// and the given states) are unchanged. The kernels store partial
 /// vectors at a row's end (tails of 12 or 20 units, say) and run c in the caller's cNext; this checks that no store
 /// reaches past a span, for every generated module of this assembly (cells and sequence modules, LSTM, GRU and
 /// Elman, every shape declared for the other tests), one step and several, a batch of one (the streaming call, also in
@@ -62,8 +63,10 @@ public class WriteBoundsTests
         int h = batch * cell.HiddenSize;
         float[] x = Numerics.Uniform(random, batch * cell.InputSize), hx = Numerics.Uniform(random, h), cx = Numerics.Uniform(random, h);
         var hNext = new Guarded(h); var cNext = new Guarded(h);
+        var read = new Inputs(x, hx, cx);
         cell.Forward(x, batch, hx, cx, hNext.Span, cNext.Span);
         hNext.Check("hNext"); cNext.Check("cNext");
+        read.Check();
         // In place: hx = hNext, cx = cNext (the streaming call).
         hx.CopyTo(hNext.Span); cx.CopyTo(cNext.Span);
         cell.Forward(x, batch, hNext.Span, cNext.Span, hNext.Span, cNext.Span);
@@ -78,8 +81,10 @@ public class WriteBoundsTests
         int h = batch * cell.HiddenSize;
         float[] x = Numerics.Uniform(random, batch * cell.InputSize), hx = Numerics.Uniform(random, h);
         var hNext = new Guarded(h);
+        var read = new Inputs(x, hx);
         cell.Forward(x, batch, hx, hNext.Span);
         hNext.Check("hNext");
+        read.Check();
         hx.CopyTo(hNext.Span);
         cell.Forward(x, batch, hNext.Span, hNext.Span);
         hNext.Check("hNext in place");
@@ -94,8 +99,10 @@ public class WriteBoundsTests
         float[] h0 = Numerics.Uniform(random, states * state), c0 = Numerics.Uniform(random, states * lstm.HiddenSize);
         var output = new Guarded(seqLen * batch * lstm.NumDirections * state);
         var hN = new Guarded(states * state); var cN = new Guarded(states * lstm.HiddenSize);
+        var read = new Inputs(x, h0, c0);
         lstm.Forward(x, seqLen, batch, output.Span, hN.Span, cN.Span, h0, c0);
         Check(output, hN, cN, "given state");
+        read.Check();
         // State carried in place (h0 = hN, c0 = cN: a stream's blocks).
         h0.CopyTo(hN.Span); c0.CopyTo(cN.Span);
         lstm.Forward(x, seqLen, batch, output.Span, hN.Span, cN.Span, hN.Span, cN.Span);
@@ -110,8 +117,10 @@ public class WriteBoundsTests
         float[] x = Numerics.Uniform(random, seqLen * batch * rnn.InputSize), h0 = Numerics.Uniform(random, states * rnn.HiddenSize);
         var output = new Guarded(seqLen * batch * rnn.NumDirections * rnn.HiddenSize);
         var hN = new Guarded(states * rnn.HiddenSize);
+        var read = new Inputs(x, h0);
         rnn.Forward(x, seqLen, batch, output.Span, hN.Span, h0);
         Check(output, hN, null, "given state");
+        read.Check();
         h0.CopyTo(hN.Span);
         rnn.Forward(x, seqLen, batch, output.Span, hN.Span, hN.Span);
         Check(output, hN, null, "state in place");
@@ -124,6 +133,25 @@ public class WriteBoundsTests
         output.Check($"output, {what}");
         hN.Check($"hN, {what}");
         cN?.Check($"cN, {what}");
+    }
+
+    /// <summary>The arrays a call reads, and copies of them to check them against after it.</summary>
+    private sealed class Inputs
+    {
+        private readonly float[][] _arrays, _copies;
+
+        public Inputs(params float[][] arrays)
+        {
+            _arrays = arrays;
+            _copies = Array.ConvertAll(arrays, a => (float[])a.Clone());
+        }
+
+        public void Check()
+        {
+            for (int i = 0; i < _arrays.Length; i++)
+                Assert.That(Array.ConvertAll(_arrays[i], BitConverter.SingleToInt32Bits), Is.EqualTo(Array.ConvertAll(_copies[i], BitConverter.SingleToInt32Bits)).AsCollection,
+                    $"input {i} (x, then the given states) changed by the call");
+        }
     }
 
     /// <summary>An output span with <see cref="Guard"/> sentinel floats on either side in one array.</summary>

@@ -287,7 +287,7 @@ internal static class KernelEmitter
                 b => $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow, tilesBackward);");
             w.Line();
             const string Rows = "global::RnnGen.__Internals.StridedRows";
-            string backward = UnitStepEmitter.WalksTilesBackward(plan, pair: spec.IsLstm && LstmStepEmitter.HasPairKernel(plan)) ? ", tilesBackward" : "";
+            string backward = UnitStepEmitter.WalksTilesBackward(spec, plan) ? ", tilesBackward" : "";
             Switch($"public void Step(int layer, int direction, {Rows} hPrev, ref float pre, int rows, {Rows} h, {Rows} cPrev, {Rows} c, ref float gates, bool tilesBackward)",
                 b => spec.IsLstm
                     ? $"LstmStepTiles(ref hPrev.Start, hPrev.Stride, rows, {W($"PackedWeightHh{b.Suffix}")}, ref pre, ref cPrev.Start, cPrev.Stride, ref h.Start, h.Stride, ref c.Start, c.Stride, ref gates{backward});"

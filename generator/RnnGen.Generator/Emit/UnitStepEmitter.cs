@@ -19,15 +19,18 @@ internal static class UnitStepEmitter
     /// <param name="emitPair">Given only where the path has exactly two tiles of units (see LstmStepEmitter.HasPairKernel), writes a one-row kernel over
     /// both tiles (tail: the real units of the second), which single rows use: one row's two tiles are independent
     /// dependency chains, and one kernel interleaves them where two calls would run them one after the other.</param>
+    /// <param name="tilesBackward">Whether the dispatcher takes <c>tilesBackward</c> (<see cref="WalksTilesBackward"/>).</param>
     public static void Emit(SourceWriter w, PathPlan plan, string name, string summary, string signature, string arguments,
-        Action<int, int, string> emitKernel, Action<int, string>? emitPair = null)
+        Action<int, int, string> emitKernel, bool tilesBackward, Action<int, string>? emitPair = null)
     {
         TilePlan tiles = plan.UnitTiles;
         int mainTiles = tiles.MainTiles(exact: true);
         bool hasLast = tiles.HasLastTile(exact: true);
         bool pair = emitPair is not null;
         string pairName = $"{name}R1Pair" + (tiles.TailLanes > 0 ? $"Tail{tiles.TailLanes}" : "");
-        bool backward = WalksTilesBackward(plan, pair);
+        bool backward = tilesBackward;
+        if (backward && !signature.EndsWith(")", StringComparison.Ordinal))
+            throw new ArgumentException("a parameter list in parentheses", nameof(signature));
 
         w.Summary(summary + (backward ? " With tilesBackward, one row takes its tiles last to first (IRnnKernels.Step): the same kernels, the same bits." : ""));
         using (w.Block($"private static void {name}Tiles{(backward ? signature.Substring(0, signature.Length - 1) + ", bool tilesBackward)" : signature)}"))
@@ -46,9 +49,10 @@ internal static class UnitStepEmitter
                             w.Line($"{KernelName(name, 1, tiles.TailLanes)}({arguments});");
                         }
                     }
-                    using (w.Block($"for (int tile = {mainTiles - 1}; tile >= 0; tile--)"))
+                    // The whole tiles, last to first: straight-line code for one.
+                    using (w.Block(mainTiles == 1 ? "" : $"for (int tile = {mainTiles - 1}; tile >= 0; tile--)"))
                     {
-                        w.Line("int unit = tile * TileUnits;");
+                        w.Line(mainTiles == 1 ? "const int unit = 0;" : "int unit = tile * TileUnits;");
                         w.Line($"{KernelName(name, 1, 0)}({arguments});");
                     }
                     w.Line("return;");
@@ -115,10 +119,12 @@ internal static class UnitStepEmitter
     }
 
     /// <summary>
-    /// Whether the step's dispatcher takes <c>tilesBackward</c> (<c>IRnnKernels.Step</c>): where one row walks two or
-    /// more tiles one kernel call each (not the AVX-512 LSTM's two tiles, which are one pair kernel).
+    /// Whether the gated step's dispatcher takes <c>tilesBackward</c> (<c>IRnnKernels.Step</c>): where one row walks two
+    /// or more tiles one kernel call each (not the AVX-512 LSTM's two tiles, which are one pair kernel), in a module
+    /// whose batch of one takes the driver's one-row path (one direction, no projection), the only caller that passes it.
     /// </summary>
-    public static bool WalksTilesBackward(PathPlan plan, bool pair) => plan.UnitTiles.TileCount > 1 && !pair;
+    public static bool WalksTilesBackward(NetworkSpec spec, PathPlan plan) =>
+        plan.UnitTiles.TileCount > 1 && !(spec.IsLstm && LstmStepEmitter.HasPairKernel(plan)) && spec.NumDirections == 1 && !spec.Projects;
 
     /// <summary>
     /// The products of a one-row step, acc[g] += Σ_k a[k] · B[k][g] over <paramref name="inputs"/> inputs: one row has

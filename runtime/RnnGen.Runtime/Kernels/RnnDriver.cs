@@ -61,6 +61,8 @@ public static partial class RnnDriver
         // As in Recur: the cell state runs in cN itself when rows need no padding, else in a padded workspace row.
         Span<float> padded = TGates.HasCell && cs != hidden ? MemoryMarshal.CreateSpan(ref workspace.Get(WorkspaceSlot.Cell, cs), cs) : default;
         ref float output0 = ref MemoryMarshal.GetReference(output);
+        // The tile order of step 0 where the steps run one call each (see IRnnKernels.Step), the same for every layer.
+        bool tilesBackward = workspace.AlternateTiles(seqLen);
         for (int layer = 0; layer < shape.NumLayers; layer++)
         {
             // Layer 0 reads the input; a later layer the output of the one below, which this layer's recurrence
@@ -87,7 +89,6 @@ public static partial class RnnDriver
             bool block = seqLen > 1 && BlockKernels;
             if (!(BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
             {
-                bool tilesBackward = workspace.AlternateTiles();
                 kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref pre, tilesBackward);
                 if (!(block && kernels.TryRunRow(layer, 0, ref pre, ps, seqLen, ref initial, ref output0, hidden, ref cellStart)))
                 {
@@ -96,7 +97,7 @@ public static partial class RnnDriver
                     {
                         StridedRows hPrev = t == 0 ? new StridedRows(ref initial, hidden) : new StridedRows(ref Unsafe.Add(ref output0, (t - 1) * hidden), hidden);
                         kernels.Step(layer, 0, hPrev, ref Unsafe.Add(ref pre, t * ps), 1, new StridedRows(ref Unsafe.Add(ref output0, t * hidden), hidden),
-                            cellRow, cellRow, ref Unsafe.NullRef<float>(), tilesBackward ^ (t & 1) != 0); // each step the other tile order
+                            cellRow, cellRow, ref Unsafe.NullRef<float>(), tilesBackward ^ ((t & 1) != 0)); // each step the other tile order
                     }
                 }
             }
@@ -365,7 +366,7 @@ public static partial class RnnDriver
         if ((!hx.Overlaps(hNext) || inPlace) && BlockKernels && kernels.TryRunRowFromInput(0, 0, ref MemoryMarshal.GetReference(input),
             shape.InputSize, 1, ref hPrev.Start, ref MemoryMarshal.GetReference(hNext), hidden, ref MemoryMarshal.GetReference(cNext)))
             return;
-        bool tilesBackward = workspace.AlternateTiles();
+        bool tilesBackward = workspace.AlternateTiles(1);
         kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref pre, tilesBackward);
 
         // As in CellRows: c in cNext itself when rows are unpadded (the step reads each unit of c before it writes it),

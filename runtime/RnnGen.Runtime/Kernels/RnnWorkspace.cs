@@ -19,7 +19,7 @@ public sealed class RnnWorkspace
     private readonly AlignedBuffer[] _buffers;
     private int _inUse;
     private SplitJob? _splitJob;
-    private bool _tilesBackward;
+    private bool _lastTilesBackward;
 
     /// <summary>Creates empty buffers; every module creates one, so a bad <c>RNNGEN_KERNEL_PATH</c> is reported here.</summary>
     /// <exception cref="InvalidOperationException"><c>RNNGEN_KERNEL_PATH</c> names no kernel path.</exception>
@@ -38,11 +38,18 @@ public sealed class RnnWorkspace
     public RnnTape Tape { get; } = new();
 
     /// <summary>
-    /// The tile order of this call's one-row products (<see cref="IRnnKernels.Step"/>'s tilesBackward): the other one
-    /// than the last call's. A step whose weights about fill L2 then reads first what the previous step read last, while
-    /// it is still there (Zen 5, <c>Lstm(100→200)</c>'s 938 KB of weights in a 1 MB L2: 1.19–1.29× per step, side by side).
+    /// The tile order of the first of this call's <paramref name="steps"/> one-row steps (<see cref="IRnnKernels.Step"/>'s
+    /// tilesBackward; each later step takes the other order than the one before it): the other order than the last
+    /// step of the previous call. A step whose weights about fill L2 then reads first what the step before it read last,
+    /// while it is still there (Zen 5, <c>Lstm(100→200)</c>'s 938 KB of weights in a 1 MB L2: 1.19–1.29× per step, side
+    /// by side). Every layer of a call takes the same order: each reads its own weights.
     /// </summary>
-    internal bool AlternateTiles() => _tilesBackward = !_tilesBackward;
+    internal bool AlternateTiles(int steps)
+    {
+        bool first = !_lastTilesBackward;
+        _lastTilesBackward = first ^ ((steps - 1) & 1) != 0;
+        return first;
+    }
 
     /// <summary>
     /// Marks the module in use until the returned scope is disposed; throws <see cref="InvalidOperationException"/>
