@@ -41,8 +41,8 @@ public sealed class RnnWorkspace
     /// The tile order of the first of this call's <paramref name="steps"/> one-row steps (<see cref="IRnnKernels.Step"/>'s
     /// tilesBackward; each later step takes the other order than the one before it): the other order than the last
     /// step of the previous call. A step whose weights about fill L2 then reads first what the step before it read last,
-    /// while it is still there (Zen 5, <c>Lstm(100→200)</c>'s 938 KB of weights in a 1 MB L2: a median 1.19× per
-    /// step over eight runs). Every layer of a call takes the same order: each reads its own weights.
+    /// while it is still there (Zen 5, <c>Lstm(100→200)</c>'s 938 KB of weights in a 1 MB L2: 1.14× per step,
+    /// medians of eight processes per build). Every layer of a call takes the same order: each reads its own weights.
     /// </summary>
     internal bool AlternateTiles(int steps)
     {
