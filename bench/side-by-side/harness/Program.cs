@@ -7,6 +7,8 @@
 // "a+b" is one row of several workloads, all builds' interleaved alike, named workload@build, ratios against the first.
 // A build may also be a native peer, name=path/to/librtneural_probe.so (bench/rtneural/build.sh), timed alike.
 //   Harness <cases, comma-separated> <seconds per case> <name=path/to/Probe.dll or .so>...
+//   Harness --merge <output>...   the geometric means, per row and workload, of runs' outputs (run.sh: the builds named
+//                                 in both orders, since the one named first can read up to ~15% slower), ratios as above
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -18,6 +20,8 @@ using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 using System.Text;
 
+if (args.Length > 0 && args[0] == "--merge")
+    return Merge.Run(args.Skip(1).ToArray());
 string[] cases = args[0].Split(',');
 double seconds = double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
 var builds = args.Skip(2).Select(a => a.Split('=', 2)).Select(p => (Name: p[0], Path: Path.GetFullPath(p[1]))).ToArray();
@@ -116,4 +120,55 @@ internal static unsafe class NativeProbe
         nint px = (nint)Unsafe.AsPointer(ref x[0]), py = (nint)Unsafe.AsPointer(ref y[0]);
         return () => ((delegate* unmanaged<nint, float*, float*, int, float>)run)(model, (float*)px, (float*)py, Block);
     }
+}
+
+/// <summary>
+/// Combines the outputs of several runs of the same rows (the builds named in different orders): per row and workload,
+/// the geometric means of the p10 and p50 times, and the first workload's ratios to the others (the first of the first
+/// output: the first build as given), which are the geometric means of the runs' ratios.
+/// </summary>
+internal static class Merge
+{
+    public static int Run(string[] files)
+    {
+        var rows = new List<string>();
+        var times = new Dictionary<(string Row, string Label), List<(double P10, double P50)>>();
+        var labels = new Dictionary<string, List<string>>();
+        var entry = new System.Text.RegularExpressions.Regex(@"^\s*(\S+): min\s+[\d.]+ p10\s+([\d.]+) p50\s+([\d.]+) ns\s*$");
+        foreach (string file in files)
+            foreach (string line in File.ReadLines(file))
+            {
+                string[] parts = line.Split('|');
+                if (parts.Length < 2 || line.StartsWith("machine", StringComparison.Ordinal))
+                    continue;
+                string row = parts[0].Trim();
+                if (!labels.ContainsKey(row)) { rows.Add(row); labels[row] = new List<string>(); }
+                foreach (string part in parts.Skip(1))
+                {
+                    var m = entry.Match(part);
+                    if (!m.Success)
+                        continue;
+                    string label = m.Groups[1].Value;
+                    if (!labels[row].Contains(label)) labels[row].Add(label);
+                    var key = (row, label);
+                    if (!times.TryGetValue(key, out var list)) times[key] = list = new List<(double, double)>();
+                    list.Add((double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture)));
+                }
+            }
+        Console.WriteLine($"geometric means of {files.Length} runs:");
+        foreach (string row in rows)
+        {
+            var mean = labels[row].ToDictionary(l => l, l => (P10: Geo(times[(row, l)].Select(t => t.P10)), P50: Geo(times[(row, l)].Select(t => t.P50)), Runs: times[(row, l)].Count));
+            Console.Write($"{row,-9}");
+            foreach (string l in labels[row])
+                Console.Write($" | {l}: p10 {mean[l].P10,8:F1} p50 {mean[l].P50,8:F1} ns ({mean[l].Runs} runs)");
+            string first = labels[row][0];
+            foreach (string l in labels[row].Skip(1))
+                Console.Write($" | {first}/{l} p10 {mean[first].P10 / mean[l].P10:F3} p50 {mean[first].P50 / mean[l].P50:F3}");
+            Console.WriteLine();
+        }
+        return 0;
+    }
+
+    private static double Geo(IEnumerable<double> values) => Math.Exp(values.Average(Math.Log));
 }
