@@ -28,36 +28,15 @@ internal static class UnitStepEmitter
         bool hasLast = tiles.HasLastTile(exact: true);
         bool pair = emitPair is not null;
         string pairName = $"{name}R1Pair" + (tiles.TailLanes > 0 ? $"Tail{tiles.TailLanes}" : "");
-        bool backward = tilesBackward;
-        if (backward && !signature.EndsWith(")", StringComparison.Ordinal))
+        if (tilesBackward && !signature.EndsWith(")", StringComparison.Ordinal))
             throw new ArgumentException("a parameter list in parentheses", nameof(signature));
 
-        w.Summary(summary + (backward ? " With tilesBackward, one row takes its tiles last to first (IRnnKernels.Step): the same kernels, the same bits." : ""));
-        using (w.Block($"private static void {name}Tiles{(backward ? signature.Substring(0, signature.Length - 1) + ", bool tilesBackward)" : signature)}"))
+        w.Summary(summary + (tilesBackward ? " With tilesBackward, one row takes its tiles last to first (IRnnKernels.Step): the same kernels, the same bits." : ""));
+        using (w.Block($"private static void {name}Tiles{(tilesBackward ? signature.Substring(0, signature.Length - 1) + ", bool tilesBackward)" : signature)}"))
         {
             w.Line($"bool keep = !{KernelEmitter.Unsafe}.IsNullRef(ref gates);");
-            if (backward)
-            {
-                using (w.Block("if (tilesBackward && rows == 1)"))
-                {
-                    w.Line("const int r = 0;");
-                    if (hasLast)
-                    {
-                        using (w.Block(""))
-                        {
-                            w.Line($"const int unit = {KernelEmitter.Times(mainTiles, "TileUnits")};");
-                            w.Line($"{KernelName(name, 1, tiles.TailLanes)}({arguments});");
-                        }
-                    }
-                    // The whole tiles, last to first: straight-line code for one.
-                    using (w.Block(mainTiles == 1 ? "" : $"for (int tile = {mainTiles - 1}; tile >= 0; tile--)"))
-                    {
-                        w.Line(mainTiles == 1 ? "const int unit = 0;" : "int unit = tile * TileUnits;");
-                        w.Line($"{KernelName(name, 1, 0)}({arguments});");
-                    }
-                    w.Line("return;");
-                }
-            }
+            if (tilesBackward)
+                EmitOneRowBackward(w, tiles, name, arguments);
             if (mainTiles > 1)
             {
                 w.Line($"// {mainTiles} tiles of {plan.Width} units.");
@@ -184,6 +163,33 @@ internal static class UnitStepEmitter
             for (int set = 0; set + step < sets; set += 2 * step)
                 for (int gate = 0; gate < g; gate++)
                     w.Line($"{Acc(gate, set)} += {Acc(gate, set + step)};");
+    }
+
+    /// <summary>
+    /// The dispatcher's branch for one row with <c>tilesBackward</c>: the single-row kernels over the tiles, last to first
+    /// (the partial last tile first), straight-line code for one whole tile.
+    /// </summary>
+    private static void EmitOneRowBackward(SourceWriter w, TilePlan tiles, string name, string arguments)
+    {
+        int mainTiles = tiles.MainTiles(exact: true);
+        using (w.Block("if (tilesBackward && rows == 1)"))
+        {
+            w.Line("const int r = 0;");
+            if (tiles.HasLastTile(exact: true))
+            {
+                using (w.Block(""))
+                {
+                    w.Line($"const int unit = {KernelEmitter.Times(mainTiles, "TileUnits")};");
+                    w.Line($"{KernelName(name, 1, tiles.TailLanes)}({arguments});");
+                }
+            }
+            using (w.Block(mainTiles == 1 ? "" : $"for (int tile = {mainTiles - 1}; tile >= 0; tile--)"))
+            {
+                w.Line(mainTiles == 1 ? "const int unit = 0;" : "int unit = tile * TileUnits;");
+                w.Line($"{KernelName(name, 1, 0)}({arguments});");
+            }
+            w.Line("return;");
+        }
     }
 
     private static string KernelName(string name, int rows, int tail) => $"{name}R{rows}" + (tail > 0 ? $"Tail{tail}" : "");

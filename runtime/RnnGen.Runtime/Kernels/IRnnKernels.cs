@@ -52,9 +52,10 @@ public interface IRnnKernels
     /// overlap <paramref name="hPrev"/>. <paramref name="pre"/> (rows <see cref="PreStride"/> apart) is this step's own
     /// and is consumed: a kernel may use its rows as scratch (the generated gated steps park accumulators there).
     /// With <paramref name="tilesBackward"/>, one row (rows = 1) may walk its tiles of units last to first: the units
-    /// are independent, so the bits are the same in either order. The batch-of-one paths alternate it call by call, so
-    /// that a step whose weights about fill L2 reads first what the previous call read last (still cached): the
-    /// generated LSTM and GRU steps and the projection take it; other kernels may ignore it.
+    /// are independent, so the bits are the same in either order. The batch-of-one paths alternate it step by step,
+    /// across calls too (<see cref="RnnWorkspace.AlternateTiles"/>), so that a step whose weights about fill L2 reads
+    /// first what the step before it read last (still cached): the generated LSTM and GRU steps and the projection take
+    /// it; other kernels may ignore it.
     /// </summary>
     void Step(int layer, int direction, StridedRows hPrev, ref float pre, int rows, StridedRows h, StridedRows cPrev, StridedRows c, ref float gates, bool tilesBackward = false);
 
