@@ -113,12 +113,13 @@ internal static unsafe class NativeProbe
             model = make(n);
         if (model == 0)
             return null;
-        // The same input as Probe.cs, in pinned arrays (the peer keeps no pointer past a call).
+        // The same input as Probe.cs, in pinned arrays (the peer keeps no pointer past a call). The workload captures the
+        // arrays themselves, not only their addresses: a pinned array nothing references is collected like any other, and
+        // the peer would then write its outputs into memory the GC has handed to something else.
         float[] x = GC.AllocateArray<float>(Block, pinned: true), y = GC.AllocateArray<float>(Block, pinned: true);
         for (int i = 0; i < Block; i++)
             x[i] = MathF.Sin(i * 0.37f);
-        nint px = (nint)Unsafe.AsPointer(ref x[0]), py = (nint)Unsafe.AsPointer(ref y[0]);
-        return () => ((delegate* unmanaged<nint, float*, float*, int, float>)run)(model, (float*)px, (float*)py, Block);
+        return () => ((delegate* unmanaged<nint, float*, float*, int, float>)run)(model, (float*)Unsafe.AsPointer(ref x[0]), (float*)Unsafe.AsPointer(ref y[0]), Block);
     }
 }
 
