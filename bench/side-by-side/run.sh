@@ -9,6 +9,9 @@
 # seconds is the build the ratios are taken against. Each probe build takes ~20 s; runs are sequential, nothing else should run.
 # The harness runs twice, the builds named in the given order and then reversed (the build named first can read up to
 # ~15% slower in every row), and prints both runs and then their geometric means; ORDERS=1 runs the given order only.
+# SOLO=n instead runs each build alone in its own process, n rounds (the builds in the given order, then reversed, in
+# turn), and prints per row the range and median of each build's p10s: for `big`, whose ~1 MB of weights share the L2
+# with whatever else runs in the process, and whose time moves by ±12% from one process to the next.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -50,6 +53,19 @@ done
 dotnet build "$here/harness/Harness.csproj" -c Release -nologo -v q -o "$work/harness" > "$work/harness.log" 2>&1 || { cat "$work/harness.log"; exit 1; }
 dotnet build-server shutdown >/dev/null 2>&1 || true
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%FT%TZ)"
+if [ "${SOLO:-0}" -gt 0 ]; then
+  outputs=()
+  for ((round = 1; round <= SOLO; round++)); do
+    for ((k = 0; k < ${#builds[@]}; k++)); do
+      b=$(( round % 2 == 1 ? k : ${#builds[@]} - 1 - k ))
+      out="$work/solo_$(printf %03d "$round")_$k.txt"
+      dotnet "$work/harness/Harness.dll" "$cases" "$seconds" "${builds[b]}" > "$out"
+      outputs+=("$out")
+    done
+  done
+  dotnet "$work/harness/Harness.dll" --medians "${outputs[@]}"
+  exit 0
+fi
 dotnet "$work/harness/Harness.dll" "$cases" "$seconds" "${builds[@]}" | tee "$work/run1.txt"
 if [ "${ORDERS:-2}" != 1 ] && [ ${#builds[@]} -gt 1 ]; then
   reversed=(); for ((k = ${#builds[@]} - 1; k >= 0; k--)); do reversed+=("${builds[k]}"); done

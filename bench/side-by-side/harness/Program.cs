@@ -9,6 +9,8 @@
 //   Harness <cases, comma-separated> <seconds per case> <name=path/to/Probe.dll or .so>...
 //   Harness --merge <output>...   the geometric means, per row and workload, of runs' outputs (run.sh: the builds named
 //                                 in both orders, since the one named first can read up to ~15% slower), ratios as above
+//   Harness --medians <output>... per row and workload, the range and median of the p10s over runs' outputs (run.sh with
+//                                 SOLO=n: each build alone in its own process, n times), ratios of the medians
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -20,8 +22,8 @@ using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 using System.Text;
 
-if (args.Length > 0 && args[0] == "--merge")
-    return Merge.Run(args.Skip(1).ToArray());
+if (args.Length > 0 && args[0] is "--merge" or "--medians")
+    return Merge.Run(args.Skip(1).ToArray(), medians: args[0] == "--medians");
 string[] cases = args[0].Split(',');
 double seconds = double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
 var builds = args.Skip(2).Select(a => a.Split('=', 2)).Select(p => (Name: p[0], Path: Path.GetFullPath(p[1]))).ToArray();
@@ -126,11 +128,14 @@ internal static unsafe class NativeProbe
 /// <summary>
 /// Combines the outputs of several runs of the same rows (the builds named in different orders): per row and workload,
 /// the geometric means of the p10 and p50 times, and the first workload's ratios to the others (the first of the first
-/// output: the first build as given), which are the geometric means of the runs' ratios.
+/// output: the first build as given), which are the geometric means of the runs' ratios. With <c>medians</c> (runs of
+/// one build each, one process per run: what a step whose weights about fill L2 needs, since builds in one process
+/// share the L2 and each process places its pages anew), the range and the median of each workload's p10s instead, and
+/// the first workload's ratios to the others' medians.
 /// </summary>
 internal static class Merge
 {
-    public static int Run(string[] files)
+    public static int Run(string[] files, bool medians)
     {
         var rows = new List<string>();
         var times = new Dictionary<(string Row, string Label), List<(double P10, double P50)>>();
@@ -156,6 +161,22 @@ internal static class Merge
                     list.Add((double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture)));
                 }
             }
+        if (medians)
+        {
+            Console.WriteLine($"p10 per run, over {files.Length} runs: range and median per workload");
+            foreach (string row in rows)
+            {
+                var p10 = labels[row].ToDictionary(l => l, l => times[(row, l)].Select(t => t.P10).Order().ToArray());
+                Console.Write($"{row,-9}");
+                foreach (string l in labels[row])
+                    Console.Write($" | {l}: {p10[l][0]:F1}–{p10[l][^1]:F1} median {Median(p10[l]),8:F1} ns ({p10[l].Length} runs)");
+                string first = labels[row][0];
+                foreach (string l in labels[row].Skip(1))
+                    Console.Write($" | {first}/{l} median {Median(p10[first]) / Median(p10[l]):F3}");
+                Console.WriteLine();
+            }
+            return 0;
+        }
         Console.WriteLine($"geometric means of {files.Length} runs:");
         foreach (string row in rows)
         {
@@ -172,4 +193,7 @@ internal static class Merge
     }
 
     private static double Geo(IEnumerable<double> values) => Math.Exp(values.Average(Math.Log));
+
+    private static double Median(double[] sorted) =>
+        sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
