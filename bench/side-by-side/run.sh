@@ -59,8 +59,12 @@ if [ "${SOLO:-0}" -gt 0 ]; then
     for ((k = 0; k < ${#builds[@]}; k++)); do
       b=$(( round % 2 == 1 ? k : ${#builds[@]} - 1 - k ))
       out="$work/solo_$(printf %03d "$round")_$k.txt"
-      dotnet "$work/harness/Harness.dll" "$cases" "$seconds" "${builds[b]}" > "$out"
-      outputs+=("$out")
+      # Each run shown as it ends; a run that fails is reported and left out, the others still count.
+      if dotnet "$work/harness/Harness.dll" "$cases" "$seconds" "${builds[b]}" > "$out"; then
+        cat "$out"; outputs+=("$out")
+      else
+        echo "round $round, ${builds[b]%%=*}: the harness failed (exit $?); left out" >&2
+      fi
     done
   done
   dotnet "$work/harness/Harness.dll" --medians "${outputs[@]}"

@@ -163,8 +163,8 @@ internal static class Merge
             }
         if (medians)
         {
-            Console.WriteLine($"p10 per run, over {files.Length} runs: range and median per workload");
-            foreach (string row in rows)
+            Console.WriteLine($"p10 per run: range and median per workload, over {files.Length} outputs");
+            foreach (string row in rows.Where(r => labels[r].Count > 0))
             {
                 var p10 = labels[row].ToDictionary(l => l, l => times[(row, l)].Select(t => t.P10).Order().ToArray());
                 Console.Write($"{row,-9}");
@@ -178,7 +178,7 @@ internal static class Merge
             return 0;
         }
         Console.WriteLine($"geometric means of {files.Length} runs:");
-        foreach (string row in rows)
+        foreach (string row in rows.Where(r => labels[r].Count > 0))
         {
             var mean = labels[row].ToDictionary(l => l, l => (P10: Geo(times[(row, l)].Select(t => t.P10)), P50: Geo(times[(row, l)].Select(t => t.P50)), Runs: times[(row, l)].Count));
             Console.Write($"{row,-9}");
