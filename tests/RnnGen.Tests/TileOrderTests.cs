@@ -91,16 +91,14 @@ public class TileOrderTests
         for (int round = 0; round < 2; round++)
         {
             var (output, state) = call(false);
-            int[] outputBits = Bits(output), stateBits = Bits(state);
+            int[] outputBits = Numerics.Bits(output), stateBits = Numerics.Bits(state);
             call(true);
             call(true);
             (output, state) = call(false);
-            Assert.That(Bits(output), Is.EqualTo(outputBits).AsCollection, $"round {round}: the output in the other tile order");
-            Assert.That(Bits(state), Is.EqualTo(stateBits).AsCollection, $"round {round}: the state in the other tile order");
+            Assert.That(Numerics.Bits(output), Is.EqualTo(outputBits).AsCollection, $"round {round}: the output in the other tile order");
+            Assert.That(Numerics.Bits(state), Is.EqualTo(stateBits).AsCollection, $"round {round}: the state in the other tile order");
         }
     }
-
-    private static int[] Bits(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
 
     private static float[] Concat(float[] a, float[] b)
     {

@@ -34,7 +34,6 @@ public class WeightsBakingTests
     private static object Create(Assembly assembly, string name, params object[] arguments) =>
         Activator.CreateInstance(assembly.GetType("Sample." + name, throwOnError: true)!, arguments)!;
 
-    private static int[] Bits(ReadOnlySpan<float> values) => values.ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
 
     [Test]
     public void ModuleBakedFromAPyTorchModelSavedByPyBridgeGivesPyTorchsOutput()
@@ -70,7 +69,7 @@ public class WeightsBakingTests
         var expected = new Dynamic.Lstm(2, 3, seed: 1);
         SafetensorsFile.Read(path).LoadInto(expected.Parameters, "lstm.");
         var baked = new PythonLstmBaked();
-        Assert.That(Bits(baked.Parameters.AsReadOnlySpan()), Is.EqualTo(Bits(expected.Parameters.AsReadOnlySpan())));
+        Assert.That(Numerics.Bits(baked.Parameters.AsReadOnlySpan()), Is.EqualTo(Numerics.Bits(expected.Parameters.AsReadOnlySpan())));
         Assert.That(typeof(PythonLstmBaked).GetConstructor([typeof(int)])!.GetCustomAttribute<ObsoleteAttribute>()!.IsError, Is.True, "new PythonLstmBaked(seed) is a compile error");
     }
 }

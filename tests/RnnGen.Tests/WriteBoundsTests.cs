@@ -149,7 +149,7 @@ public class WriteBoundsTests
         public void Check()
         {
             for (int i = 0; i < _arrays.Length; i++)
-                Assert.That(Array.ConvertAll(_arrays[i], BitConverter.SingleToInt32Bits), Is.EqualTo(Array.ConvertAll(_copies[i], BitConverter.SingleToInt32Bits)).AsCollection,
+                Assert.That(Numerics.Bits(_arrays[i]), Is.EqualTo(Numerics.Bits(_copies[i])).AsCollection,
                     $"input {i} (x, then the given states) changed by the call");
         }
     }

@@ -161,32 +161,26 @@ internal static class Merge
                     list.Add((double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture)));
                 }
             }
-        if (medians)
-        {
-            Console.WriteLine($"p10 per run: range and median per workload, over {files.Length} outputs");
-            foreach (string row in rows.Where(r => labels[r].Count > 0))
-            {
-                var p10 = labels[row].ToDictionary(l => l, l => times[(row, l)].Select(t => t.P10).Order().ToArray());
-                Console.Write($"{row,-9}");
-                foreach (string l in labels[row])
-                    Console.Write($" | {l}: {p10[l][0]:F1}–{p10[l][^1]:F1} median {Median(p10[l]),8:F1} ns ({p10[l].Length} runs)");
-                string first = labels[row][0];
-                foreach (string l in labels[row].Skip(1))
-                    Console.Write($" | {first}/{l} median {Median(p10[first]) / Median(p10[l]):F3}");
-                Console.WriteLine();
-            }
-            return 0;
-        }
-        Console.WriteLine($"geometric means of {files.Length} runs:");
+        Console.WriteLine(medians ? $"p10 per run: range and median per workload, over {files.Length} outputs" : $"geometric means of {files.Length} runs:");
         foreach (string row in rows.Where(r => labels[r].Count > 0))
         {
-            var mean = labels[row].ToDictionary(l => l, l => (P10: Geo(times[(row, l)].Select(t => t.P10)), P50: Geo(times[(row, l)].Select(t => t.P50)), Runs: times[(row, l)].Count));
+            // Per workload, what is printed and the figure(s) the ratios take: the medians of the p10s, or the geometric
+            // means of the p10s and p50s.
+            var summary = labels[row].ToDictionary(l => l, l =>
+            {
+                var runs = times[(row, l)];
+                if (!medians)
+                    return (Text: $"p10 {Geo(runs.Select(t => t.P10)),8:F1} p50 {Geo(runs.Select(t => t.P50)),8:F1} ns ({runs.Count} runs)",
+                        Figures: new[] { ("p10", Geo(runs.Select(t => t.P10))), ("p50", Geo(runs.Select(t => t.P50))) });
+                double[] p10 = runs.Select(t => t.P10).Order().ToArray();
+                return (Text: $"{p10[0]:F1}–{p10[^1]:F1} median {Median(p10),8:F1} ns ({p10.Length} runs)", Figures: new[] { ("median", Median(p10)) });
+            });
             Console.Write($"{row,-9}");
             foreach (string l in labels[row])
-                Console.Write($" | {l}: p10 {mean[l].P10,8:F1} p50 {mean[l].P50,8:F1} ns ({mean[l].Runs} runs)");
+                Console.Write($" | {l}: {summary[l].Text}");
             string first = labels[row][0];
             foreach (string l in labels[row].Skip(1))
-                Console.Write($" | {first}/{l} p10 {mean[first].P10 / mean[l].P10:F3} p50 {mean[first].P50 / mean[l].P50:F3}");
+                Console.Write($" | {first}/{l} " + string.Join(" ", summary[first].Figures.Zip(summary[l].Figures, (a, b) => $"{a.Item1} {a.Item2 / b.Item2:F3}")));
             Console.WriteLine();
         }
         return 0;

@@ -31,6 +31,15 @@ internal static class Numerics
         return values;
     }
 
+    /// <summary>The floats' bits, for comparisons that must be exact (NaNs and signed zeros included).</summary>
+    public static int[] Bits(ReadOnlySpan<float> values)
+    {
+        var bits = new int[values.Length];
+        for (int i = 0; i < values.Length; i++)
+            bits[i] = BitConverter.SingleToInt32Bits(values[i]);
+        return bits;
+    }
+
     /// <summary>The largest |a − e| / max(1, |e|); NaN anywhere counts as infinite.</summary>
     public static double MaxScaledError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
     {
