@@ -24,7 +24,7 @@ public class ConcurrencyTests
     private const int SeqLen = 20, Batch = 3, Threads = 4, CallsPerThread = 200, Inputs = 16;
 
     // The generated classes keep it in _workspace, the run-time-sized modules in ModuleBase.Workspace.
-    private static RnnWorkspace WorkspaceOf(object module) =>
+    internal static RnnWorkspace WorkspaceOf(object module) =>
         module.GetType().GetField("_workspace", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(module) as RnnWorkspace
         ?? (RnnWorkspace)typeof(Dynamic.ModuleBase).GetProperty("Workspace", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(module)!;
 

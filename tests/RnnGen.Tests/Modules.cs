@@ -137,3 +137,17 @@ public partial class TiledGruCell;
 
 [Gru(20, 42)]
 public partial class TiledGru;
+
+// Batches of one whose weights overflow L2 (998 KB to 1.3 MB packed per layer on AVX-512), which split over threads by
+// tiles of units (Parallelism); 200 and 250 units end in a partial tile on every path.
+[LstmCell(100, 200)]
+public partial class WideLstmCell;
+
+[Lstm(100, 200, NumLayers = 2)]
+public partial class WideTwoLayerLstm;
+
+[Gru(100, 250)]
+public partial class WideGru;
+
+[GruCell(100, 250)]
+public partial class WideGruCell;

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using NUnit.Framework;
+using RnnGen.__Internals;
 using RnnGen.Tests.Support;
 
 namespace RnnGen.Tests;
@@ -274,6 +275,62 @@ public class ParallelTests
             c = Array.Empty<float>();
         }
         return (h, c);
+    }
+
+    public static IEnumerable<TestCaseData> WideRows() => new (Type Type, RnnConfig Config)[]
+    {
+        (typeof(WideLstm), new RnnConfig(false, 100, 200, IsLstm: true)),
+        (typeof(WideTwoLayerLstm), new RnnConfig(false, 100, 200, NumLayers: 2, IsLstm: true)),
+        (typeof(WideGru), new RnnConfig(false, 100, 250, IsGru: true)),
+        (typeof(WideLstmCell), new RnnConfig(true, 100, 200, IsLstm: true)),
+        (typeof(WideGruCell), new RnnConfig(true, 100, 250, IsGru: true)),
+    }.Select(m => new TestCaseData(m.Type, m.Config).SetArgDisplayNames(m.Type.Name));
+
+    /// <summary>
+    /// A batch of one whose layer weights fill L2 (here 0.96–1.33 MB packed, on every path) splits each step over threads
+    /// by tiles of units: bit for bit the results of one thread, for one step and for three (a later layer projected
+    /// first), from given and default states, a cell's also in place (hx = hNext, cx = cNext). And it does split: the
+    /// module's workspace counts the split calls, none with one thread (nor on the scalar path, whose kernels do not split).
+    /// </summary>
+    [TestCaseSource(nameof(WideRows))]
+    public void ALargeRowSplitsByTilesBitIdentically(Type type, RnnConfig config)
+    {
+        var random = new Random(DrawnModules.Seed ^ (config.HiddenSize * 31 + config.NumLayers));
+        object module = Activator.CreateInstance(type, random.Next())!;
+        RnnWorkspace workspace = ConcurrencyTests.WorkspaceOf(module);
+        foreach (int seqLen in config.IsCell ? new[] { 1 } : new[] { 1, 3 })
+        {
+            float[] x = Numerics.Uniform(random, seqLen * config.InputSize, 2f);
+            int states = config.NumLayers * config.HiddenSize;
+            float[] h0 = Numerics.Uniform(random, states), c0 = config.IsLstm ? Numerics.Uniform(random, states) : Array.Empty<float>();
+            foreach (bool given in new[] { true, false })
+            {
+                var runs = new List<float[][]>();
+                foreach (int degree in new[] { 1, 2, 3 })
+                {
+                    Parallelism.MaxDegreeOfParallelism = degree;
+                    int splits = workspace.RowSplits;
+                    if (config.IsCell)
+                    {
+                        float[] hx = given ? h0 : Array.Empty<float>(), cx = given ? c0 : Array.Empty<float>();
+                        (float[] h, float[] c) fresh = Step(module, x, 1, hx, cx, inPlace: false);
+                        (float[] h, float[] c) inPlace = Step(module, x, 1, given ? h0 : new float[states], given ? c0 : new float[config.IsLstm ? states : 0], inPlace: true);
+                        runs.Add(new[] { fresh.h, fresh.c, inPlace.h, inPlace.c });
+                    }
+                    else
+                    {
+                        (float[] output, float[] hN, float[] cN) = Run(module, config, x, seqLen, 1, given ? h0 : null, given && config.IsLstm ? c0 : null);
+                        runs.Add(new[] { output, hN, cN });
+                    }
+                    string what = $"seed {DrawnModules.Seed}, {type.Name}, seq {seqLen}, given {given}, {degree} thread(s)";
+                    // The scalar path's generic kernels have no tile-range step: they never split a row.
+                    bool splitting = degree > 1 && Simd.Path != KernelPath.Scalar;
+                    Assert.That(workspace.RowSplits - splits, Is.EqualTo(splitting ? (config.IsCell ? 2 : config.NumLayers) : 0), what + ": split calls");
+                    for (int i = 0; i < runs[0].Length; i++)
+                        Assert.That(runs[^1][i], Is.EqualTo(runs[0][i]), $"{what}: result {i}");
+                }
+            }
+        }
     }
 
     [Test]

@@ -76,6 +76,11 @@ internal static class UnitStepEmitter
                 }
             }
         }
+        if (tilesBackward)
+        {
+            w.Line();
+            EmitRowTiles(w, tiles, name, signature, arguments);
+        }
         if (pair)
         {
             w.Line();
@@ -98,7 +103,8 @@ internal static class UnitStepEmitter
     }
 
     /// <summary>
-    /// Whether the gated step's dispatcher takes <c>tilesBackward</c> (<c>IRnnKernels.Step</c>): where one row walks two
+    /// Whether the gated step's dispatcher takes <c>tilesBackward</c> (<c>IRnnKernels.Step</c>) and the step has a
+    /// tile-range entry for one row (<c>IRnnKernels.StepRowTiles</c>): where one row walks two
     /// or more tiles one kernel call each (not the AVX-512 LSTM's two tiles, which are one pair kernel), in a module
     /// whose batch of one takes the driver's one-row path (one direction, no projection), the only caller that passes it.
     /// </summary>
@@ -189,6 +195,34 @@ internal static class UnitStepEmitter
                 w.Line($"{KernelName(name, 1, 0)}({arguments});");
             }
             w.Line("return;");
+        }
+    }
+
+    /// <summary>
+    /// One row over tiles [firstTile, endTile) only (<c>IRnnKernels.StepRowTiles</c>: threads share a large row by tiles):
+    /// the single-row kernels the dispatcher calls for those tiles, first to last. No gates are kept.
+    /// </summary>
+    private static void EmitRowTiles(SourceWriter w, TilePlan tiles, string name, string signature, string arguments)
+    {
+        int mainTiles = tiles.MainTiles(exact: true);
+        w.Summary("One row over tiles [firstTile, endTile) of the units (IRnnKernels.StepRowTiles); rows is 1.");
+        using (w.Block($"private static void {name}RowTiles{signature.Substring(0, signature.Length - 1)}, int firstTile, int endTile)"))
+        {
+            w.Line("const int r = 0;");
+            w.Line("const bool keep = false;");
+            using (w.Block($"for (int tile = firstTile; tile < global::System.Math.Min(endTile, {mainTiles}); tile++)"))
+            {
+                w.Line("int unit = tile * TileUnits;");
+                w.Line($"{KernelName(name, 1, 0)}({arguments});");
+            }
+            if (tiles.HasLastTile(exact: true))
+            {
+                using (w.Block($"if (endTile > {mainTiles})"))
+                {
+                    w.Line($"const int unit = {KernelEmitter.Times(mainTiles, "TileUnits")};");
+                    w.Line($"{KernelName(name, 1, tiles.TailLanes)}({arguments});");
+                }
+            }
         }
     }
 

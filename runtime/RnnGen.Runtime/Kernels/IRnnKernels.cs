@@ -95,6 +95,24 @@ public interface IRnnKernels
     /// </summary>
     bool TryRunRowFromInput(int layer, int direction, ref float x, nint xStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;
 
+    /// <summary>
+    /// The tiles of hidden units a one-row step splits into for <see cref="StepRowTiles"/> (each tile one vector of units,
+    /// every gate of them, in <see cref="Layout"/>), or 0 where the kernels have no such entry. A struct implementing this
+    /// interface should declare this member (the default body, called on a struct, boxes it).
+    /// </summary>
+    int RowTiles => 0;
+
+    /// <summary>
+    /// One row's step over tiles [<paramref name="firstTile"/>, <paramref name="endTile"/>) of <see cref="RowTiles"/> only,
+    /// so that threads can share a row whose weights are large (<see cref="Parallelism"/>): unless
+    /// <paramref name="x"/> is a null reference, those tiles' input projection from the row x first (as
+    /// <see cref="Project"/> computes it), then their step as <see cref="Step"/> computes it, bit for bit: hPrev is read
+    /// whole, h (hidden-size floats, written only at the tiles' units), c (padded to <see cref="CellStride"/>, an LSTM's
+    /// cell state read and written in place) and pre (consumed) only at those tiles. No gates are kept.
+    /// </summary>
+    void StepRowTiles(int layer, int direction, ref float x, ref float hPrev, ref float pre, ref float h, ref float c, int firstTile, int endTile) =>
+        throw new System.NotSupportedException("These kernels have no tile-range step (RowTiles is 0).");
+
     /// <summary>Back through a step's product: for r &lt; rows, <c>dh[r] = da[r] · W_hh(layer, direction)</c> (overwritten).</summary>
     void BackStep(int layer, int direction, ref float da, int rows, ref float dh) => throw InferenceOnly();
 

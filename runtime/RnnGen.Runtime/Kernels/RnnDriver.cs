@@ -87,7 +87,17 @@ public static partial class RnnDriver
             // kernel call instead of two); else the projection, then the block kernel for more than one step (see
             // Recur) or one step call per time step.
             bool block = seqLen > 1 && BlockKernels;
-            if (!(BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
+            int parts = RowParts(ref kernels, shape, layer);
+            if (parts > 1)
+            {
+                // Large weights, split over threads by tiles of units, a phase per step. A later layer's input is the
+                // output these steps overwrite: projected first, whole; layer 0's is projected by each part per step.
+                if (layer > 0)
+                    kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref pre, tilesBackward);
+                StepRowsSplit(ref kernels, workspace, layer, ref layer == 0 ? ref MemoryMarshal.GetReference(source) : ref Unsafe.NullRef<float>(),
+                    inputWidth, seqLen, ref initial, ref output0, hidden, ref pre, ps, ref cellStart, parts);
+            }
+            else if (!(BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
             {
                 kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref pre, tilesBackward);
                 if (!(block && kernels.TryRunRow(layer, 0, ref pre, ps, seqLen, ref initial, ref output0, hidden, ref cellStart)))
@@ -367,7 +377,10 @@ public static partial class RnnDriver
             shape.InputSize, 1, ref hPrev.Start, ref MemoryMarshal.GetReference(hNext), hidden, ref MemoryMarshal.GetReference(cNext)))
             return;
         bool tilesBackward = workspace.AlternateTiles(1);
-        kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref pre, tilesBackward);
+        // Large weights split over threads by tiles of units, each part projecting its own tiles (below).
+        int parts = RowParts(ref kernels, shape, 0);
+        if (parts == 1)
+            kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref pre, tilesBackward);
 
         // As in CellRows: c in cNext itself when rows are unpadded (the step reads each unit of c before it writes it),
         // else in a padded row.
@@ -384,14 +397,53 @@ public static partial class RnnDriver
             cell = new StridedRows(ref MemoryMarshal.GetReference(padded), cs);
         }
 
-        // hx overlapping hNext goes through scratch, unless it is hNext itself and the kernels may step a row in place.
-        bool throughScratch = hx.Overlaps(hNext) && !(kernels.OneRowStepInPlace && inPlace);
+        // hx overlapping hNext goes through scratch, unless it is hNext itself and the kernels may step a row in place
+        // (not split: the parts read all of hx while they write their own units of h).
+        bool throughScratch = hx.Overlaps(hNext) && !(kernels.OneRowStepInPlace && inPlace && parts == 1);
         ref float h = ref throughScratch ? ref workspace.Scratch(hidden) : ref MemoryMarshal.GetReference(hNext);
-        kernels.Step(0, 0, hPrev, ref pre, 1, new StridedRows(ref h, hidden), cell, cell, ref Unsafe.NullRef<float>(), tilesBackward);
+        if (parts > 1)
+            StepRowsSplit(ref kernels, workspace, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref hPrev.Start, ref h, hidden, ref pre, 0, ref cell.Start, parts);
+        else
+            kernels.Step(0, 0, hPrev, ref pre, 1, new StridedRows(ref h, hidden), cell, cell, ref Unsafe.NullRef<float>(), tilesBackward);
         if (throughScratch)
             MemoryMarshal.CreateReadOnlySpan(ref h, hidden).CopyTo(hNext);
         if (TGates.HasCell && cs != hidden)
             MemoryMarshal.CreateReadOnlySpan(ref cell.Start, hidden).CopyTo(cNext);
+    }
+
+    /// <summary>
+    /// The threads one row of <paramref name="layer"/> splits over (<see cref="Parallelism.PartsForRow"/>): 1 unless the
+    /// kernels step tile ranges and the layer's packed weights are large.
+    /// </summary>
+    private static int RowParts<TKernels>(ref TKernels kernels, in RnnShape shape, int layer)
+        where TKernels : struct, IRnnKernels
+    {
+        int tiles = kernels.RowTiles;
+        return tiles < 2 ? 1 : Parallelism.PartsForRow(tiles, (long)(shape.LayerInputSize(layer) + shape.StateSize) * kernels.PreStride * sizeof(float));
+    }
+
+    /// <summary>
+    /// <paramref name="seqLen"/> steps of one row split over <paramref name="parts"/> threads, a phase per step: step t
+    /// reads the input row <c>x + t · xStride</c> (projected by the parts; a null x: pre holds every step's projection,
+    /// rows <paramref name="preStride"/> apart), hPrev (step 0) or step t − 1's h, and writes h at
+    /// <c>h + t · hStride</c>, the cell state in place in <paramref name="c"/>. Not inlined: its pinning would enlarge the
+    /// per-sample call's frame.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void StepRowsSplit<TKernels>(ref TKernels kernels, RnnWorkspace workspace, int layer, ref float x, int xStride, int seqLen,
+        ref float hPrev, ref float h, int hStride, ref float pre, int preStride, ref float c, int parts)
+        where TKernels : struct, IRnnKernels
+    {
+        RowTilesJob<TKernels> job = workspace.RowTilesJob<TKernels>();
+        workspace.RowSplits++;
+        fixed (float* px = &x, pHPrev = &hPrev, pH = &h, pPre = &pre, pC = &c)
+        {
+            for (int t = 0; t < seqLen; t++)
+            {
+                job.Step(ref kernels, layer, px is null ? null : px + (nint)t * xStride, t == 0 ? pHPrev : pH + (nint)(t - 1) * hStride,
+                    pPre + (nint)t * preStride, pH + (nint)t * hStride, pC, parts);
+            }
+        }
     }
 
     /// <summary>

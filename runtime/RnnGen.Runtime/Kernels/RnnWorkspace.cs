@@ -19,6 +19,10 @@ public sealed class RnnWorkspace
     private readonly AlignedBuffer[] _buffers;
     private int _inUse;
     private SplitJob? _splitJob;
+    private SplitJob? _rowJob; // apart from _splitJob: a module may alternate batches of one and more
+
+    /// <summary>Calls whose one-row steps were split over threads by tiles (the tests check that a large row did split).</summary>
+    internal int RowSplits;
     private bool _lastTilesBackward;
 
     /// <summary>Creates empty buffers; every module creates one, so a bad <c>RNNGEN_KERNEL_PATH</c> is reported here.</summary>
@@ -119,6 +123,11 @@ public sealed class RnnWorkspace
     internal CellJob<TKernels> CellJob<TKernels>()
         where TKernels : struct, IRnnKernels =>
         _splitJob as CellJob<TKernels> ?? CreateSplitJob<CellJob<TKernels>>();
+
+    /// <summary>The reusable split-over-threads form of a one-row step (created at its first split).</summary>
+    internal RowTilesJob<TKernels> RowTilesJob<TKernels>()
+        where TKernels : struct, IRnnKernels =>
+        _rowJob as RowTilesJob<TKernels> ?? (RowTilesJob<TKernels>)(_rowJob = new RowTilesJob<TKernels>());
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private TJob CreateSplitJob<TJob>()

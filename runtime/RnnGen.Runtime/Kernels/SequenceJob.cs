@@ -91,3 +91,47 @@ internal sealed class CellJob<TKernels> : SplitJob
             RnnDriver.CellRows(ref _kernels, _shape, _frame, first, rows);
     }
 }
+
+/// <summary>
+/// One row's step split over threads by tiles of hidden units (<see cref="IRnnKernels.StepRowTiles"/>): a batch of one
+/// whose weights are large (<see cref="Parallelism.PartsForRow"/>), one phase per time step. Every part reads hPrev
+/// whole and writes only its own tiles' h, c and pre, so the parts are independent within a step.
+/// </summary>
+internal sealed unsafe class RowTilesJob<TKernels> : SplitJob
+    where TKernels : struct, IRnnKernels
+{
+    private TKernels _kernels;
+    private int _layer, _tiles, _parts;
+    private float* _x, _hPrev, _pre, _h, _c;
+
+    /// <summary>
+    /// One step of layer <paramref name="layer"/>'s row on up to <paramref name="parts"/> threads, this one included
+    /// (arguments as <see cref="IRnnKernels.StepRowTiles"/>'s; <paramref name="x"/> null: pre holds the projection).
+    /// The memory must stay where it is for the call (pinned or native).
+    /// </summary>
+    public void Step(ref TKernels kernels, int layer, float* x, float* hPrev, float* pre, float* h, float* c, int parts)
+    {
+        (_kernels, _layer, _tiles, _parts) = (kernels, layer, kernels.RowTiles, parts);
+        _x = x;
+        _hPrev = hPrev;
+        _pre = pre;
+        _h = h;
+        _c = c;
+        try
+        {
+            RunPhase(parts, parts);
+        }
+        finally
+        {
+            _x = _hPrev = _pre = _h = _c = null; // valid only during the call
+        }
+    }
+
+    protected override void RunPart(int index)
+    {
+        // The caller claims part 0 before any helper starts: it takes the last part, the larger one of an uneven split.
+        (int first, int count) = Parallelism.Split(_tiles, _parts - 1 - index, _parts, 1);
+        if (count > 0)
+            _kernels.StepRowTiles(_layer, 0, ref *_x, ref *_hPrev, ref *_pre, ref *_h, ref *_c, first, first + count);
+    }
+}
