@@ -655,15 +655,19 @@ public abstract class SequenceForwardBase : CaseBase
 }
 
 /// <summary>
-/// The throughput shapes forward on every core: batch rows split over threads (Parallelism.MaxDegreeOfParallelism),
+/// The throughput shapes forward on every core: batch rows split over threads (Parallelism.MaxDegreeOfParallelism; a
+/// large batch of one, its tiles of units),
 /// against libtorch with torch.set_num_threads(N) and ONNX Runtime with IntraOpNumThreads = N, all at the same N, in
 /// the same run. N = 1 and N = this machine's logical cores.
 /// </summary>
 [BenchmarkCategory("Parallel")]
 public class ParallelForward : SequenceForwardBase
 {
-    /// <summary>Lstm/Gru(128,128) s100 b32: the batch-32 throughput cases; Rnn(100,200,2L,bi) s50 b16: stacking and both directions at batch 16.</summary>
-    [Params("Lstm(128,128) s100 b32", "Gru(128,128) s100 b32", "Rnn(100,200,2L,bi) s50 b16")]
+    /// <summary>
+    /// Lstm/Gru(128,128) s100 b32: the batch-32 throughput cases; Rnn(100,200,2L,bi) s50 b16: stacking and both directions
+    /// at batch 16; Lstm(100→200) step: a batch of one whose weights fill L2, split by tiles of units.
+    /// </summary>
+    [Params("Lstm(100→200) step", "Lstm(128,128) s100 b32", "Gru(128,128) s100 b32", "Rnn(100,200,2L,bi) s50 b16")]
     public string Shape { get => Case; set => Case = value; }
 
     [ParamsSource(nameof(ThreadCounts))]

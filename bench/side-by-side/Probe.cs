@@ -21,22 +21,29 @@ public static class Probe
     private const int Block = 64;
 
     /// <summary>Samples (time steps) one call of <see cref="Make"/>'s workload runs: per-sample figures divide by it.</summary>
-    public static int Samples(string name) => name == "big" ? 1 : Block;
+    public static int Samples(string name) => name is "big" or "big2" ? 1 : Block;
 
     /// <summary>
     /// One case's workload, 64 samples per call with a Dense(H→1) head on each sample's h, state carried in place:
     /// cellH / grucell = one cell call per sample; seqH = the sequence module called once per sample (seq 1);
-    /// blockH / grublock = the sequence module over the 64-sample block; big = one Lstm(100→200) step.
+    /// blockH / grublock = the sequence module over the 64-sample block; big = one Lstm(100→200) step; big2 = the same
+    /// with Parallelism.MaxDegreeOfParallelism = 2 for the call (set and reset around it: the setting is process-wide,
+    /// per build), where the build has it.
     /// </summary>
     public static Func<float> Make(string name)
     {
         float[] x = new float[Block], y = new float[Block];
         for (int i = 0; i < Block; i++) x[i] = MathF.Sin(i * 0.37f);
-        if (name == "big")
+        if (name is "big" or "big2")
         {
             var lstm = new Lstm100x200(1);
             float[] input = new float[100], h = new float[200], c = new float[200], o = new float[200];
             for (int i = 0; i < 100; i++) input[i] = MathF.Sin(i);
+            // Through reflection, once: a build from before Parallelism runs big2 as big.
+            var threads = (Action<int>)typeof(ILstmModule).Assembly.GetType("RnnGen.Parallelism")?.GetProperty("MaxDegreeOfParallelism")
+                ?.SetMethod?.CreateDelegate(typeof(Action<int>));
+            if (name == "big2" && threads is not null)
+                return () => { threads(2); lstm.Forward(input, 1, 1, o, h, c, h, c); threads(1); return h[0]; };
             return () => { lstm.Forward(input, 1, 1, o, h, c, h, c); return h[0]; };
         }
         if (name is "grucell" or "grublock")
