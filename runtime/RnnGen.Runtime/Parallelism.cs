@@ -16,6 +16,12 @@ namespace RnnGen;
 /// is nothing to split), nor do training calls (their weight gradients sum over the rows). The caller works on the parts
 /// itself and only waits for parts another thread has started, so calls from many threads at once, or from the
 /// thread pool, cannot starve it. Nothing is allocated per call once a module has made its first split.
+/// <para>
+/// A batch of one (one direction, no projection) of an LSTM or GRU whose layer weights are large splits each time step
+/// instead, by tiles of hidden units: each part projects and steps its own units, so each core streams only its share of
+/// the weights (at least 384 KB of them; smaller models, the audio-sized ones, never split). The same kernels
+/// run on each tile, so the bits are those of one thread.
+/// </para>
 /// </remarks>
 public static class Parallelism
 {
@@ -54,24 +60,8 @@ public static class Parallelism
         return Math.Max(1, Math.Min(max, parts));
     }
 
-    /// <summary>
-    /// The packed weights (W_ih and W_hh of one layer, bytes) each part of a split one-row step streams at least: 384 KB,
-    /// so that a row splits only where its weights overflow a 1 MB L2 (measured on Zen 5: two parts of a 998 KB step took
-    /// 0.45–0.55× the time of one thread; of a 614 KB step, 0.85–1.1×, handing a part to a pool thread costing about 1 µs).
-    /// </summary>
-    internal const int RowPartBytes = 384 * 1024;
-
-    /// <summary>
-    /// The threads a batch-of-one step over <paramref name="tiles"/> tiles of units uses, given its layer's packed weights
-    /// (<paramref name="weightBytes"/>): 1 unless each part has <see cref="RowPartBytes"/> to stream.
-    /// </summary>
-    internal static int PartsForRow(int tiles, long weightBytes)
-    {
-        int max = MaxDegreeOfParallelism;
-        if (max <= 1 || tiles < 2)
-            return 1;
-        return (int)Math.Max(1, Math.Min(Math.Min(max, tiles), weightBytes / RowPartBytes));
-    }
+    /// <summary>The threads a batch-of-one step that its kernels split into at most <paramref name="parts"/> parts (<c>IRnnKernels.RowParts</c>) uses.</summary>
+    internal static int PartsForRow(int parts) => Math.Max(1, Math.Min(MaxDegreeOfParallelism, parts));
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of [0, total): starts on multiples of <paramref name="alignment"/>, the last part takes the rest.</summary>
     internal static (int Start, int Count) Split(int total, int part, int parts, int alignment)

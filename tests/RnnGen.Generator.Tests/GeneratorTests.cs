@@ -27,6 +27,7 @@ public class GeneratorTests
     [TestCase("[Rnn(inputSize: 100, hiddenSize: 200, Training = false)] public partial class EncoderInference;", "Sample.EncoderInference", TestName = "Snapshot_Rnn_100_200_Inference")]
     [TestCase("[Lstm(1, 20)] public partial class AmpBlock;", "Sample.AmpBlock", TestName = "Snapshot_Lstm_1_20_BlockKernel")]
     [TestCase("[Gru(1, 12, Bidirectional = true)] public partial class GruBlock;", "Sample.GruBlock", TestName = "Snapshot_Gru_1_12_Bidirectional_BlockKernel")]
+    [TestCase("[Lstm(100, 200, Training = false)] public partial class WideInference;", "Sample.WideInference", TestName = "Snapshot_Lstm_100_200_Inference_SplitsRows")]
     public void EmittedSourceMatchesSnapshot(string declaration, string typeName)
     {
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + declaration);
@@ -186,6 +187,35 @@ public class GeneratorTests
         yield return Case("RNNG0007", "[Gru(4, 8)][Rnn(4, 8)] public partial class A;", "carries both");
         yield return Case("RNNG0001", "[GruCell(4, 0)] public partial class A;", "hiddenSize is 0");
         yield return Case("RNNG0021", "[Lstm(4, 8, NumLayers = 2, Dropout = 0.2, Training = false)] public partial class A;", "Training = false has no effect");
+    }
+
+    /// <summary>
+    /// Which shapes split a batch of one over threads, per path (AVX-512, AVX2, 128-bit): a part per 384 KB of a layer's
+    /// packed W_ih and W_hh (393,216 bytes), worked out by hand here. Lstm(100, 200): 300 × 832 × 4 = 998,400 bytes on
+    /// AVX-512 (208 padded units), 300 × 800 × 4 = 960,000 on the others: 2 parts; its second layer 400 × 832 × 4 =
+    /// 1,331,200: 3. Lstm(100, 150): 250 × 640 × 4 = 640,000: 1. Gru(100, 250): 350 × 768 × 4 = 1,075,200: 2. Not
+    /// split: two directions, a projection, an Elman RNN, or one row in the AVX-512 LSTM's two-tile kernel (LstmCell(2000,
+    /// 32), which on AVX2 walks four tiles over 2,032 × 128 × 4 = 1,040,384 bytes: 2).
+    /// </summary>
+    [TestCase("[Lstm(100, 200)] public partial class A;", "2", "2", "2")]
+    [TestCase("[Lstm(100, 200, NumLayers = 2)] public partial class A;", "layer == 0 ? 2 : 3", "layer == 0 ? 2 : 3", "layer == 0 ? 2 : 3")]
+    [TestCase("[Lstm(100, 150)] public partial class A;", "1", "1", "1")]
+    [TestCase("[Gru(100, 250)] public partial class A;", "2", "2", "2")]
+    [TestCase("[GruCell(100, 250)] public partial class A;", "2", "2", "2")]
+    [TestCase("[Lstm(100, 200, Bidirectional = true)] public partial class A;", "1", "1", "1")]
+    [TestCase("[Lstm(100, 200, ProjSize = 100)] public partial class A;", "1", "1", "1")]
+    [TestCase("[Rnn(300, 600)] public partial class A;", "1", "1", "1")]
+    [TestCase("[LstmCell(2000, 32)] public partial class A;", "1", "2", "2")]
+    public void ABatchOfOneSplitsWhereItsWeightsFillL2(string declaration, string avx512, string avx2, string vector128)
+    {
+        (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + declaration);
+        Assert.That(result.Diagnostics, Is.Empty);
+        Assert.That(GeneratorHarness.CompileErrors(output), Is.Empty);
+        string source = result.Results.Single().GeneratedSources.Single().SourceText.ToString();
+        var parts = System.Text.RegularExpressions.Regex.Matches(source, @"public int RowParts\(int layer\) => (.+);").Select(m => m.Groups[1].Value);
+        Assert.That(parts, Is.EqualTo(new[] { avx512, avx2, vector128 }));
+        int splitting = new[] { avx512, avx2, vector128 }.Count(p => p != "1");
+        Assert.That(System.Text.RegularExpressions.Regex.Matches(source, @"public void StepRowTiles\(").Count, Is.EqualTo(splitting), "a tile-range step where a row splits, only there");
     }
 
     [TestCaseSource(nameof(InvalidDeclarations))]

@@ -17,6 +17,7 @@ namespace RnnGen.Tests;
 /// </summary>
 [TestFixture]
 [Category("Numeric")]
+[NonParallelizable]
 public class WriteBoundsTests
 {
     private const int Guard = 24;
@@ -30,13 +31,19 @@ public class WriteBoundsTests
             .OrderBy(t => t.Name)
             .Select(t => new TestCaseData(t).SetArgDisplayNames(t.Name));
 
+    [TearDown]
+    public void RestoreOneThread() => Parallelism.MaxDegreeOfParallelism = 1;
+
+    /// <summary>On one thread, and on two: batches of one whose weights fill L2 then split by tiles of units (Parallelism).</summary>
     [TestCaseSource(nameof(Modules))]
     public void NoCallWritesPastItsSpans(Type type)
     {
         object module = Activator.CreateInstance(type, 7)!;
         var random = new Random(type.Name.Length * 131 + 17);
+        foreach (int threads in new[] { 1, 2 })
         foreach (int batch in new[] { 1, 3 })
         {
+            Parallelism.MaxDegreeOfParallelism = threads;
             foreach (int seqLen in new[] { 1, 7 })
             {
                 switch (module)

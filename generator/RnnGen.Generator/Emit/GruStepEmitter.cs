@@ -18,7 +18,7 @@ internal static class GruStepEmitter
         UnitStepEmitter.Emit(w, plan, "GruStep", "The GRU step over every tile of hidden units, the rows in register blocks.",
             "(ref float a, nint aStride, int rows, ref float b, ref float pre, ref float bhn, ref float h, nint hStride, ref float gates)",
             $"ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, unit * Gates * HiddenSize), ref {Unsafe}.Add(ref pre, r * GateRow + unit * Gates), ref {Unsafe}.Add(ref bhn, unit), ref {Unsafe}.Add(ref a, r * aStride + unit), ref {Unsafe}.Add(ref h, r * hStride + unit), hStride, ref keep ? ref {Unsafe}.Add(ref gates, r * TapeRow + unit * 4) : ref gates, keep",
-            (rows, tail, name) => EmitKernel(w, spec, plan, rows, tail, name), UnitStepEmitter.WalksTilesBackward(spec, plan));
+            (rows, tail, name) => EmitKernel(w, spec, plan, rows, tail, name), UnitStepEmitter.WalksTilesBackward(spec, plan), UnitStepEmitter.SplitsRows(spec, plan));
 
     private static void EmitKernel(SourceWriter w, NetworkSpec spec, PathPlan plan, int rows, int tail, string name)
     {

@@ -311,26 +311,28 @@ internal static class KernelEmitter
     }
 
     /// <summary>
-    /// <c>IRnnKernels.RowTiles</c> and, where a gated step (LSTM, GRU) walks one row tile by tile (<see cref="UnitStepEmitter.WalksTilesBackward"/>),
-    /// <c>StepRowTiles</c>: those tiles' projection (the same per-tile products as <c>Project</c>'s one row: a unit tile's
-    /// gates are one tile of the pre-activation row) and their step.
+    /// <c>IRnnKernels.RowParts</c> and, where a batch of one splits (<see cref="UnitStepEmitter.SplitsRows"/>),
+    /// <c>RowTiles</c> and <c>StepRowTiles</c>: those tiles' projection (the same per-tile products as <c>Project</c>'s
+    /// one row: a unit tile's gates are one tile of the pre-activation row) and their step.
     /// </summary>
     private static void EmitRowTilesMembers(SourceWriter w, NetworkSpec spec, PathPlan plan, System.Action<string, System.Func<PackedBlock, string>> onBlock,
         System.Func<string, string> at, string panels)
     {
-        if (!(spec.IsLstm || spec.IsGru) || !UnitStepEmitter.WalksTilesBackward(spec, plan))
+        if (!UnitStepEmitter.SplitsRows(spec, plan))
         {
             // Declared even so: the interface's default body, called on a struct, would box it (an allocation per call).
-            w.Line("public int RowTiles => 0;");
+            w.Line("public int RowParts(int layer) => 1;");
             return;
         }
         if (plan.GateTiles.TileWidth != plan.Gates * plan.UnitTiles.TileWidth)
             throw new System.InvalidOperationException($"{plan.Name}: a pre-activation tile must hold one unit tile's gates.");
+        int first = System.Math.Max(1, plan.RowParts(spec.InputSize)), later = System.Math.Max(1, plan.RowParts(spec.HiddenSize));
+        w.Line($"public int RowParts(int layer) => {(spec.NumLayers == 1 || first == later ? $"{first}" : $"layer == 0 ? {first} : {later}")};");
         w.Line($"public int RowTiles => {plan.UnitTiles.TileCount};");
         w.Line();
         const string Tile = "firstTile * TileUnits * Gates";
         onBlock("public void StepRowTiles(int layer, int direction, ref float x, ref float hPrev, ref float pre, ref float h, ref float c, int firstTile, int endTile)",
-            b => $"if (!{Unsafe}.IsNullRef(ref x)) {panels}(ref x, 0, 1, {b.InputColumns}, {at($"PackedWeightIh{b.Suffix} + {Tile} * {b.InputColumns}")}, {plan.GateTiles.TileVectors}, (endTile - firstTile) * TileUnits * Gates, "
+            b => $"{panels}(ref x, 0, 1, {b.InputColumns}, {at($"PackedWeightIh{b.Suffix} + {Times(b.InputColumns, Tile, first: false)}")}, {plan.GateTiles.TileVectors}, (endTile - firstTile) * TileUnits * Gates, "
                 + $"{at($"PackedBias{b.Suffix} + {Tile}")}, ref {Unsafe}.Add(ref pre, {Tile}), GateRow); "
                 + (spec.IsLstm
                     ? $"LstmStepRowTiles(ref hPrev, 0, 1, {at($"PackedWeightHh{b.Suffix}")}, ref pre, ref c, 0, ref h, 0, ref c, 0, ref {Unsafe}.NullRef<float>(), firstTile, endTile);"

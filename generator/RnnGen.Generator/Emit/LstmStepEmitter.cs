@@ -20,7 +20,7 @@ internal static class LstmStepEmitter
         UnitStepEmitter.Emit(w, plan, "LstmStep", "The LSTM step over every tile of hidden units, the rows in register blocks.",
             "(ref float a, nint aStride, int rows, ref float b, ref float pre, ref float cPrev, nint cPrevStride, ref float h, nint hStride, ref float c, nint cStride, ref float gates)",
             $"ref {Unsafe}.Add(ref a, r * aStride), aStride, ref {Unsafe}.Add(ref b, unit * Gates * {spec.StateSizeName}), ref {Unsafe}.Add(ref pre, r * GateRow + unit * Gates), ref {Unsafe}.Add(ref cPrev, r * cPrevStride + unit), cPrevStride, ref {Unsafe}.Add(ref h, r * hStride + unit), hStride, ref {Unsafe}.Add(ref c, r * cStride + unit), cStride, ref keep ? ref {Unsafe}.Add(ref gates, r * TapeRow + unit * 4) : ref gates, keep",
-            (rows, tail, name) => EmitKernel(w, spec, plan, rows, tail, name), UnitStepEmitter.WalksTilesBackward(spec, plan),
+            (rows, tail, name) => EmitKernel(w, spec, plan, rows, tail, name), UnitStepEmitter.WalksTilesBackward(spec, plan), UnitStepEmitter.SplitsRows(spec, plan),
             HasPairKernel(plan) ? (tail, name) => EmitPairKernel(w, spec, plan, tail, name) : null);
 
     /// <summary>Whether a single row's step over both tiles is one kernel (the AVX-512 pair kernel): exactly two tiles of 16 lanes.</summary>

@@ -20,15 +20,16 @@ internal static class UnitStepEmitter
     /// both tiles (tail: the real units of the second), which single rows use: one row's two tiles are independent
     /// dependency chains, and one kernel interleaves them where two calls would run them one after the other.</param>
     /// <param name="tilesBackward">Whether the dispatcher takes <c>tilesBackward</c> (<see cref="WalksTilesBackward"/>).</param>
+    /// <param name="rowTiles">Whether to write the one-row tile-range dispatcher (<see cref="SplitsRows"/>).</param>
     public static void Emit(SourceWriter w, PathPlan plan, string name, string summary, string signature, string arguments,
-        Action<int, int, string> emitKernel, bool tilesBackward, Action<int, string>? emitPair = null)
+        Action<int, int, string> emitKernel, bool tilesBackward, bool rowTiles, Action<int, string>? emitPair = null)
     {
         TilePlan tiles = plan.UnitTiles;
         int mainTiles = tiles.MainTiles(exact: true);
         bool hasLast = tiles.HasLastTile(exact: true);
         bool pair = emitPair is not null;
         string pairName = $"{name}R1Pair" + (tiles.TailLanes > 0 ? $"Tail{tiles.TailLanes}" : "");
-        if (tilesBackward && !signature.EndsWith(")", StringComparison.Ordinal))
+        if ((tilesBackward || rowTiles) && !signature.EndsWith(")", StringComparison.Ordinal))
             throw new ArgumentException("a parameter list in parentheses", nameof(signature));
 
         w.Summary(summary + (tilesBackward ? " With tilesBackward, one row takes its tiles last to first (IRnnKernels.Step): the same kernels, the same bits." : ""));
@@ -76,7 +77,7 @@ internal static class UnitStepEmitter
                 }
             }
         }
-        if (tilesBackward)
+        if (rowTiles)
         {
             w.Line();
             EmitRowTiles(w, tiles, name, signature, arguments);
@@ -103,8 +104,15 @@ internal static class UnitStepEmitter
     }
 
     /// <summary>
-    /// Whether the gated step's dispatcher takes <c>tilesBackward</c> (<c>IRnnKernels.Step</c>) and the step has a
-    /// tile-range entry for one row (<c>IRnnKernels.StepRowTiles</c>): where one row walks two
+    /// Whether a batch of one splits over threads by tiles of units (<c>IRnnKernels.RowParts</c>, <c>StepRowTiles</c>): a
+    /// gated step that walks one row tile by tile (<see cref="WalksTilesBackward"/>) in a layer with weights for two parts
+    /// or more (<see cref="PathPlan.RowParts"/>).
+    /// </summary>
+    public static bool SplitsRows(NetworkSpec spec, PathPlan plan) =>
+        (spec.IsLstm || spec.IsGru) && WalksTilesBackward(spec, plan) && System.Math.Max(plan.RowParts(spec.InputSize), plan.RowParts(spec.HiddenSize)) >= 2;
+
+    /// <summary>
+    /// Whether the gated step's dispatcher takes <c>tilesBackward</c> (<c>IRnnKernels.Step</c>): where one row walks two
     /// or more tiles one kernel call each (not the AVX-512 LSTM's two tiles, which are one pair kernel), in a module
     /// whose batch of one takes the driver's one-row path (one direction, no projection), the only caller that passes it.
     /// </summary>

@@ -58,8 +58,8 @@ public readonly struct GenericKernels<TStep> : IRnnKernels
     /// <summary>No block kernel: the driver projects and steps. Declared so that the interface's default body does not box this struct.</summary>
     public bool TryRunRowFromInput(int layer, int direction, ref float x, nint xStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;
 
-    /// <summary>No tile-range step: a row is not split. Declared so that the interface's default body does not box this struct.</summary>
-    public int RowTiles => 0;
+    /// <summary>A row is not split. Declared so that the interface's default body does not box this struct.</summary>
+    public int RowParts(int layer) => 1;
 
     /// <inheritdoc/>
     public void BackStep(int layer, int direction, ref float da, int rows, ref float dh) =>

@@ -96,22 +96,25 @@ public interface IRnnKernels
     bool TryRunRowFromInput(int layer, int direction, ref float x, nint xStepStride, int seqLen, ref float hPrev, ref float h, nint hStepStride, ref float c) => false;
 
     /// <summary>
-    /// The tiles of hidden units a one-row step splits into for <see cref="StepRowTiles"/> (each tile one vector of units,
-    /// every gate of them, in <see cref="Layout"/>), or 0 where the kernels have no such entry. A struct implementing this
-    /// interface should declare this member (the default body, called on a struct, boxes it).
+    /// The most parts one row of <paramref name="layer"/>'s step may split into over threads by tiles of units
+    /// (<see cref="StepRowTiles"/>): 1 where it does not split. The generator decides it from the layer's weights (a part
+    /// per 384 KB of them). A struct implementing this interface should declare this member (the default body, called
+    /// on a struct, boxes it).
     /// </summary>
+    int RowParts(int layer) => 1;
+
+    /// <summary>The tiles of hidden units <see cref="StepRowTiles"/> takes ranges of (read only where <see cref="RowParts"/> is above 1).</summary>
     int RowTiles => 0;
 
     /// <summary>
     /// One row's step over tiles [<paramref name="firstTile"/>, <paramref name="endTile"/>) of <see cref="RowTiles"/> only,
-    /// so that threads can share a row whose weights are large (<see cref="Parallelism"/>): unless
-    /// <paramref name="x"/> is a null reference, those tiles' input projection from the row x first (as
-    /// <see cref="Project"/> computes it), then their step as <see cref="Step"/> computes it, bit for bit: hPrev is read
-    /// whole, h (hidden-size floats, written only at the tiles' units), c (padded to <see cref="CellStride"/>, an LSTM's
-    /// cell state read and written in place) and pre (consumed) only at those tiles. No gates are kept.
+    /// so that threads can share a row whose weights are large (<see cref="Parallelism"/>): those tiles' input
+    /// projection from the row x (as <see cref="Project"/> computes it), then their step (as <see cref="Step"/> computes
+    /// it), bit for bit. x and hPrev are read whole; h (hidden-size floats), c (padded to <see cref="CellStride"/>, an
+    /// LSTM's cell state, read and written in place) and pre (scratch) only at the tiles' units. No gates are kept.
     /// </summary>
     void StepRowTiles(int layer, int direction, ref float x, ref float hPrev, ref float pre, ref float h, ref float c, int firstTile, int endTile) =>
-        throw new System.NotSupportedException("These kernels have no tile-range step (RowTiles is 0).");
+        throw new System.NotSupportedException("These kernels do not split a row (RowParts is 1).");
 
     /// <summary>Back through a step's product: for r &lt; rows, <c>dh[r] = da[r] · W_hh(layer, direction)</c> (overwritten).</summary>
     void BackStep(int layer, int direction, ref float da, int rows, ref float dh) => throw InferenceOnly();

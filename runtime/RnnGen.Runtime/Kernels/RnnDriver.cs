@@ -87,15 +87,20 @@ public static partial class RnnDriver
             // kernel call instead of two); else the projection, then the block kernel for more than one step (see
             // Recur) or one step call per time step.
             bool block = seqLen > 1 && BlockKernels;
-            int parts = RowParts(ref kernels, shape, layer);
+            // One step of a layer whose weights are large: split over threads by tiles of units, each part projecting
+            // its own (more steps split no faster than one thread runs them: a hand-over per step costs what it saves).
+            int parts = seqLen == 1 ? Parallelism.PartsForRow(kernels.RowParts(layer)) : 1;
             if (parts > 1)
             {
-                // Large weights, split over threads by tiles of units, a phase per step. A later layer's input is the
-                // output these steps overwrite: projected first, whole; layer 0's is projected by each part per step.
+                // A later layer's input is the row below's output, which this step overwrites: the parts read a copy.
+                ref float x = ref MemoryMarshal.GetReference(source);
                 if (layer > 0)
-                    kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref pre, tilesBackward);
-                StepRowsSplit(ref kernels, workspace, layer, ref layer == 0 ? ref MemoryMarshal.GetReference(source) : ref Unsafe.NullRef<float>(),
-                    inputWidth, seqLen, ref initial, ref output0, hidden, ref pre, ps, ref cellStart, parts);
+                {
+                    Span<float> copy = MemoryMarshal.CreateSpan(ref workspace.Scratch(inputWidth), inputWidth);
+                    source.Slice(0, inputWidth).CopyTo(copy);
+                    x = ref MemoryMarshal.GetReference(copy);
+                }
+                StepRowSplit(ref kernels, workspace, layer, ref x, ref initial, ref output0, ref pre, ref cellStart, parts);
             }
             else if (!(BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
             {
@@ -378,7 +383,7 @@ public static partial class RnnDriver
             return;
         bool tilesBackward = workspace.AlternateTiles(1);
         // Large weights split over threads by tiles of units, each part projecting its own tiles (below).
-        int parts = RowParts(ref kernels, shape, 0);
+        int parts = Parallelism.PartsForRow(kernels.RowParts(0));
         if (parts == 1)
             kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref pre, tilesBackward);
 
@@ -402,7 +407,7 @@ public static partial class RnnDriver
         bool throughScratch = hx.Overlaps(hNext) && !(kernels.OneRowStepInPlace && inPlace && parts == 1);
         ref float h = ref throughScratch ? ref workspace.Scratch(hidden) : ref MemoryMarshal.GetReference(hNext);
         if (parts > 1)
-            StepRowsSplit(ref kernels, workspace, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref hPrev.Start, ref h, hidden, ref pre, 0, ref cell.Start, parts);
+            StepRowSplit(ref kernels, workspace, 0, ref MemoryMarshal.GetReference(input), ref hPrev.Start, ref h, ref pre, ref cell.Start, parts);
         else
             kernels.Step(0, 0, hPrev, ref pre, 1, new StridedRows(ref h, hidden), cell, cell, ref Unsafe.NullRef<float>(), tilesBackward);
         if (throughScratch)
@@ -412,38 +417,19 @@ public static partial class RnnDriver
     }
 
     /// <summary>
-    /// The threads one row of <paramref name="layer"/> splits over (<see cref="Parallelism.PartsForRow"/>): 1 unless the
-    /// kernels step tile ranges and the layer's packed weights are large.
-    /// </summary>
-    private static int RowParts<TKernels>(ref TKernels kernels, in RnnShape shape, int layer)
-        where TKernels : struct, IRnnKernels
-    {
-        int tiles = kernels.RowTiles;
-        return tiles < 2 ? 1 : Parallelism.PartsForRow(tiles, (long)(shape.LayerInputSize(layer) + shape.StateSize) * kernels.PreStride * sizeof(float));
-    }
-
-    /// <summary>
-    /// <paramref name="seqLen"/> steps of one row split over <paramref name="parts"/> threads, a phase per step: step t
-    /// reads the input row <c>x + t · xStride</c> (projected by the parts; a null x: pre holds every step's projection,
-    /// rows <paramref name="preStride"/> apart), hPrev (step 0) or step t − 1's h, and writes h at
-    /// <c>h + t · hStride</c>, the cell state in place in <paramref name="c"/>. Not inlined: its pinning would enlarge the
-    /// per-sample call's frame.
+    /// One step of one row split over <paramref name="parts"/> threads by tiles of units (<see cref="IRnnKernels.StepRowTiles"/>):
+    /// each part projects the input row <paramref name="x"/> for its tiles, then steps them. Not inlined: its pinning
+    /// would enlarge the per-sample call's frame.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static unsafe void StepRowsSplit<TKernels>(ref TKernels kernels, RnnWorkspace workspace, int layer, ref float x, int xStride, int seqLen,
-        ref float hPrev, ref float h, int hStride, ref float pre, int preStride, ref float c, int parts)
+    private static unsafe void StepRowSplit<TKernels>(ref TKernels kernels, RnnWorkspace workspace, int layer, ref float x, ref float hPrev, ref float h,
+        ref float pre, ref float c, int parts)
         where TKernels : struct, IRnnKernels
     {
         RowTilesJob<TKernels> job = workspace.RowTilesJob<TKernels>();
         workspace.RowSplits++;
         fixed (float* px = &x, pHPrev = &hPrev, pH = &h, pPre = &pre, pC = &c)
-        {
-            for (int t = 0; t < seqLen; t++)
-            {
-                job.Step(ref kernels, layer, px is null ? null : px + (nint)t * xStride, t == 0 ? pHPrev : pH + (nint)(t - 1) * hStride,
-                    pPre + (nint)t * preStride, pH + (nint)t * hStride, pC, parts);
-            }
-        }
+            job.Step(ref kernels, layer, px, pHPrev, pPre, pH, pC, parts);
     }
 
     /// <summary>

@@ -94,8 +94,8 @@ internal sealed class CellJob<TKernels> : SplitJob
 
 /// <summary>
 /// One row's step split over threads by tiles of hidden units (<see cref="IRnnKernels.StepRowTiles"/>): a batch of one
-/// whose weights are large (<see cref="Parallelism.PartsForRow"/>), one phase per time step. Every part reads hPrev
-/// whole and writes only its own tiles' h, c and pre, so the parts are independent within a step.
+/// whose weights are large (<see cref="Parallelism.PartsForRow"/>), one step. Every part reads x and hPrev whole and
+/// writes only its own tiles' h, c and pre, so the parts are independent.
 /// </summary>
 internal sealed unsafe class RowTilesJob<TKernels> : SplitJob
     where TKernels : struct, IRnnKernels
@@ -106,7 +106,7 @@ internal sealed unsafe class RowTilesJob<TKernels> : SplitJob
 
     /// <summary>
     /// One step of layer <paramref name="layer"/>'s row on up to <paramref name="parts"/> threads, this one included
-    /// (arguments as <see cref="IRnnKernels.StepRowTiles"/>'s; <paramref name="x"/> null: pre holds the projection).
+    /// (arguments as <see cref="IRnnKernels.StepRowTiles"/>'s).
     /// The memory must stay where it is for the call (pinned or native).
     /// </summary>
     public void Step(ref TKernels kernels, int layer, float* x, float* hPrev, float* pre, float* h, float* c, int parts)
