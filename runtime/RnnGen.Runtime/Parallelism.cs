@@ -11,16 +11,18 @@ namespace RnnGen;
 /// <remarks>
 /// With <see cref="MaxDegreeOfParallelism"/> above 1, a module's inference <c>Forward</c> (sequence or cell) splits
 /// its batch rows over up to that many threads: the caller and .NET thread-pool threads. Each part runs the same
-/// generated kernels on its rows in the same order, so the results are bit-for-bit those of one thread. Batches of up
-/// to <see cref="RowAlignment"/> rows never split (a batch splits into parts of whole multiples of it, so below twice it there
-/// is nothing to split), nor do training calls (their weight gradients sum over the rows). The caller works on the parts
+/// generated kernels on its rows in the same order, so the results are bit-for-bit those of one thread. Batches of
+/// fewer than twice <see cref="RowAlignment"/> rows do not split their rows (parts are whole multiples of it), nor do
+/// training calls (their weight gradients sum over the rows). The caller works on the parts
 /// itself and only waits for parts another thread has started, so calls from many threads at once, or from the
 /// thread pool, cannot starve it. Nothing is allocated per call once a module has made its first split.
 /// <para>
-/// A batch of one (one direction, no projection) of an LSTM or GRU whose layer weights are large splits each time step
-/// instead, by tiles of hidden units: each part projects and steps its own units, so each core streams only its share of
-/// the weights (at least 384 KB of them; smaller models, the audio-sized ones, never split). The same kernels
-/// run on each tile, so the bits are those of one thread.
+/// A batch of one (one direction, no projection) of a generated LSTM or GRU whose layer weights are large splits a
+/// single time step instead (a cell's call, or a sequence call of one step; longer sequences run on one thread), by
+/// tiles of hidden units: each part projects and steps its own units, so each core streams only its share of the
+/// weights (at least 384 KiB of them, as the generator decides: <c>IRnnKernels.RowParts</c>; smaller models, the
+/// audio-sized ones, never split, nor do the run-time-sized <c>Dynamic</c> modules or the scalar path). The same
+/// kernels run on each tile, so the bits are those of one thread.
 /// </para>
 /// </remarks>
 public static class Parallelism

@@ -193,12 +193,15 @@ public class GeneratorTests
     /// Which shapes split a batch of one over threads, per path (AVX-512, AVX2, 128-bit): a part per 384 KB of a layer's
     /// packed W_ih and W_hh (393,216 bytes), worked out by hand here. Lstm(100, 200): 300 × 832 × 4 = 998,400 bytes on
     /// AVX-512 (208 padded units), 300 × 800 × 4 = 960,000 on the others: 2 parts; its second layer 400 × 832 × 4 =
-    /// 1,331,200: 3. Lstm(100, 150): 250 × 640 × 4 = 640,000: 1. Gru(100, 250): 350 × 768 × 4 = 1,075,200: 2. Not
+    /// 1,331,200: 3. Lstm(100, 150): 250 × 640 × 4 = 640,000: 1. Gru(100, 250): 350 × 768 × 4 = 1,075,200: 2.
+    /// Gru(4, 250, NumLayers = 2): 254 × 768 × 4 = 780,288 (1), then 500 × 768 × 4 = 1,536,000 (3; 128-bit, 252 padded
+    /// units: 768,096 and 1,512,000). Not
     /// split: two directions, a projection, an Elman RNN, or one row in the AVX-512 LSTM's two-tile kernel (LstmCell(2000,
     /// 32), which on AVX2 walks four tiles over 2,032 × 128 × 4 = 1,040,384 bytes: 2).
     /// </summary>
     [TestCase("[Lstm(100, 200)] public partial class A;", "2", "2", "2")]
     [TestCase("[Lstm(100, 200, NumLayers = 2)] public partial class A;", "layer == 0 ? 2 : 3", "layer == 0 ? 2 : 3", "layer == 0 ? 2 : 3")]
+    [TestCase("[Gru(4, 250, NumLayers = 2)] public partial class A;", "layer == 0 ? 1 : 3", "layer == 0 ? 1 : 3", "layer == 0 ? 1 : 3")]
     [TestCase("[Lstm(100, 150)] public partial class A;", "1", "1", "1")]
     [TestCase("[Gru(100, 250)] public partial class A;", "2", "2", "2")]
     [TestCase("[GruCell(100, 250)] public partial class A;", "2", "2", "2")]

@@ -138,9 +138,11 @@ public partial class TiledGruCell;
 [Gru(20, 42)]
 public partial class TiledGru;
 
-// Batches of one whose weights overflow L2 (998 KB to 1.3 MB packed per layer on AVX-512), which split over threads by
-// tiles of units (Parallelism); 200 and 250 units end in a partial tile on every path.
-[LstmCell(100, 200)]
+// Batches of one whose weights overflow L2 (0.96 to 1.54 MB packed per layer), which split over threads by tiles of
+// units (Parallelism): 250 units end in a partial tile on every path (AVX-512 10 of 16 lanes, AVX2 2 of 8, 128-bit
+// 2 of 4), 200 on AVX-512 only. NarrowThenWideGru's layer 0 (780 KB) does not split; its layer 1 does, from a copy of
+// the output it overwrites.
+[LstmCell(100, 250)]
 public partial class WideLstmCell;
 
 [Lstm(100, 200, NumLayers = 2)]
@@ -151,3 +153,6 @@ public partial class WideGru;
 
 [GruCell(100, 250)]
 public partial class WideGruCell;
+
+[Gru(4, 250, NumLayers = 2)]
+public partial class NarrowThenWideGru;

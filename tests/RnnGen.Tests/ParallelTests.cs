@@ -277,32 +277,34 @@ public class ParallelTests
         return (h, c);
     }
 
-    public static IEnumerable<TestCaseData> WideRows() => new (Type Type, RnnConfig Config)[]
+    public static IEnumerable<TestCaseData> WideRows() => new (Type Type, RnnConfig Config, int SplitLayers)[]
     {
-        (typeof(WideLstm), new RnnConfig(false, 100, 200, IsLstm: true)),
-        (typeof(WideTwoLayerLstm), new RnnConfig(false, 100, 200, NumLayers: 2, IsLstm: true)),
-        (typeof(WideGru), new RnnConfig(false, 100, 250, IsGru: true)),
-        (typeof(WideLstmCell), new RnnConfig(true, 100, 200, IsLstm: true)),
-        (typeof(WideGruCell), new RnnConfig(true, 100, 250, IsGru: true)),
-    }.Select(m => new TestCaseData(m.Type, m.Config).SetArgDisplayNames(m.Type.Name));
+        (typeof(WideLstm), new RnnConfig(false, 100, 200, IsLstm: true), 1),
+        (typeof(WideTwoLayerLstm), new RnnConfig(false, 100, 200, NumLayers: 2, IsLstm: true), 2),
+        (typeof(WideGru), new RnnConfig(false, 100, 250, IsGru: true), 1),
+        (typeof(NarrowThenWideGru), new RnnConfig(false, 4, 250, NumLayers: 2, IsGru: true), 1),
+        (typeof(WideLstmCell), new RnnConfig(true, 100, 250, IsLstm: true), 1),
+        (typeof(WideGruCell), new RnnConfig(true, 100, 250, IsGru: true), 1),
+    }.Select(m => new TestCaseData(m.Type, m.Config, m.SplitLayers).SetArgDisplayNames(m.Type.Name));
 
     /// <summary>
-    /// A batch of one whose layer weights fill L2 (here 0.96–1.33 MB packed, on every path) splits a single step over
-    /// threads by tiles of units: bit for bit the results of one thread, from given and default states, a cell's also in
-    /// place (hx = hNext, cx = cNext), a later layer's from the output of the one below. And it does split: the module's
-    /// workspace counts the split calls, none with one thread (nor on the scalar path, whose kernels do not split), nor
-    /// for three steps (which run as one thread runs them: the same bits, checked too).
+    /// A batch of one whose layer weights fill L2 (here 0.78–1.54 MB packed, on every path) splits a single step over
+    /// threads by tiles of units: bit for bit the results of one thread, from given and default states and in place (a
+    /// cell's hx = hNext and cx = cNext, a sequence's h0 = hN and c0 = cN), a later layer's from the output of the one
+    /// below. And it does split: the module's workspace counts the split calls (per call, the layers that split), none
+    /// with one thread (nor on the scalar path, whose kernels do not split), nor for three steps (which run as one thread
+    /// runs them: the same bits, checked too).
     /// </summary>
     [TestCaseSource(nameof(WideRows))]
-    public void ALargeRowSplitsByTilesBitIdentically(Type type, RnnConfig config)
+    public void ALargeRowSplitsByTilesBitIdentically(Type type, RnnConfig config, int splitLayers)
     {
-        var random = new Random(DrawnModules.Seed ^ (config.HiddenSize * 31 + config.NumLayers));
+        var random = new Random(DrawnModules.Seed ^ (config.HiddenSize * 31 + config.NumLayers * 7 + config.InputSize));
         object module = Activator.CreateInstance(type, random.Next())!;
         RnnWorkspace workspace = ConcurrencyTests.WorkspaceOf(module);
+        int states = config.NumLayers * config.HiddenSize;
         foreach (int seqLen in config.IsCell ? new[] { 1 } : new[] { 1, 3 })
         {
             float[] x = Numerics.Uniform(random, seqLen * config.InputSize, 2f);
-            int states = config.NumLayers * config.HiddenSize;
             float[] h0 = Numerics.Uniform(random, states), c0 = config.IsLstm ? Numerics.Uniform(random, states) : Array.Empty<float>();
             foreach (bool given in new[] { true, false })
             {
@@ -321,17 +323,33 @@ public class ParallelTests
                     else
                     {
                         (float[] output, float[] hN, float[] cN) = Run(module, config, x, seqLen, 1, given ? h0 : null, given && config.IsLstm ? c0 : null);
-                        runs.Add(new[] { output, hN, cN });
+                        (float[] outputInPlace, float[] hNInPlace, float[] cNInPlace) = RunInPlace(module, config, x, seqLen, given ? h0 : new float[states], given ? c0 : new float[states]);
+                        runs.Add(new[] { output, hN, cN, outputInPlace, hNInPlace, cNInPlace });
                     }
                     string what = $"seed {DrawnModules.Seed}, {type.Name}, seq {seqLen}, given {given}, {degree} thread(s)";
                     // The scalar path's generic kernels have no tile-range step: they never split a row.
                     bool splitting = degree > 1 && Simd.Path != KernelPath.Scalar && seqLen == 1;
-                    Assert.That(workspace.RowSplits - splits, Is.EqualTo(splitting ? (config.IsCell ? 2 : config.NumLayers) : 0), what + ": split calls");
+                    Assert.That(workspace.RowSplits - splits, Is.EqualTo(splitting ? 2 * splitLayers : 0), what + ": split calls");
                     for (int i = 0; i < runs[0].Length; i++)
                         Assert.That(runs[^1][i], Is.EqualTo(runs[0][i]), $"{what}: result {i}");
                 }
             }
         }
+    }
+
+    /// <summary>A sequence module's forward with its final states in the initial states' memory (h0 = hN, c0 = cN; c only for an LSTM).</summary>
+    private static (float[] Output, float[] HN, float[] CN) RunInPlace(object module, RnnConfig c, float[] x, int seqLen, float[] h0, float[] c0)
+    {
+        var output = new float[seqLen * c.StateSize];
+        float[] hN = (float[])h0.Clone(), cN = (float[])c0.Clone();
+        if (module is ILstmModule lstm)
+            lstm.Forward(x, seqLen, 1, output, hN, cN, hN, cN);
+        else
+        {
+            ((IRnnModule)module).Forward(x, seqLen, 1, output, hN, hN);
+            cN = Array.Empty<float>();
+        }
+        return (output, hN, cN);
     }
 
     [Test]
@@ -398,6 +416,9 @@ public class ParallelTests
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
         int expected = Simd.Path == KernelPath.Scalar ? 0 : 200;
         Assert.That(ConcurrencyTests.WorkspaceOf(lstm).RowSplits + ConcurrencyTests.WorkspaceOf(cell).RowSplits - splits, Is.EqualTo(expected), "rows split");
+        // Over the second of warm-up and these calls, a pool thread ran parts of the split rows: they ran concurrently.
+        if (expected > 0)
+            Assert.That(ConcurrencyTests.WorkspaceOf(lstm).RowSplitHelperParts + ConcurrencyTests.WorkspaceOf(cell).RowSplitHelperParts, Is.GreaterThan(0), "parts run by a pool thread");
     }
 
     /// <summary>

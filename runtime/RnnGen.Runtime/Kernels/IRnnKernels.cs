@@ -103,8 +103,8 @@ public interface IRnnKernels
     /// </summary>
     int RowParts(int layer) => 1;
 
-    /// <summary>The tiles of hidden units <see cref="StepRowTiles"/> takes ranges of (read only where <see cref="RowParts"/> is above 1).</summary>
-    int RowTiles => 0;
+    /// <summary>The tiles of hidden units <see cref="StepRowTiles"/> takes ranges of (read only where <see cref="RowParts"/> is above 1, which must declare it).</summary>
+    int RowTiles => throw new System.NotSupportedException("These kernels do not split a row (RowParts is 1).");
 
     /// <summary>
     /// One row's step over tiles [<paramref name="firstTile"/>, <paramref name="endTile"/>) of <see cref="RowTiles"/> only,

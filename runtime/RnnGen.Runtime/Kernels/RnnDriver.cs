@@ -404,7 +404,8 @@ public static partial class RnnDriver
         }
 
         // hx overlapping hNext goes through scratch, unless it is hNext itself and the kernels may step a row in place
-        // (not split: the parts read all of hx while they write their own units of h).
+        // (not split: the parts read all of hx while they write their own units of h; the generator never lets a kernel
+        // that steps a row in place, one call per row, split it, but the condition says so here too).
         bool throughScratch = hx.Overlaps(hNext) && !(kernels.OneRowStepInPlace && inPlace && parts == 1);
         ref float h = ref throughScratch ? ref workspace.Scratch(hidden) : ref MemoryMarshal.GetReference(hNext);
         if (parts > 1)

@@ -23,6 +23,9 @@ public sealed class RnnWorkspace
 
     /// <summary>Calls whose one-row steps were split over threads by tiles (the tests check that a large row did split).</summary>
     internal int RowSplits;
+
+    /// <summary>Parts of those splits that thread-pool threads ran (the tests check that they ran concurrently).</summary>
+    internal int RowSplitHelperParts => _rowJob?.HelperParts ?? 0;
     private bool _lastTilesBackward;
 
     /// <summary>Creates empty buffers; every module creates one, so a bad <c>RNNGEN_KERNEL_PATH</c> is reported here.</summary>

@@ -112,6 +112,8 @@ internal sealed unsafe class RowTilesJob<TKernels> : SplitJob
     public void Step(ref TKernels kernels, int layer, float* x, float* hPrev, float* pre, float* h, float* c, int parts)
     {
         (_kernels, _layer, _tiles, _parts) = (kernels, layer, kernels.RowTiles, parts);
+        if (_tiles < parts)
+            throw new System.InvalidOperationException($"The kernels split a row into {parts} parts but have {_tiles} tiles of units (IRnnKernels.RowTiles).");
         _x = x;
         _hPrev = hPrev;
         _pre = pre;
@@ -129,7 +131,8 @@ internal sealed unsafe class RowTilesJob<TKernels> : SplitJob
 
     protected override void RunPart(int index)
     {
-        // The caller claims part 0 before any helper starts: it takes the last part, the larger one of an uneven split.
+        // Part 0, the last range of tiles (the larger of an uneven split), is usually the caller's: it starts claiming right
+        // after posting the helpers. Whoever runs a part, each tile is computed once, by the same kernel.
         (int first, int count) = Parallelism.Split(_tiles, _parts - 1 - index, _parts, 1);
         if (count > 0)
             _kernels.StepRowTiles(_layer, 0, ref *_x, ref *_hPrev, ref *_pre, ref *_h, ref *_c, first, first + count);

@@ -20,6 +20,10 @@ internal abstract class SplitJob : IThreadPoolWorkItem
     private int _done;
     private int _phase;
     private Exception? _failure;
+    private int _helperParts;
+
+    /// <summary>Parts that thread-pool threads have run (not the caller), over the job's life: the tests check that splits do run concurrently.</summary>
+    internal int HelperParts => Volatile.Read(ref _helperParts);
 
     /// <summary>Runs part <paramref name="index"/> of the current phase.</summary>
     protected abstract void RunPart(int index);
@@ -57,18 +61,26 @@ internal abstract class SplitJob : IThreadPoolWorkItem
     }
 
     /// <summary>A thread-pool thread joins the phase that is current when it starts (if any part is left).</summary>
-    public void Execute() => Work((int)(Volatile.Read(ref _claims) >> 32));
-
-    private void Work(int phase)
+    public void Execute()
     {
+        int ran = Work((int)(Volatile.Read(ref _claims) >> 32));
+        if (ran > 0)
+            Interlocked.Add(ref _helperParts, ran);
+    }
+
+    /// <summary>Claims and runs parts of <paramref name="phase"/> until none is left; returns how many this thread ran.</summary>
+    private int Work(int phase)
+    {
+        int ran = 0;
         while (true)
         {
             long claims = Volatile.Read(ref _claims);
             int next = (int)claims;
             if ((int)(claims >> 32) != phase || next >= _count)
-                return;
+                return ran;
             if (Interlocked.CompareExchange(ref _claims, claims + 1, claims) != claims)
                 continue;
+            ran++;
             try
             {
                 RunPart(next);
