@@ -465,6 +465,37 @@ public class ParallelTests
     }
 
     /// <summary>
+    /// The same for batches of one split by tiles of units: eight threads, each with its own large cell, step it at the
+    /// same time with up to four threads a call (three parts), from plain threads and from pool threads.
+    /// </summary>
+    [Test]
+    public void LargeRowsSplitFromManyThreadsAtOnceGiveTheSequentialResults()
+    {
+        const int threads = 8, calls = 25;
+        var random = new Random(10);
+        float[] x = Numerics.Uniform(random, 100), hx = Numerics.Uniform(random, 250), cx = Numerics.Uniform(random, 250);
+        (float[] expectedH, float[] expectedC) = Step(new WideLstmCell(1), x, 1, hx, cx, inPlace: false);
+
+        Parallelism.MaxDegreeOfParallelism = 4;
+        int mismatches = 0;
+        void Calls()
+        {
+            var mine = new WideLstmCell(1);
+            for (int i = 0; i < calls; i++)
+            {
+                (float[] h, float[] c) = Step(mine, x, 1, hx, cx, inPlace: i % 2 == 1);
+                if (!h.AsSpan().SequenceEqual(expectedH) || !c.AsSpan().SequenceEqual(expectedC))
+                    Interlocked.Increment(ref mismatches);
+            }
+        }
+        var workers = Enumerable.Range(0, threads).Select(_ => new Thread(Calls)).ToList();
+        workers.ForEach(w => w.Start());
+        Assert.That(workers.All(w => w.Join(TimeSpan.FromMinutes(2))), "every caller returns");
+        Parallel.For(0, threads, _ => Calls());
+        Assert.That(mismatches, Is.Zero, $"of {2 * threads * calls} calls");
+    }
+
+    /// <summary>
     /// One module, calls whose part counts differ back to back (batch 8, 32, 13; 2 to 4 threads): a thread-pool helper
     /// left over from one call must never run a part of the next. Every result equals the one-thread result.
     /// </summary>
