@@ -2,7 +2,8 @@
 # Commits compared side by side in one process (see harness/Program.cs): per-sample times of the streaming cases.
 #   bench/side-by-side/run.sh <cases> <seconds per case> <commit or path>...
 #   e.g. bench/side-by-side/run.sh cell12,cell32,seq12,block12,grucell,big 4 HEAD 3993f69
-# cases: cellH, seqH, blockH (H = 12, 16, 24, 32), grucell, grublock, big; "block12+cell12" interleaves both
+# cases: cellH, seqH, blockH (H = 12, 16, 24, 32), grucell, grublock, big, big2 (big on two threads, where the build
+# has Parallelism); "block12+cell12" interleaves both
 # workloads of every build in one row (compare them there, not across rows). A commit is checked out in a temporary
 # worktree; a path is used as it is (a checkout with local changes); a .so is a native peer built by
 # bench/rtneural/build.sh (RTNeural), which runs the per-sample cases (cellH, grucell) only. The first argument after the
