@@ -63,10 +63,11 @@ public class GeneratorTests
             "[GruCell(1, 1)] public partial class R;",
             "[Lstm(6, 3, NumLayers = 2, ProjSize = 1)] public partial class S;",
             "[LstmCell(3, 5)] public partial class T;",
+            "[Gru(4, 250, NumLayers = 2)] public partial class U;", // layer 1 splits a batch of one by tiles (a two-statement switch case)
         });
         (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(source);
         Assert.That(result.Diagnostics, Is.Empty);
-        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(20));
+        Assert.That(result.Results.Single().GeneratedSources, Has.Length.EqualTo(21));
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.That(problems, Is.Empty, string.Join("\n", problems));
 

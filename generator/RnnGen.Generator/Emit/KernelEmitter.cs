@@ -217,7 +217,7 @@ internal static class KernelEmitter
     /// <summary>
     /// A member of the kernels struct that makes one call for the (layer, direction) block asked for: a module of one
     /// block makes it directly; others switch on the block. <paramref name="call"/> names the packed weights through
-    /// <see cref="Packed"/>. With <paramref name="returns"/>, the member returns it after the call. With
+    /// <see cref="Packed"/>; it may be several statements, one per line. With <paramref name="returns"/>, the member returns it after the call. With
     /// <paramref name="only"/>, the blocks it leaves out (fewer than all) return false, as does a block out of range.
     /// </summary>
     internal static void EmitPerBlock(SourceWriter w, NetworkSpec spec, PackedLayout layout, string signature, System.Func<PackedBlock, string> call, string? returns = null,
@@ -231,7 +231,8 @@ internal static class KernelEmitter
                 // Kept as a checked statement body, not an expression body: so written, tier-1 code inlined the kernels
                 // into the driver and the first seconds of an LstmCell stream had a 0.6-0.9 ms block (0.2-0.3 ms so).
                 w.Line("if ((layer | direction) != 0) throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
-                w.Line(call(layout.Blocks[0]));
+                foreach (string statement in call(layout.Blocks[0]).Split('\n'))
+                    w.Line(statement);
                 if (returns is not null)
                     w.Line($"return {returns};");
             }
@@ -243,7 +244,19 @@ internal static class KernelEmitter
             using (w.Block("switch (layer * NumDirections + direction)"))
             {
                 foreach (PackedBlock b in layout.Blocks.Where(b => !some || only!(b)))
-                    w.Line($"case {b.Layer * spec.NumDirections + b.Direction}: {call(b)} return{(returns is null ? "" : " " + returns)};");
+                {
+                    string[] statements = call(b).Split('\n');
+                    string end = $"return{(returns is null ? "" : " " + returns)};";
+                    if (statements.Length == 1)
+                    {
+                        w.Line($"case {b.Layer * spec.NumDirections + b.Direction}: {statements[0]} {end}");
+                        continue;
+                    }
+                    w.Line($"case {b.Layer * spec.NumDirections + b.Direction}:");
+                    foreach (string statement in statements)
+                        w.Line("    " + statement);
+                    w.Line("    " + end);
+                }
                 w.Line(some ? "default: return false;" : "default: throw new global::System.ArgumentOutOfRangeException(nameof(layer));");
             }
         }
@@ -333,7 +346,7 @@ internal static class KernelEmitter
         const string Tile = "firstTile * TileUnits * Gates";
         onBlock("public void StepRowTiles(int layer, int direction, ref float x, ref float hPrev, ref float pre, ref float h, ref float c, int firstTile, int endTile)",
             b => $"{panels}(ref x, 0, 1, {b.InputColumns}, {at($"PackedWeightIh{b.Suffix} + {Times(b.InputColumns, Tile, first: false)}")}, {plan.GateTiles.TileVectors}, (endTile - firstTile) * TileUnits * Gates, "
-                + $"{at($"PackedBias{b.Suffix} + {Tile}")}, ref {Unsafe}.Add(ref pre, {Tile}), GateRow); "
+                + $"{at($"PackedBias{b.Suffix} + {Tile}")}, ref {Unsafe}.Add(ref pre, {Tile}), GateRow);\n"
                 + (spec.IsLstm
                     ? $"LstmStepRowTiles(ref hPrev, 0, 1, {at($"PackedWeightHh{b.Suffix}")}, ref pre, ref c, 0, ref h, 0, ref c, 0, ref {Unsafe}.NullRef<float>(), firstTile, endTile);"
                     : $"GruStepRowTiles(ref hPrev, 0, 1, {at($"PackedWeightHh{b.Suffix}")}, ref pre, {at($"PackedHiddenBiasN{b.Suffix}")}, ref h, 0, ref {Unsafe}.NullRef<float>(), firstTile, endTile);"));
