@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace RnnGen;
@@ -52,18 +53,15 @@ public static class Parallelism
     public static int RowAlignment => 4;
 
     /// <summary>The threads a call over <paramref name="batch"/> rows uses: 1 unless the batch has more than one aligned part.</summary>
-    internal static int WorkersFor(int batch)
-    {
-        int max = MaxDegreeOfParallelism;
-        if (max <= 1)
-            return 1;
-        // Parts start on multiples of RowAlignment: fewer than two whole blocks leave nothing to split.
-        int parts = batch / RowAlignment;
-        return Math.Max(1, Math.Min(max, parts));
-    }
+    internal static int WorkersFor(int batch) => ThreadsFor(batch / RowAlignment); // parts start on multiples of RowAlignment
 
-    /// <summary>The threads a batch-of-one step that its kernels split into at most <paramref name="parts"/> parts (<c>IRnnKernels.RowParts</c>) uses.</summary>
-    internal static int PartsForRow(int parts) => Math.Max(1, Math.Min(MaxDegreeOfParallelism, parts));
+    /// <summary>
+    /// The threads a call that could split into <paramref name="parts"/> parts uses (batch rows, or a batch of one's tiles
+    /// of units: <c>IRnnKernels.RowParts</c>): at most <see cref="MaxDegreeOfParallelism"/>; 1 for fewer than two parts,
+    /// without reading the setting (inlined, a constant 1 folds the whole check away).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int ThreadsFor(int parts) => parts < 2 ? 1 : Math.Min(MaxDegreeOfParallelism, parts);
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of [0, total): starts on multiples of <paramref name="alignment"/>, the last part takes the rest.</summary>
     internal static (int Start, int Count) Split(int total, int part, int parts, int alignment)

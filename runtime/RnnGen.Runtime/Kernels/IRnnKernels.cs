@@ -98,7 +98,7 @@ public interface IRnnKernels
     /// <summary>
     /// The most parts one row of <paramref name="layer"/>'s step may split into over threads by tiles of units
     /// (<see cref="StepRowTiles"/>): 1 where it does not split. The generator decides it from the layer's weights (a part
-    /// per 384 KB of them). A struct implementing this interface should declare this member (the default body, called
+    /// per 384 KiB of them). A struct implementing this interface should declare this member (the default body, called
     /// on a struct, boxes it).
     /// </summary>
     int RowParts(int layer) => 1;

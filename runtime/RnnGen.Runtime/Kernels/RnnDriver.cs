@@ -89,7 +89,7 @@ public static partial class RnnDriver
             bool block = seqLen > 1 && BlockKernels;
             // One step of a layer whose weights are large: split over threads by tiles of units, each part projecting
             // its own (more steps split no faster than one thread runs them: a hand-over per step costs what it saves).
-            int parts = seqLen == 1 && kernels.RowParts(layer) > 1 ? Parallelism.PartsForRow(kernels.RowParts(layer)) : 1;
+            int parts = seqLen == 1 ? Parallelism.ThreadsFor(kernels.RowParts(layer)) : 1;
             if (parts > 1)
             {
                 // A later layer's input is the row below's output, which this step overwrites: the parts read a copy.
@@ -383,8 +383,7 @@ public static partial class RnnDriver
             return;
         bool tilesBackward = workspace.AlternateTiles(1);
         // Large weights split over threads by tiles of units, each part projecting its own tiles (below).
-        // (RowParts is a constant of the kernels: for a small model the JIT folds this to 1.)
-        int parts = kernels.RowParts(0) > 1 ? Parallelism.PartsForRow(kernels.RowParts(0)) : 1;
+        int parts = Parallelism.ThreadsFor(kernels.RowParts(0)); // a constant 1 for a small model's kernels
         if (parts == 1)
             kernels.Project(0, 0, ref MemoryMarshal.GetReference(input), shape.InputSize, 1, ref pre, tilesBackward);
 

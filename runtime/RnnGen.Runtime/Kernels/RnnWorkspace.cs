@@ -20,13 +20,13 @@ public sealed class RnnWorkspace
     private int _inUse;
     private SplitJob? _splitJob;
     private SplitJob? _rowJob; // apart from _splitJob: a module may alternate batches of one and more
+    private bool _lastTilesBackward;
 
     /// <summary>Calls whose one-row steps were split over threads by tiles (the tests check that a large row did split).</summary>
     internal int RowSplits;
 
     /// <summary>Parts of those splits that thread-pool threads ran (the tests check that they ran concurrently).</summary>
     internal int RowSplitHelperParts => _rowJob?.HelperParts ?? 0;
-    private bool _lastTilesBackward;
 
     /// <summary>Creates empty buffers; every module creates one, so a bad <c>RNNGEN_KERNEL_PATH</c> is reported here.</summary>
     /// <exception cref="InvalidOperationException"><c>RNNGEN_KERNEL_PATH</c> names no kernel path.</exception>
@@ -48,7 +48,7 @@ public sealed class RnnWorkspace
     /// The tile order of the first of this call's <paramref name="steps"/> one-row steps (<see cref="IRnnKernels.Step"/>'s
     /// tilesBackward; each later step takes the other order than the one before it): the other order than the last
     /// step of the previous call. A step whose weights about fill L2 then reads first what the step before it read last,
-    /// while it is still there (Zen 5, <c>Lstm(100→200)</c>'s 938 KB of weights in a 1 MB L2: 1.14× per step,
+    /// while it is still there (Zen 5, <c>Lstm(100→200)</c>'s 998,400 bytes of packed weights in a 1 MiB L2: 1.14× per step,
     /// medians of eight processes per build). Every layer of a call takes the same order: each reads its own weights.
     /// </summary>
     internal bool AlternateTiles(int steps)

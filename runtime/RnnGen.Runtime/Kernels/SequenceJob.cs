@@ -94,7 +94,7 @@ internal sealed class CellJob<TKernels> : SplitJob
 
 /// <summary>
 /// One row's step split over threads by tiles of hidden units (<see cref="IRnnKernels.StepRowTiles"/>): a batch of one
-/// whose weights are large (<see cref="Parallelism.PartsForRow"/>), one step. Every part reads x and hPrev whole and
+/// whose weights are large (<see cref="IRnnKernels.RowParts"/>), one step. Every part reads x and hPrev whole and
 /// writes only its own tiles' h, c and pre, so the parts are independent.
 /// </summary>
 internal sealed unsafe class RowTilesJob<TKernels> : SplitJob
