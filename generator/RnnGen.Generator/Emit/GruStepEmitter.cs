@@ -24,7 +24,13 @@ internal static class GruStepEmitter
     {
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
         int width = plan.Width, bits = width * 32;
-        w.Summary($"{rows} row(s) x {width} units, the three gate products in registers" + (tail > 0 ? $"; {tail} of the units are real." : "."));
+        // A narrow last tile (PathPlan.NarrowLastTile): as in the LSTM step, the products in half vectors, widened for the update.
+        bool narrow = tail > 0 && plan.NarrowLastTile;
+        int lanes = narrow ? plan.HalfWidth : width;
+        string pv = $"RnnGenV{lanes * 32}", pf = $"RnnGenF{lanes * 32}", n = narrow ? "N" : "";
+        string Widened(string half) => narrow ? $"{pv}.ToVector{bits}({half})" : half;
+        w.Summary($"{rows} row(s) x {width} units, the three gate products in registers" + (tail > 0 ? $"; {tail} of the units are real" : "")
+            + (narrow ? $", their products in vectors of {lanes}." : "."));
         w.Line(KernelEmitter.NeverInlined);
         using (w.Block($"private static void {name}{Parameters}"))
         {
@@ -33,22 +39,22 @@ internal static class GruStepEmitter
                 w.Line($"ref float h{r}Prev = {KernelEmitter.At("hPrev", KernelEmitter.Times(r, "aStride"))};");
             for (int r = 1; r < rows; r++)
                 w.Line($"ref float a{r} = {KernelEmitter.At("a", KernelEmitter.Times(r, "aStride"))};");
-            w.Line($"{f} hiddenBias = {v}.LoadUnsafe(ref bhn);");
+            w.Line($"{pf} hiddenBias = {pv}.LoadUnsafe(ref bhn);");
             for (int r = 0; r < rows; r++)
-                w.Line($"{f} r{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride)}), z{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + width)}), n{r} = hiddenBias;");
+                w.Line($"{pf} r{n}{r} = {pv}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride)}), z{n}{r} = {pv}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + lanes)}), n{n}{r} = hiddenBias;");
             w.Line("ref float x0 = ref a;");
             if (rows == 1)
-                UnitStepEmitter.EmitSingleRowProducts(w, plan, "x0", new[] { "r", "z", "n" }, spec.HiddenSize);
+                UnitStepEmitter.EmitSingleRowProducts(w, plan, "x0", new[] { $"r{n}", $"z{n}", $"n{n}" }, spec.HiddenSize, lanes: lanes);
             else
             using (spec.HiddenSize == 1 ? null : w.Block($"for (int k = 0; k < {spec.HiddenSize}; k++)"))
             {
-                w.Line($"{f} wr = {v}.LoadUnsafe(ref b), wz = {v}.LoadUnsafe(ref b{KernelEmitter.Offset(width)}), wn = {v}.LoadUnsafe(ref b{KernelEmitter.Offset(2 * width)});");
+                w.Line($"{pf} wr = {pv}.LoadUnsafe(ref b), wz = {pv}.LoadUnsafe(ref b{KernelEmitter.Offset(lanes)}), wn = {pv}.LoadUnsafe(ref b{KernelEmitter.Offset(2 * lanes)});");
                 for (int r = 0; r < rows; r++)
                 {
-                    w.Line($"{(r == 0 ? $"{f} " : "")}x = {v}.Create({(r == 0 ? "x0" : $"a{r}")});");
-                    w.Line($"r{r} = {v}.MultiplyAddEstimate(x, wr, r{r});");
-                    w.Line($"z{r} = {v}.MultiplyAddEstimate(x, wz, z{r});");
-                    w.Line($"n{r} = {v}.MultiplyAddEstimate(x, wn, n{r});");
+                    w.Line($"{(r == 0 ? $"{pf} " : "")}x = {pv}.Create({(r == 0 ? "x0" : $"a{r}")});");
+                    w.Line($"r{n}{r} = {pv}.MultiplyAddEstimate(x, wr, r{n}{r});");
+                    w.Line($"z{n}{r} = {pv}.MultiplyAddEstimate(x, wz, z{n}{r});");
+                    w.Line($"n{n}{r} = {pv}.MultiplyAddEstimate(x, wn, n{n}{r});");
                 }
                 // One input (HiddenSize 1) is the body once, straight-line, with nothing to advance.
                 for (int r = 0; r < rows && spec.HiddenSize > 1; r++)
@@ -57,7 +63,7 @@ internal static class GruStepEmitter
                     w.Line($"{a} = ref {Unsafe}.Add(ref {a}, 1);");
                 }
                 if (spec.HiddenSize > 1)
-                    w.Line($"b = ref {Unsafe}.Add(ref b, {3 * width});");
+                    w.Line($"b = ref {Unsafe}.Add(ref b, {3 * lanes});");
             }
             if (rows > 1)
             {
@@ -66,19 +72,23 @@ internal static class GruStepEmitter
                 w.Line("// Each row's update needs only its own gates in registers: park the others' r and z in pre.");
                 for (int r = 0; r < rows; r++)
                 {
-                    w.Line($"{v}.StoreUnsafe(r{r}, ref pre{KernelEmitter.Offset(r * plan.PreStride)});");
-                    w.Line($"{v}.StoreUnsafe(z{r}, ref pre{KernelEmitter.Offset(r * plan.PreStride + width)});");
+                    w.Line($"{pv}.StoreUnsafe(r{n}{r}, ref pre{KernelEmitter.Offset(r * plan.PreStride)});");
+                    w.Line($"{pv}.StoreUnsafe(z{n}{r}, ref pre{KernelEmitter.Offset(r * plan.PreStride + lanes)});");
                 }
             }
             for (int r = 0; r < rows; r++)
             {
                 w.Line($"// Row {r}: the update.");
-                if (rows > 1)
-                    w.Line($"r{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride)}); z{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + width)});");
+                string rPre = $"{pv}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride)})", zPre = $"{pv}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + lanes)})";
+                if (narrow)
+                    w.Line($"{f} r{r} = {Widened(rows > 1 ? rPre : $"rN{r}")}, z{r} = {Widened(rows > 1 ? zPre : $"zN{r}")}, n{r} = {Widened($"nN{r}")};");
+                else if (rows > 1)
+                    w.Line($"r{r} = {rPre}; z{r} = {zPre};");
                 // The previous state is the caller's row: its tail is loaded exactly, never past the row's end, in the
                 // pieces the previous step stored.
                 string previous = KernelEmitter.PartialLoad(width, $"h{r}Prev", 0, KernelEmitter.Lanes(width, tail));
-                w.Line($"{f} next{r} = RnnGenGru.Row<RnnGenWidth{bits}, {f}>(r{r}, z{r}, n{r}, {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + 2 * width)}), {previous}, keep, ref gates, {r * 4 * plan.PaddedHidden});");
+                string nPre = Widened($"{pv}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + 2 * lanes)})");
+                w.Line($"{f} next{r} = RnnGenGru.Row<RnnGenWidth{bits}, {f}>(r{r}, z{r}, n{r}, {nPre}, {previous}, keep, ref gates, {r * 4 * plan.PaddedHidden});");
                 if (tail > 0)
                 {
                     w.Line($"ref float hRow{r} = {KernelEmitter.At("h", KernelEmitter.Times(r, "hStride"))};");

@@ -96,6 +96,16 @@ internal static class KernelEmitter
                 w.Line($"private const int TapeRow = {4 * hp};");
             }
             w.Line("private static readonly global::RnnGen.__Internals.GateLayout s_layout = new(HiddenSize, PaddedHidden, TileUnits, Gates);");
+            if (plan.NarrowLastTile)
+            {
+                w.Summary($"The last tile of units is packed at its own width, half a vector: the units the weight panels and the bias hold.");
+                w.Line($"private const int PanelHidden = {plan.PanelHidden};");
+                w.Summary($"Floats of weight panels per input, and of the bias: every gate of PanelHidden units.");
+                w.Line($"private const int PanelRow = {plan.PanelRow};");
+                w.Summary($"Units in whole tiles: where the narrow last tile starts (its gates {plan.HalfWidth} apart, in the panels, the bias and its part of a pre-activation row).");
+                w.Line($"private const int WholeTileUnits = {plan.WholeTileUnits};");
+                w.Line("private static readonly global::RnnGen.__Internals.GateLayout s_panelLayout = new(HiddenSize, PanelHidden, TileUnits, Gates);");
+            }
             w.Line();
             if (spec.Training)
             {
@@ -127,7 +137,7 @@ internal static class KernelEmitter
             }
             w.Line($"public const int PackedLength = {layout.Length};");
             w.Line();
-            EmitPack(w, spec, layout);
+            EmitPack(w, spec, plan, layout);
             w.Line();
             EmitKernelsStruct(w, spec, plan, layout);
 
@@ -171,8 +181,11 @@ internal static class KernelEmitter
 
     private static string KernelName(Operation op, int vectors, int tail, int rows) => $"{op.Name}V{vectors}R{rows}" + (tail > 0 ? $"Tail{tail}" : "");
 
-    private static void EmitPack(SourceWriter w, NetworkSpec spec, PackedLayout layout)
+    private static void EmitPack(SourceWriter w, NetworkSpec spec, PathPlan plan, PackedLayout layout)
     {
+        // With a narrow last tile the panels and the bias hold PanelHidden units (Packing packs the last tile at its width).
+        string panelHidden = plan.NarrowLastTile ? "PanelHidden" : "PaddedHidden", panelRow = plan.NarrowLastTile ? "PanelRow" : "GateRow";
+        string biasLayout = plan.NarrowLastTile ? "s_panelLayout" : "s_layout";
         const string Packing = "global::RnnGen.__Internals.Packing";
         w.Summary("Packs PyTorch-layout parameters into this path's layout.");
         using (w.Block("public static void Pack(global::RnnGen.ParameterSet parameters, global::System.Span<float> packed)"))
@@ -180,20 +193,20 @@ internal static class KernelEmitter
             foreach (PackedBlock b in layout.Blocks)
             {
                 string wih = $"parameters.GetReadOnly(\"weight_ih{b.TorchSuffix}\")", whh = $"parameters.GetReadOnly(\"weight_hh{b.TorchSuffix}\")";
-                w.Line($"{Packing}.PackPanels({wih}, Gates, HiddenSize, {b.InputColumns}, PaddedHidden, TileUnits, packed.Slice(PackedWeightIh{b.Suffix}, {Times(b.InputColumns, "GateRow")}));");
-                w.Line($"{Packing}.PackPanels({whh}, Gates, HiddenSize, {spec.StateSizeName}, PaddedHidden, TileUnits, packed.Slice(PackedWeightHh{b.Suffix}, {spec.StateSizeName} * GateRow));");
+                w.Line($"{Packing}.PackPanels({wih}, Gates, HiddenSize, {b.InputColumns}, {panelHidden}, TileUnits, packed.Slice(PackedWeightIh{b.Suffix}, {Times(b.InputColumns, panelRow)}));");
+                w.Line($"{Packing}.PackPanels({whh}, Gates, HiddenSize, {spec.StateSizeName}, {panelHidden}, TileUnits, packed.Slice(PackedWeightHh{b.Suffix}, {spec.StateSizeName} * {panelRow}));");
                 if (spec.Bias && spec.IsGru)
                 {
-                    w.Line($"{Packing}.PackBias(parameters.GetReadOnly(\"bias_ih{b.TorchSuffix}\"), parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\"), s_layout, packed.Slice(PackedBias{b.Suffix}, GateRow), hiddenBiasFromGate: 2);");
+                    w.Line($"{Packing}.PackBias(parameters.GetReadOnly(\"bias_ih{b.TorchSuffix}\"), parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\"), {biasLayout}, packed.Slice(PackedBias{b.Suffix}, {panelRow}), hiddenBiasFromGate: 2);");
                     w.Line($"{Packing}.PackUnits(parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\").Slice(2 * HiddenSize, HiddenSize), packed.Slice(PackedHiddenBiasN{b.Suffix}, PaddedHidden));");
                 }
                 else if (spec.Bias)
                 {
-                    w.Line($"{Packing}.PackBias(parameters.GetReadOnly(\"bias_ih{b.TorchSuffix}\"), parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\"), s_layout, packed.Slice(PackedBias{b.Suffix}, GateRow));");
+                    w.Line($"{Packing}.PackBias(parameters.GetReadOnly(\"bias_ih{b.TorchSuffix}\"), parameters.GetReadOnly(\"bias_hh{b.TorchSuffix}\"), {biasLayout}, packed.Slice(PackedBias{b.Suffix}, {panelRow}));");
                 }
                 else
                 {
-                    w.Line($"packed.Slice(PackedBias{b.Suffix}, GateRow).Clear();");
+                    w.Line($"packed.Slice(PackedBias{b.Suffix}, {panelRow}).Clear();");
                     if (spec.IsGru)
                         w.Line($"packed.Slice(PackedHiddenBiasN{b.Suffix}, PaddedHidden).Clear();");
                 }
@@ -296,8 +309,13 @@ internal static class KernelEmitter
             string panels = string.Format(products, "Panels"), rowProducts = string.Format(products, "Rows");
             // One row walks its tiles either way (IRnnKernels.Step's tilesBackward): the projection's (VectorProducts) and,
             // where the step calls a kernel per tile, the gated steps'; the Elman step ignores it.
+            // A narrow last tile (PathPlan.NarrowLastTile) is a product of its own, in half vectors, after the whole tiles
+            // whichever way they walk: the same sums, and 4% of the bytes or less.
             Switch("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre, bool tilesBackward)",
-                b => $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow, tilesBackward);");
+                b => plan.NarrowLastTile
+                    ? $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, WholeTileUnits * Gates, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow, tilesBackward);\n"
+                        + NarrowTileProjection(plan, b, W, "xStride", "rows")
+                    : $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow, tilesBackward);");
             w.Line();
             const string Rows = "global::RnnGen.__Internals.StridedRows";
             string backward = UnitStepEmitter.WalksTilesBackward(spec, plan) ? ", tilesBackward" : "";
@@ -344,12 +362,28 @@ internal static class KernelEmitter
         w.Line($"public int RowTiles => {plan.UnitTiles.TileCount};");
         w.Line();
         const string Tile = "firstTile * TileUnits * Gates";
+        // The whole tiles of the range; a narrow last tile (PathPlan.NarrowLastTile) in half vectors, as in Project.
+        int mainTiles = plan.UnitTiles.MainTiles(exact: true);
+        string endWhole = plan.NarrowLastTile ? $"global::System.Math.Min(endTile, {mainTiles})" : "endTile";
         onBlock("public void StepRowTiles(int layer, int direction, ref float x, ref float hPrev, ref float pre, ref float h, ref float c, int firstTile, int endTile)",
-            b => $"{panels}(ref x, 0, 1, {b.InputColumns}, {at($"PackedWeightIh{b.Suffix} + {Times(b.InputColumns, Tile, first: false)}")}, {plan.GateTiles.TileVectors}, (endTile - firstTile) * TileUnits * Gates, "
+            b => $"{panels}(ref x, 0, 1, {b.InputColumns}, {at($"PackedWeightIh{b.Suffix} + {Times(b.InputColumns, Tile, first: false)}")}, {plan.GateTiles.TileVectors}, ({endWhole} - firstTile) * TileUnits * Gates, "
                 + $"{at($"PackedBias{b.Suffix} + {Tile}")}, ref {Unsafe}.Add(ref pre, {Tile}), GateRow);\n"
+                + (plan.NarrowLastTile ? $"if (endTile > {mainTiles}) " + NarrowTileProjection(plan, b, at, "0", "1") + "\n" : "")
                 + (spec.IsLstm
                     ? $"LstmStepRowTiles(ref hPrev, 0, 1, {at($"PackedWeightHh{b.Suffix}")}, ref pre, ref c, 0, ref h, 0, ref c, 0, ref {Unsafe}.NullRef<float>(), firstTile, endTile);"
                     : $"GruStepRowTiles(ref hPrev, 0, 1, {at($"PackedWeightHh{b.Suffix}")}, ref pre, {at($"PackedHiddenBiasN{b.Suffix}")}, ref h, 0, ref {Unsafe}.NullRef<float>(), firstTile, endTile);"));
+    }
+
+    /// <summary>
+    /// The input projection of a narrow last tile (<see cref="PathPlan.NarrowLastTile"/>): one tile of half vectors, its gates
+    /// half a vector apart in the panel, the bias and the pre-activation rows.
+    /// </summary>
+    private static string NarrowTileProjection(PathPlan plan, PackedBlock b, System.Func<string, string> at, string xStride, string rows)
+    {
+        const string Start = "WholeTileUnits * Gates";
+        int bits = plan.HalfWidth * 32;
+        return $"RnnGenProducts.Panels<RnnGenWidth{bits}, RnnGenF{bits}>(ref x, {xStride}, {rows}, {b.InputColumns}, {at($"PackedWeightIh{b.Suffix} + {Times(b.InputColumns, Start, first: false)}")}, Gates, Gates * {plan.HalfWidth}, "
+            + $"{at($"PackedBias{b.Suffix} + {Start}")}, ref {Unsafe}.Add(ref pre, {Start}), GateRow);";
     }
 
     /// <summary>

@@ -88,30 +88,38 @@ internal static class LstmStepEmitter
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
         int width = plan.Width;
         string[] gate = { "i", "f", "g", "o" };
-        w.Summary($"{rows} row(s) x {width} units, all four gates in registers" + (tail > 0 ? $"; {tail} of the units are real." : "."));
+        // A narrow last tile (PathPlan.NarrowLastTile): the products run in half vectors, from its panel and its part of
+        // pre (gates half a vector apart), and are widened for the update (the lanes past the tile zero, as a whole
+        // vector's padded lanes would be).
+        bool narrow = tail > 0 && plan.NarrowLastTile;
+        int lanes = narrow ? plan.HalfWidth : width;
+        string pv = $"RnnGenV{lanes * 32}", pf = $"RnnGenF{lanes * 32}";
+        string[] acc = narrow ? gate.Select(g => g + "N").ToArray() : gate;
+        w.Summary($"{rows} row(s) x {width} units, all four gates in registers" + (tail > 0 ? $"; {tail} of the units are real" : "")
+            + (narrow ? $", their products in vectors of {lanes}." : "."));
         w.Line(KernelEmitter.NeverInlined);
         using (w.Block($"private static void {name}{Parameters}"))
         {
             for (int r = 1; r < rows; r++)
                 w.Line($"ref float a{r} = {KernelEmitter.At("a", KernelEmitter.Times(r, "aStride"))};");
             for (int r = 0; r < rows; r++)
-                w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, 4).Select(g =>
-                    $"{gate[g]}{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + g * width)})")) + ";");
+                w.Line($"{pf} " + string.Join(", ", Enumerable.Range(0, 4).Select(g =>
+                    $"{acc[g]}{r} = {pv}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + g * lanes)})")) + ";");
             if (rows == 1)
             {
-                UnitStepEmitter.EmitSingleRowProducts(w, plan, "a", gate, spec.StateSize);
+                UnitStepEmitter.EmitSingleRowProducts(w, plan, "a", acc, spec.StateSize, lanes: lanes);
             }
             else
             {
                 using (spec.StateSize == 1 ? null : w.Block($"for (int k = 0; k < {spec.StateSize}; k++)"))
                 {
                     for (int g = 0; g < 4; g++)
-                        w.Line($"{f} w{gate[g]} = {v}.LoadUnsafe(ref b{KernelEmitter.Offset(g * width)});");
+                        w.Line($"{pf} w{gate[g]} = {pv}.LoadUnsafe(ref b{KernelEmitter.Offset(g * lanes)});");
                     for (int r = 0; r < rows; r++)
                     {
-                        w.Line($"{(r == 0 ? $"{f} " : "")}x = {v}.Create({(r == 0 ? "a" : $"a{r}")});");
+                        w.Line($"{(r == 0 ? $"{pf} " : "")}x = {pv}.Create({(r == 0 ? "a" : $"a{r}")});");
                         for (int g = 0; g < 4; g++)
-                            w.Line($"{gate[g]}{r} = {v}.MultiplyAddEstimate(x, w{gate[g]}, {gate[g]}{r});");
+                            w.Line($"{acc[g]}{r} = {pv}.MultiplyAddEstimate(x, w{gate[g]}, {acc[g]}{r});");
                     }
                     // One input (StateSize 1) is the body once, straight-line, with nothing to advance.
                     for (int r = 0; r < rows && spec.StateSize > 1; r++)
@@ -120,7 +128,7 @@ internal static class LstmStepEmitter
                         w.Line($"{a} = ref {Unsafe}.Add(ref {a}, 1);");
                     }
                     if (spec.StateSize > 1)
-                        w.Line($"b = ref {Unsafe}.Add(ref b, {4 * width});");
+                        w.Line($"b = ref {Unsafe}.Add(ref b, {4 * lanes});");
                 }
             }
             if (rows > 1)
@@ -131,13 +139,19 @@ internal static class LstmStepEmitter
                 w.Line("// Each row's update needs only its own gates in registers: park the others in pre.");
                 for (int r = 0; r < rows; r++)
                     for (int g = 0; g < 4; g++)
-                        w.Line($"{v}.StoreUnsafe({gate[g]}{r}, ref pre{KernelEmitter.Offset(r * plan.PreStride + g * width)});");
+                        w.Line($"{pv}.StoreUnsafe({acc[g]}{r}, ref pre{KernelEmitter.Offset(r * plan.PreStride + g * lanes)});");
+            }
+            else if (narrow)
+            {
+                w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, 4).Select(g => $"{gate[g]}0 = {pv}.ToVector{width * 32}({acc[g]}0)")) + ";");
             }
             for (int r = 0; r < rows; r++)
             {
                 w.Line($"// Row {r}: the cell update.");
                 if (rows > 1)
-                    w.Line(string.Join(" ", Enumerable.Range(0, 4).Select(g => $"{gate[g]}{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + g * width)});")));
+                    w.Line((narrow ? $"{f} " : "") + string.Join(narrow ? ", " : " ", Enumerable.Range(0, 4).Select(g => narrow
+                        ? $"{gate[g]}{r} = {pv}.ToVector{width * 32}({pv}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + g * lanes)}))"
+                        : $"{gate[g]}{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + g * width)});")) + (narrow ? ";" : ""));
                 string cPrev = KernelEmitter.At("cPrev", KernelEmitter.Times(r, "cPrevStride")), c = KernelEmitter.At("c", KernelEmitter.Times(r, "cStride"));
                 w.Line($"{f} h{r} = RnnGenLstm.Row<RnnGenWidth{width * 32}, {f}>(i{r}, f{r}, g{r}, o{r}, {cPrev}, {c}, keep, ref gates, {r * 4 * plan.PaddedHidden});");
                 if (tail > 0)

@@ -129,12 +129,14 @@ internal static class UnitStepEmitter
     /// <param name="panels">Per gate, the weight panel it reads (default: all <c>b</c>); each panel holds an equal
     /// share of the gates and advances by that share · width floats per input.</param>
     /// <param name="maxSets">At most this many accumulator sets (the register budget of the caller's accumulators).</param>
-    public static void EmitSingleRowProducts(SourceWriter w, PathPlan plan, string a, string[] gates, int inputs, string[]? panels = null, int maxSets = 4)
+    /// <param name="lanes">Lanes per vector: the path's width, or half of it for a narrow last tile (<see cref="PathPlan.NarrowLastTile"/>).</param>
+    public static void EmitSingleRowProducts(SourceWriter w, PathPlan plan, string a, string[] gates, int inputs, string[]? panels = null, int maxSets = 4, int lanes = 0)
     {
-        string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
+        int width = lanes > 0 ? lanes : plan.Width;
+        string v = $"RnnGenV{width * 32}", f = $"RnnGenF{width * 32}";
         panels ??= gates.Select(_ => "b").ToArray();
         string[] distinct = panels.Distinct().ToArray();
-        int width = plan.Width, g = gates.Length, share = g / distinct.Length;
+        int g = gates.Length, share = g / distinct.Length;
         int sets = System.Math.Max(1, System.Math.Min(System.Math.Min(plan.Width == 16 ? 4 : 2, maxSets), inputs));
         int Within(int gate) => gate - System.Array.IndexOf(panels, panels[gate]);
         string Acc(int gate, int set) => set == 0 ? $"{gates[gate]}0" : $"{gates[gate]}S{set}";

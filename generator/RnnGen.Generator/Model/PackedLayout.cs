@@ -30,7 +30,7 @@ internal sealed record PackedLayout(IReadOnlyList<PackedBlock> Blocks, int Lengt
     private static long Walk(NetworkSpec spec, PathPlan plan, List<PackedBlock>? blocks)
     {
         long offset = 0;
-        long hp = Pad(spec.HiddenSize), ps = spec.Gates * hp, state = spec.StateSize, statePadded = Pad(state);
+        long hp = Pad(spec.HiddenSize), ps = spec.Gates * hp, pr = plan.PanelRow, state = spec.StateSize, statePadded = Pad(state);
         for (int layer = 0; layer < spec.NumLayers; layer++)
         {
             for (int direction = 0; direction < spec.NumDirections; direction++)
@@ -38,9 +38,9 @@ internal sealed record PackedLayout(IReadOnlyList<PackedBlock> Blocks, int Lengt
                 long k = spec.LayerInputSize(layer), kp = Pad(k);
                 // The backward-only parts (the *Rows matrices) take no room in an inference-only module (Training = false).
                 long wih = offset;
-                long whh = wih + k * ps;
-                long bias = whh + state * ps;
-                long wihRows = bias + ps;
+                long whh = wih + k * pr;
+                long bias = whh + state * pr;
+                long wihRows = bias + pr;
                 long whhRows = wihRows + Backward(ps * kp);
                 long hiddenBiasN = whhRows + Backward(ps * statePadded); // a GRU's b_hn, which stays inside the reset product
                 long whr = hiddenBiasN + (spec.IsGru ? hp : 0);

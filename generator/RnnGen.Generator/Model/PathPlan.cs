@@ -40,6 +40,28 @@ internal sealed record PathPlan(string Name, string Vector, string KernelPathMem
     public int PreStride => Gates * PaddedHidden;
 
     /// <summary>
+    /// Whether the last tile of units is packed at its own width, half a vector: a gated cell of three tiles or more (its
+    /// step calls a kernel per tile; the block and pair kernels, which read two tiles at most, keep whole vectors) whose
+    /// last tile holds at most <see cref="HalfWidth"/> units, on a path of 8 lanes or more. Its weight panels and bias then
+    /// take half the bytes (Lstm(100→200) on AVX-512: 960,000 bytes of W_ih and W_hh instead of 998,400, a step that
+    /// streams them from L2), its projection and products run in half vectors, and its part of a pre-activation row holds
+    /// the gates <see cref="HalfWidth"/> apart; states, gate records and the update keep whole vectors.
+    /// </summary>
+    public bool NarrowLastTile => Gates > 1 && Width >= 8 && UnitTiles.TileCount >= 3 && UnitTiles.TailLanes is > 0 && UnitTiles.TailLanes <= HalfWidth;
+
+    /// <summary>Lanes of half a vector: the width of a narrow last tile (<see cref="NarrowLastTile"/>).</summary>
+    public int HalfWidth => Width / 2;
+
+    /// <summary>The hidden units the weight panels and the bias hold: <see cref="PaddedHidden"/>, or with a narrow last tile the hidden size rounded up to half vectors.</summary>
+    public int PanelHidden => NarrowLastTile ? (HiddenSize + HalfWidth - 1) / HalfWidth * HalfWidth : PaddedHidden;
+
+    /// <summary>Floats of packed weight panels per input, and of the packed bias: every gate of <see cref="PanelHidden"/> units.</summary>
+    public int PanelRow => Gates * PanelHidden;
+
+    /// <summary>Units in whole tiles: where a narrow last tile starts.</summary>
+    public int WholeTileUnits => UnitTiles.MainTiles(exact: true) * UnitTiles.TileWidth;
+
+    /// <summary>
     /// The column tiles of a pre-activation row: one per unit tile, each holding that tile's units of every gate.
     /// </summary>
     public TilePlan GateTiles => new(Width, Gates * UnitTiles.TileVectors, PreStride, PreStride);
@@ -59,7 +81,7 @@ internal sealed record PathPlan(string Name, string Vector, string KernelPathMem
     /// <see cref="RowPartBytes"/> of its packed W_ih and W_hh, at most one per tile of units (below 2: it does not split).
     /// </summary>
     public int RowParts(int inputColumns) =>
-        (int)System.Math.Min(UnitTiles.TileCount, (long)(inputColumns + StateSize) * PreStride * sizeof(float) / RowPartBytes);
+        (int)System.Math.Min(UnitTiles.TileCount, (long)(inputColumns + StateSize) * PanelRow * sizeof(float) / RowPartBytes);
 
     /// <summary>The three SIMD paths, widest first. Gated cells keep all gates of a tile in registers: one vector of units.</summary>
     public static IReadOnlyList<PathPlan> For(NetworkSpec spec)
