@@ -222,6 +222,30 @@ public class GeneratorTests
         Assert.That(System.Text.RegularExpressions.Regex.Matches(source, @"public void StepRowTiles\(").Count, Is.EqualTo(splitting), "a tile-range step where a row splits, only there");
     }
 
+    // The panel width per path (AVX-512, AVX2, 128-bit), "-" where the last tile keeps a whole vector. Worked by hand: a
+    // gated cell of three unit tiles or more (16, 8, 4 units each) whose last tile holds at most half a vector's units, on
+    // 8 lanes or more, packs HiddenSize rounded up to half vectors (8, 4); bytes = 4 · gates · (input + state) · that.
+    [TestCase("[Lstm(100, 200)] public partial class A;", "200", "-", "-")]               // 12 tiles + 8 units; 200 % 8 = 0
+    [TestCase("[Gru(17, 100, NumLayers = 2)] public partial class A;", "104", "100", "-")] // 6 + 4 units; 12 + 4 units
+    [TestCase("[LstmCell(3, 33)] public partial class A;", "40", "36", "-")]             // 2 + 1 unit; 4 + 1 unit
+    [TestCase("[Lstm(10, 33, ProjSize = 7)] public partial class A;", "40", "36", "-")]  // projection: the same unit tiles
+    [TestCase("[Lstm(1, 24)] public partial class A;", "-", "-", "-")]                   // two tiles on AVX-512 (the pair kernel); AVX2 whole
+    [TestCase("[Lstm(1, 20)] public partial class A;", "-", "20", "-")]                  // AVX2: 8 + 8 + 4
+    [TestCase("[Gru(4, 250)] public partial class A;", "-", "252", "-")]                 // AVX-512: a last tile of 10 units
+    [TestCase("[Gru(4, 42)] public partial class A;", "-", "44", "-")]                   // 42 = 32 + 10; 40 + 2
+    [TestCase("[Rnn(100, 200)] public partial class A;", "-", "-", "-")]                 // one gate: whole vectors
+    public void ANarrowLastTileIsPackedAtHalfAVector(string declaration, string avx512, string avx2, string vector128)
+    {
+        (Compilation output, GeneratorDriverRunResult result) = GeneratorHarness.Run(Header + declaration);
+        Assert.That(result.Diagnostics, Is.Empty);
+        Assert.That(GeneratorHarness.CompileErrors(output), Is.Empty);
+        string source = result.Results.Single().GeneratedSources.Single().SourceText.ToString();
+        string[] paths = System.Text.RegularExpressions.Regex.Split(source, @"private static class \w+Path").Skip(1).ToArray();
+        Assert.That(paths, Has.Length.EqualTo(3));
+        string Panel(string path) => System.Text.RegularExpressions.Regex.Match(path, @"private const int PanelHidden = (\d+);") is { Success: true } m ? m.Groups[1].Value : "-";
+        Assert.That(paths.Select(Panel), Is.EqualTo(new[] { avx512, avx2, vector128 }));
+    }
+
     [TestCaseSource(nameof(InvalidDeclarations))]
     public void InvalidDeclarationIsReported(string id, string source, string expectedText)
     {
