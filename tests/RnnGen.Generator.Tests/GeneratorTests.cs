@@ -192,11 +192,12 @@ public class GeneratorTests
 
     /// <summary>
     /// Which shapes split a batch of one over threads, per path (AVX-512, AVX2, 128-bit): a part per 384 KB of a layer's
-    /// packed W_ih and W_hh (393,216 bytes), worked out by hand here. Lstm(100, 200): 300 × 832 × 4 = 998,400 bytes on
-    /// AVX-512 (208 padded units), 300 × 800 × 4 = 960,000 on the others: 2 parts; its second layer 400 × 832 × 4 =
-    /// 1,331,200: 3. Lstm(100, 150): 250 × 640 × 4 = 640,000: 1. Gru(100, 250): 350 × 768 × 4 = 1,075,200: 2.
-    /// Gru(4, 250, NumLayers = 2): 254 × 768 × 4 = 780,288 (1), then 500 × 768 × 4 = 1,536,000 (3; 128-bit, 252 padded
-    /// units: 768,096 and 1,512,000). Not
+    /// packed W_ih and W_hh (393,216 bytes), worked out by hand here. Lstm(100, 200): 300 × 800 × 4 = 960,000 bytes on
+    /// every path (AVX-512 packs its last tile of 8 units at its own width: PathPlan.NarrowLastTile): 2 parts; its second
+    /// layer 400 × 800 × 4 = 1,280,000: 3. Lstm(100, 150): 250 × 608 × 4 = 608,000: 1. Gru(100, 250): 350 × 768 × 4 =
+    /// 1,075,200 on AVX-512 (a last tile of 10 units, 16 wide), 350 × 756 × 4 = 1,058,400 on the others: 2.
+    /// Gru(4, 250, NumLayers = 2): 254 × 768 × 4 = 780,288 (1), then 500 × 768 × 4 = 1,536,000 (3; AVX2 and 128-bit,
+    /// 252 units: 768,096 and 1,512,000). Not
     /// split: two directions, a projection, an Elman RNN, or one row in the AVX-512 LSTM's two-tile kernel (LstmCell(2000,
     /// 32), which on AVX2 walks four tiles over 2,032 × 128 × 4 = 1,040,384 bytes: 2).
     /// </summary>

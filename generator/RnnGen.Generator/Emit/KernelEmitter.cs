@@ -98,9 +98,9 @@ internal static class KernelEmitter
             w.Line("private static readonly global::RnnGen.__Internals.GateLayout s_layout = new(HiddenSize, PaddedHidden, TileUnits, Gates);");
             if (plan.NarrowLastTile)
             {
-                w.Summary($"The last tile of units is packed at its own width, half a vector: the units the weight panels and the bias hold.");
+                w.Summary("The last tile of units is packed at its own width, half a vector: the units the weight panels and the bias hold.");
                 w.Line($"private const int PanelHidden = {plan.PanelHidden};");
-                w.Summary($"Floats of weight panels per input, and of the bias: every gate of PanelHidden units.");
+                w.Summary("Floats of weight panels per input, and of the bias: every gate of PanelHidden units.");
                 w.Line($"private const int PanelRow = {plan.PanelRow};");
                 w.Summary($"Units in whole tiles: where the narrow last tile starts (its gates {plan.HalfWidth} apart, in the panels, the bias and its part of a pre-activation row).");
                 w.Line($"private const int WholeTileUnits = {plan.WholeTileUnits};");

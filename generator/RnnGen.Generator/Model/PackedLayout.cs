@@ -8,7 +8,7 @@ internal sealed record PackedBlock(int Layer, int Direction, string Suffix, stri
 
 /// <summary>
 /// The packed-weight layout of one path, per block: W_ihᵀ and W_hhᵀ as column panels (forward), the summed
-/// bias, then W_ih and W_hh with rows padded to whole vectors (backward); a GRU's b_hn; an LSTM projection's
+/// bias (both <see cref="PathPlan.PanelRow"/> floats per input or row: a narrow last tile at its own width), then W_ih and W_hh with rows padded to whole vectors (backward); a GRU's b_hn; an LSTM projection's
 /// W_hrᵀ as column panels (forward) and W_hr with rows padded (backward). An inference-only module's layout has no
 /// backward parts: its *Rows offsets point at zero-length ranges.
 /// </summary>

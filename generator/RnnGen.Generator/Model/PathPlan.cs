@@ -70,7 +70,7 @@ internal sealed record PathPlan(string Name, string Vector, string KernelPathMem
     /// The packed weights (bytes) each part of a one-row step split over threads by tiles of units streams at least
     /// (<c>IRnnKernels.RowParts</c>): 384 KiB, so that a row splits only where its layer's W_ih and W_hh overflow a 1 MiB L2
     /// and each part's share fits one. Fixed when the code is generated, whatever L2 the running CPU has (Zen 4 and 5: 1 MiB
-    /// per core; recent Xeons 2 MiB, where a split part stays in L2 all the more). Measured on Zen 5: one Lstm(100→200) step (998,400 bytes) ran in
+    /// per core; recent Xeons 2 MiB, where a split part stays in L2 all the more). Measured on Zen 5: one Lstm(100→200) step (998,400 bytes as then packed; 960,000 since its last tile is narrow) ran in
     /// 0.45–0.68× the time on two threads; a synthetic pass over 614,400 bytes in 0.84–1.10× (handing a part to a pool thread
     /// costs about 1 µs).
     /// </summary>

@@ -48,7 +48,7 @@ public sealed class RnnWorkspace
     /// The tile order of the first of this call's <paramref name="steps"/> one-row steps (<see cref="IRnnKernels.Step"/>'s
     /// tilesBackward; each later step takes the other order than the one before it): the other order than the last
     /// step of the previous call. A step whose weights about fill L2 then reads first what the step before it read last,
-    /// while it is still there (Zen 5, <c>Lstm(100→200)</c>'s 998,400 bytes of packed weights in a 1 MiB L2: 1.14× per step,
+    /// while it is still there (Zen 5, <c>Lstm(100→200)</c>'s 998,400 bytes of packed weights, as then packed, in a 1 MiB L2: 1.14× per step,
     /// medians of eight processes per build). Every layer of a call takes the same order: each reads its own weights.
     /// </summary>
     internal bool AlternateTiles(int steps)
