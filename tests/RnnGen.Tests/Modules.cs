@@ -127,7 +127,7 @@ public partial class FiveLstmCell;
 public partial class TinyLstm;
 
 // Several tiles of units with a partial last one on every path (AVX-512: 16 + 16 + 10 real of 16; AVX2: five of 8 and
-// 2 of 8; 128-bit: ten of 4 and 2 of 4), one direction: a row's step walks its tiles one kernel call each, in either
+// one of 2, packed 4 wide, its own width (PathPlan.NarrowLastTile); 128-bit: ten of 4 and 2 of 4), one direction: a row's step walks its tiles one kernel call each, in either
 // order (TileOrderTests).
 [LstmCell(20, 42)]
 public partial class TiledLstmCell;
@@ -139,8 +139,8 @@ public partial class TiledGruCell;
 public partial class TiledGru;
 
 // Batches of one whose weights overflow L2 (0.96 to 1.54 MB packed per layer), which split over threads by tiles of
-// units (Parallelism): 250 units end in a partial tile on every path (AVX-512 10 of 16 lanes, AVX2 2 of 8, 128-bit
-// 2 of 4), 200 on AVX-512 only. NarrowThenWideGru's layer 0 (780 KB) does not split; its layer 1 does, from a copy of
+// units (Parallelism): 250 units end in a partial tile on every path (AVX-512 10 of 16 lanes, AVX2 2 units packed 4
+// wide, 128-bit 2 of 4), 200 on AVX-512 only (8 units packed 8 wide). NarrowThenWideGru's layer 0 (780 KB) does not split; its layer 1 does, from a copy of
 // the output it overwrites.
 [LstmCell(100, 250)]
 public partial class WideLstmCell;
@@ -156,3 +156,16 @@ public partial class WideGruCell;
 
 [Gru(4, 250, NumLayers = 2)]
 public partial class NarrowThenWideGru;
+
+// A last tile of units packed at its own width, half a vector (PathPlan.NarrowLastTile), in a batch of one that steps tile
+// by tile and splits over threads: 260 units are 16 tiles and 4 units on AVX-512 and 32 tiles and 4 units on AVX2 (1.14
+// and 1.12 MB packed: 2 parts); LstmCell(3000, 40) is 2 tiles and 8 units on AVX-512, 1.95 MB, so that at three threads
+// a part holds the narrow tile alone. The GRU cell has no bias (the narrow bias row is cleared).
+[Gru(100, 260)]
+public partial class NarrowTileGru;
+
+[GruCell(100, 260, Bias = false)]
+public partial class NarrowTileGruCell;
+
+[LstmCell(3000, 40)]
+public partial class NarrowTileLstmCell;

@@ -285,6 +285,9 @@ public class ParallelTests
         (typeof(NarrowThenWideGru), new RnnConfig(false, 4, 250, NumLayers: 2, IsGru: true), 1),
         (typeof(WideLstmCell), new RnnConfig(true, 100, 250, IsLstm: true), 1),
         (typeof(WideGruCell), new RnnConfig(true, 100, 250, IsGru: true), 1),
+        (typeof(NarrowTileGru), new RnnConfig(false, 100, 260, IsGru: true), 1),
+        (typeof(NarrowTileGruCell), new RnnConfig(true, 100, 260, Bias: false, IsGru: true), 1),
+        (typeof(NarrowTileLstmCell), new RnnConfig(true, 3000, 40, IsLstm: true), 1),
     }.Select(m => new TestCaseData(m.Type, m.Config, m.SplitLayers).SetArgDisplayNames(m.Type.Name));
 
     /// <summary>

@@ -25,8 +25,8 @@ internal static class GruStepEmitter
         string v = $"RnnGenV{plan.Width * 32}", f = $"RnnGenF{plan.Width * 32}";
         int width = plan.Width, bits = width * 32;
         // A narrow last tile (PathPlan.NarrowLastTile): as in the LSTM step, the products in half vectors, widened for the update.
-        bool narrow = tail > 0 && plan.NarrowLastTile;
-        int lanes = narrow ? plan.HalfWidth : width;
+        int lanes = plan.ProductLanes(tail);
+        bool narrow = lanes != width;
         string pv = $"RnnGenV{lanes * 32}", pf = $"RnnGenF{lanes * 32}", n = narrow ? "N" : "";
         string Widened(string half) => narrow ? $"{pv}.ToVector{bits}({half})" : half;
         w.Summary($"{rows} row(s) x {width} units, the three gate products in registers" + (tail > 0 ? $"; {tail} of the units are real" : "")

@@ -309,12 +309,13 @@ internal static class KernelEmitter
             string panels = string.Format(products, "Panels"), rowProducts = string.Format(products, "Rows");
             // One row walks its tiles either way (IRnnKernels.Step's tilesBackward): the projection's (VectorProducts) and,
             // where the step calls a kernel per tile, the gated steps'; the Elman step ignores it.
-            // A narrow last tile (PathPlan.NarrowLastTile) is a product of its own, in half vectors, after the whole tiles
-            // whichever way they walk: the same sums, and 4% of the bytes or less.
+            // A narrow last tile (PathPlan.NarrowLastTile) is a product of its own, in half vectors: the last tile, so
+            // first when the tiles walk last to first.
             Switch("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre, bool tilesBackward)",
                 b => plan.NarrowLastTile
-                    ? $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, WholeTileUnits * Gates, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow, tilesBackward);\n"
-                        + NarrowTileProjection(plan, b, W, "xStride", "rows")
+                    ? "if (tilesBackward) " + NarrowTileProjection(plan, b, W, "xStride", "rows") + "\n"
+                        + $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, WholeTileUnits * Gates, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow, tilesBackward);\n"
+                        + "if (!tilesBackward) " + NarrowTileProjection(plan, b, W, "xStride", "rows")
                     : $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow, tilesBackward);");
             w.Line();
             const string Rows = "global::RnnGen.__Internals.StridedRows";

@@ -91,8 +91,8 @@ internal static class LstmStepEmitter
         // A narrow last tile (PathPlan.NarrowLastTile): the products run in half vectors, from its panel and its part of
         // pre (gates half a vector apart), and are widened for the update (the lanes past the tile zero, as a whole
         // vector's padded lanes would be).
-        bool narrow = tail > 0 && plan.NarrowLastTile;
-        int lanes = narrow ? plan.HalfWidth : width;
+        int lanes = plan.ProductLanes(tail);
+        bool narrow = lanes != width;
         string pv = $"RnnGenV{lanes * 32}", pf = $"RnnGenF{lanes * 32}";
         string[] acc = narrow ? gate.Select(g => g + "N").ToArray() : gate;
         w.Summary($"{rows} row(s) x {width} units, all four gates in registers" + (tail > 0 ? $"; {tail} of the units are real" : "")

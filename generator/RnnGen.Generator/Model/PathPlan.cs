@@ -52,6 +52,12 @@ internal sealed record PathPlan(string Name, string Vector, string KernelPathMem
     /// <summary>Lanes of half a vector: the width of a narrow last tile (<see cref="NarrowLastTile"/>).</summary>
     public int HalfWidth => Width / 2;
 
+    /// <summary>
+    /// Lanes of the vectors a step kernel's products run in for a tile with <paramref name="tail"/> real units (0: a whole
+    /// tile): half a vector for a narrow last tile, else the path's width.
+    /// </summary>
+    public int ProductLanes(int tail) => tail > 0 && NarrowLastTile ? HalfWidth : Width;
+
     /// <summary>The hidden units the weight panels and the bias hold: <see cref="PaddedHidden"/>, or with a narrow last tile the hidden size rounded up to half vectors.</summary>
     public int PanelHidden => NarrowLastTile ? (HiddenSize + HalfWidth - 1) / HalfWidth * HalfWidth : PaddedHidden;
 

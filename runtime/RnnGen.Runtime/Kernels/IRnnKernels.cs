@@ -10,8 +10,11 @@ namespace RnnGen.__Internals;
 /// <remarks>
 /// Rows are addressed as a first element plus a row stride in floats (a stride of 0 repeats one row; in
 /// <see cref="Step"/>, a <see cref="StridedRows"/>), so the driver reads and writes PyTorch's layouts in place.
-/// Pre-activations, gate activations and their gradients are rows of <see cref="PreStride"/> floats in the kernels'
-/// <see cref="Layout"/>; states are rows of <see cref="StateStride"/> floats when the driver owns them.
+/// Pre-activations, gate activations and their gradients are rows of <see cref="PreStride"/> floats; gate activations
+/// and their gradients are in the kernels' <see cref="Layout"/>, and so are pre-activations, but where a narrow last tile
+/// of units is packed at its own width (the generator's <c>PathPlan.NarrowLastTile</c>): that tile's pre-activations,
+/// which only <see cref="Project"/> writes and only <see cref="Step"/> reads, have their gates half a vector apart. States
+/// are rows of <see cref="StateStride"/> floats when the driver owns them.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface IRnnKernels
@@ -28,7 +31,7 @@ public interface IRnnKernels
     /// <summary>Floats per pre-activation row: every gate of every padded unit.</summary>
     int PreStride { get; }
 
-    /// <summary>Where each gate of each unit sits in a pre-activation row.</summary>
+    /// <summary>Where each gate of each unit sits in a row of gate activations or their gradients (and of pre-activations, but in a narrow last tile: see the remarks above).</summary>
     GateLayout Layout { get; }
 
     /// <summary>Floats per row of <paramref name="layer"/>'s input as the training tape and the backward pass store it.</summary>
