@@ -311,6 +311,8 @@ internal static class KernelEmitter
             // where the step calls a kernel per tile, the gated steps'; the Elman step ignores it.
             // A narrow last tile (PathPlan.NarrowLastTile) is a product of its own, in half vectors: the last tile, so
             // first when the tiles walk last to first.
+            if (plan.NarrowLastTile)
+                w.Line($"// The whole tiles in vectors of {plan.Width}; the last tile, packed at its own width, in vectors of {plan.HalfWidth} (first when the tiles walk last to first).");
             Switch("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre, bool tilesBackward)",
                 b => plan.NarrowLastTile
                     ? "if (tilesBackward) " + NarrowTileProjection(plan, b, W, "xStride", "rows") + "\n"
