@@ -34,7 +34,6 @@ public class WeightsBakingTests
     private static object Create(Assembly assembly, string name, params object[] arguments) =>
         Activator.CreateInstance(assembly.GetType("Sample." + name, throwOnError: true)!, arguments)!;
 
-
     [Test]
     public void ModuleBakedFromAPyTorchModelSavedByPyBridgeGivesPyTorchsOutput()
     {

@@ -313,12 +313,15 @@ internal static class KernelEmitter
             // first when the tiles walk last to first.
             if (plan.NarrowLastTile)
                 w.Line($"// The whole tiles in vectors of {plan.Width}; the last tile, packed at its own width, in vectors of {plan.HalfWidth} (first when the tiles walk last to first).");
-            Switch("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre, bool tilesBackward)",
-                b => plan.NarrowLastTile
-                    ? "if (tilesBackward) " + NarrowTileProjection(plan, b, W, "xStride", "rows") + "\n"
-                        + $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, WholeTileUnits * Gates, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow, tilesBackward);\n"
-                        + "if (!tilesBackward) " + NarrowTileProjection(plan, b, W, "xStride", "rows")
-                    : $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, GateRow, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow, tilesBackward);");
+            string wholeWidth = plan.NarrowLastTile ? "WholeTileUnits * Gates" : "GateRow";
+            Switch("public void Project(int layer, int direction, ref float x, nint xStride, int rows, ref float pre, bool tilesBackward)", b =>
+            {
+                string whole = $"{panels}(ref x, xStride, rows, {b.InputColumns}, {W($"PackedWeightIh{b.Suffix}")}, {plan.GateTiles.TileVectors}, {wholeWidth}, {W($"PackedBias{b.Suffix}")}, ref pre, GateRow, tilesBackward);";
+                if (!plan.NarrowLastTile)
+                    return whole;
+                string narrow = NarrowTileProjection(plan, b, W, "xStride", "rows");
+                return $"if (tilesBackward) {narrow}\n{whole}\nif (!tilesBackward) {narrow}";
+            });
             w.Line();
             const string Rows = "global::RnnGen.__Internals.StridedRows";
             string backward = UnitStepEmitter.WalksTilesBackward(spec, plan) ? ", tilesBackward" : "";

@@ -141,17 +141,15 @@ internal static class LstmStepEmitter
                     for (int g = 0; g < 4; g++)
                         w.Line($"{pv}.StoreUnsafe({acc[g]}{r}, ref pre{KernelEmitter.Offset(r * plan.PreStride + g * lanes)});");
             }
-            else if (narrow)
-            {
-                w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, 4).Select(g => $"{gate[g]}0 = {pv}.ToVector{width * 32}({acc[g]}0)")) + ";");
-            }
             for (int r = 0; r < rows; r++)
             {
                 w.Line($"// Row {r}: the cell update.");
-                if (rows > 1)
-                    w.Line((narrow ? $"{f} " : "") + string.Join(narrow ? ", " : " ", Enumerable.Range(0, 4).Select(g => narrow
-                        ? $"{gate[g]}{r} = {pv}.ToVector{width * 32}({pv}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + g * lanes)}))"
-                        : $"{gate[g]}{r} = {v}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + g * width)});")) + (narrow ? ";" : ""));
+                // Its gates: parked in pre (several rows) or the accumulators (one), widened where they are half vectors.
+                string Gate(int g) => rows > 1 ? $"{pv}.LoadUnsafe(ref pre{KernelEmitter.Offset(r * plan.PreStride + g * lanes)})" : $"{acc[g]}{r}";
+                if (narrow)
+                    w.Line($"{f} " + string.Join(", ", Enumerable.Range(0, 4).Select(g => $"{gate[g]}{r} = {pv}.ToVector{width * 32}({Gate(g)})")) + ";");
+                else if (rows > 1)
+                    w.Line(string.Join(" ", Enumerable.Range(0, 4).Select(g => $"{gate[g]}{r} = {Gate(g)};")));
                 string cPrev = KernelEmitter.At("cPrev", KernelEmitter.Times(r, "cPrevStride")), c = KernelEmitter.At("c", KernelEmitter.Times(r, "cStride"));
                 w.Line($"{f} h{r} = RnnGenLstm.Row<RnnGenWidth{width * 32}, {f}>(i{r}, f{r}, g{r}, o{r}, {cPrev}, {c}, keep, ref gates, {r * 4 * plan.PaddedHidden});");
                 if (tail > 0)
