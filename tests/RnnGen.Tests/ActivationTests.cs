@@ -149,37 +149,37 @@ public class ActivationTests
     {
         // Rebuilt from the method SegmentedActivation's remarks describe, in double precision, then rounded to float:
         // a stale or hand-edited coefficient fails here, not only in the error bound.
-        AssertTable(SegmentedActivation.TanhTable, Math.Tanh, scale: 1, taylor: new[] { 0, 1, 0, -1 / 3.0, 0 }, limit: 1);
-        AssertTable(SegmentedActivation.SigmoidTable, a => 0.5 * Math.Tanh(a / 2), scale: 2, taylor: new[] { 0, 0.25, 0, -1 / 48.0, 0 }, limit: 0.5);
+        AssertTable(SegmentedActivation.TanhTable, Math.Tanh, scale: 1, taylor: new[] { 0, 1, 0, -1 / 3.0, 0, 0 }, limit: 1);
+        AssertTable(SegmentedActivation.SigmoidTable, a => 0.5 * Math.Tanh(a / 2), scale: 2, taylor: new[] { 0, 0.25, 0, -1 / 48.0, 0, 0 }, limit: 0.5);
     }
 
     private static void AssertTable(ReadOnlySpan<float> table, Func<double, double> f, double scale, double[] taylor, double limit)
     {
-        Assert.That(table.Length, Is.EqualTo(5 * 32));
-        for (int segment = 0; segment < 32; segment++)
+        Assert.That(table.Length, Is.EqualTo(6 * 16));
+        for (int segment = 0; segment < 16; segment++)
         {
             double[] expected = segment switch
             {
                 0 => taylor,
-                >= 29 => new[] { limit, 0, 0, 0, 0 },
-                _ => Interpolate(f, scale * Math.Pow(2, -4 + (segment - 1) / 4), 1 + (segment - 1) % 4 / 4.0 + 0.125),
+                15 => new[] { limit, 0, 0, 0, 0, 0 },
+                _ => Interpolate(f, scale * Math.Pow(2, -4 + (segment - 1) / 2), 1 + (segment - 1) % 2 / 2.0 + 0.25),
             };
-            for (int k = 0; k < 5; k++)
+            for (int k = 0; k < 6; k++)
             {
-                float actual = table[32 * k + segment];
+                float actual = table[16 * k + segment];
                 // Within one float rounding of the double coefficient (the libm under Math.Tanh may differ in its last bit).
                 Assert.That(actual, Is.EqualTo(expected[k]).Within(Math.Abs(expected[k]) * 1.2e-7 + 1e-30), $"segment {segment}, c{k}");
             }
         }
     }
 
-    /// <summary>f(scale · (mid + t)) on t ∈ [−⅛, ⅛]: the degree-4 polynomial through the five Chebyshev nodes, in powers of t.</summary>
+    /// <summary>f(scale · (mid + t)) on t ∈ [−¼, ¼]: the degree-5 polynomial through the six Chebyshev nodes, in powers of t.</summary>
     private static double[] Interpolate(Func<double, double> f, double scale, double mid)
     {
-        const int N = 5;
+        const int N = 6;
         double[] nodes = new double[N], c = new double[N];
         for (int i = 0; i < N; i++)
-            nodes[i] = 0.125 * Math.Cos(Math.PI * (i + 0.5) / N);
+            nodes[i] = 0.25 * Math.Cos(Math.PI * (i + 0.5) / N);
         // Newton's divided differences, then the Newton form expanded into powers of t.
         double[] d = Array.ConvertAll(nodes, t => f(scale * (mid + t)));
         for (int j = 1; j < N; j++)
