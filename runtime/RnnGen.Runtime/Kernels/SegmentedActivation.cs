@@ -33,7 +33,7 @@ namespace RnnGen.__Internals;
 /// <para>
 /// Measured against double precision the absolute error is at most 4.4e-7 (tanh) and 2.6e-7 (σ); the rational
 /// function's is 2.4e-7 and 1.5e-7. What it buys is time. Sixteen segments make each table row one register, so each
-/// coefficient is one single-source permute of one load (<c>vpermps</c>), where the previous form of this class (seven
+/// coefficient is one single-source permute (<c>vpermps</c>) of one aligned constant, where the previous form of this class (seven
 /// octaves in quarters, 30 segments, degree 4) took a two-source permute of two loads (<c>vpermt2ps</c>): 6 loads and 6
 /// permutes per activation instead of 10 and 5, at the same depth. A streaming LSTM step of 32 units makes ten of
 /// these; against that form, the block kernel of <c>Lstm(1→32)</c> ran 1.23× as fast (Zen 5; docs/performance.md).
@@ -44,8 +44,14 @@ namespace RnnGen.__Internals;
 /// </remarks>
 internal static class SegmentedActivation
 {
+    // The tables are constant data in the assembly (a ReadOnlySpan over an array initialiser), not static fields: a
+    // kernel compiled before a class's static constructor has run would keep a class-initialisation check and reload
+    // the field on every call (AggressiveOptimization compiles it once, fully optimised, and never again); here there
+    // is nothing to initialise. Not Vector512 constants either: the JIT hoists those out of a kernel's loop into
+    // registers it then spills.
+
     /// <summary>The segments' coefficients, c0 of every segment, then c1, … c5 (16 floats each).</summary>
-    internal static readonly float[] TanhTable =
+    internal static ReadOnlySpan<float> TanhTable =>
     [
         // c0
         0f, 0.077966444f, 0.10894093f, 0.15499073f, 0.21532634f, 0.30270973f, 0.41157004f, 0.5545997f,
@@ -68,7 +74,7 @@ internal static class SegmentedActivation
     ];
 
     /// <summary>As <see cref="TanhTable"/> for σ(a) − ½ = ½ tanh(a/2) (so, octave for octave, half tanh's table, but for segment 0).</summary>
-    internal static readonly float[] SigmoidTable =
+    internal static ReadOnlySpan<float> SigmoidTable =>
     [
         // c0
         0f, 0.038983222f, 0.054470465f, 0.07749537f, 0.10766317f, 0.15135486f, 0.20578502f, 0.27729985f,
@@ -139,7 +145,7 @@ internal static class SegmentedActivation
 
     /// <summary>The polynomial's parts with each lane's segment's coefficients: (c2 + c3 t) + t²(c4 + c5 t), returned, and <paramref name="p01"/> = c0 + c1 t.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Terms(float[] table, Vector512<int> segment, Vector512<float> t, Vector512<float> t2, out Vector512<float> p01)
+    private static Vector512<float> Terms(ReadOnlySpan<float> table, Vector512<int> segment, Vector512<float> t, Vector512<float> t2, out Vector512<float> p01)
     {
         p01 = Vector512.MultiplyAddEstimate(Coefficient(table, 1, segment), t, Coefficient(table, 0, segment));
         Vector512<float> p23 = Vector512.MultiplyAddEstimate(Coefficient(table, 3, segment), t, Coefficient(table, 2, segment));
@@ -149,6 +155,6 @@ internal static class SegmentedActivation
 
     /// <summary>Coefficient <paramref name="k"/> of each lane's segment: one permute of the table's row (<c>vpermps</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Coefficient(float[] table, int k, Vector512<int> segment)
-        => Avx512F.PermuteVar16x32(Vector512.LoadUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(table), 16 * k)), segment);
+    private static Vector512<float> Coefficient(ReadOnlySpan<float> table, int k, Vector512<int> segment)
+        => Avx512F.PermuteVar16x32(Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(table), (nuint)(16 * k)), segment);
 }
