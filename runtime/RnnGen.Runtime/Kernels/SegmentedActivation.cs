@@ -44,14 +44,30 @@ namespace RnnGen.__Internals;
 /// </remarks>
 internal static class SegmentedActivation
 {
-    // The tables are constant data in the assembly (a ReadOnlySpan over an array initialiser), not static fields: a
-    // kernel compiled before a class's static constructor has run would keep a class-initialisation check and reload
+    // The tables are constant data in the assembly (a ReadOnlySpan over a collection of constants), not static fields:
+    // a kernel compiled before a class's static constructor has run would keep a class-initialisation check and reload
     // the field on every call (AggressiveOptimization compiles it once, fully optimised, and never again); here there
-    // is nothing to initialise. Not Vector512 constants either: the JIT hoists those out of a kernel's loop into
-    // registers it then spills.
+    // is nothing to initialise, and the .NET 10 JIT was seen to read each row as a 64-byte-aligned constant. Not
+    // Vector512.Create(…) constants: the JIT hoisted those out of a kernel's loop into registers it then spilled. The
+    // compiler points such a span into the assembly's data only when it optimises; a Debug build would allocate the
+    // floats on every use, so there the tables are arrays, made once.
+#if DEBUG
+    private static readonly float[] s_tanhTable = TanhData.ToArray(), s_sigmoidTable = SigmoidData.ToArray();
 
     /// <summary>The segments' coefficients, c0 of every segment, then c1, … c5 (16 floats each).</summary>
-    internal static ReadOnlySpan<float> TanhTable =>
+    internal static ReadOnlySpan<float> TanhTable => s_tanhTable;
+
+    /// <summary>As <see cref="TanhTable"/> for σ(a) − ½ = ½ tanh(a/2) (so, octave for octave, half tanh's table, but for segment 0).</summary>
+    internal static ReadOnlySpan<float> SigmoidTable => s_sigmoidTable;
+#else
+    /// <summary>The segments' coefficients, c0 of every segment, then c1, … c5 (16 floats each).</summary>
+    internal static ReadOnlySpan<float> TanhTable => TanhData;
+
+    /// <summary>As <see cref="TanhTable"/> for σ(a) − ½ = ½ tanh(a/2) (so, octave for octave, half tanh's table, but for segment 0).</summary>
+    internal static ReadOnlySpan<float> SigmoidTable => SigmoidData;
+#endif
+
+    private static ReadOnlySpan<float> TanhData =>
     [
         // c0
         0f, 0.077966444f, 0.10894093f, 0.15499073f, 0.21532634f, 0.30270973f, 0.41157004f, 0.5545997f,
@@ -73,8 +89,7 @@ internal static class SegmentedActivation
         -0.0018309605f, -0.019621199f, 0.0035129914f, 0.09227765f, 0.015608445f, 0.028503707f, 0.0005231883f, 0f
     ];
 
-    /// <summary>As <see cref="TanhTable"/> for σ(a) − ½ = ½ tanh(a/2) (so, octave for octave, half tanh's table, but for segment 0).</summary>
-    internal static ReadOnlySpan<float> SigmoidTable =>
+    private static ReadOnlySpan<float> SigmoidData =>
     [
         // c0
         0f, 0.038983222f, 0.054470465f, 0.07749537f, 0.10766317f, 0.15135486f, 0.20578502f, 0.27729985f,
