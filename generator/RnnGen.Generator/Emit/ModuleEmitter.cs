@@ -322,7 +322,7 @@ internal static class ModuleEmitter
         string forwardParameters = Signature(calls.ForwardParameters, defaults: false) + (spec.Training ? ", bool training" : "");
         string forwardNames = string.Join(", ", calls.ForwardParameters.Select(p => p.Name)) + (spec.Training ? ", training" : "");
         EmitDispatch(w, spec, plans, $"public void Forward({Signature(calls.ForwardParameters, defaults: true)}" + (spec.Training ? ", bool training = false)" : ")"),
-            "ForwardOn", forwardNames);
+            "ForwardOn", forwardNames, validate: $"{Driver}.Validate{(spec.IsCell ? "Cell" : "Forward")}<{gates}>(s_shape, {calls.ForwardArguments});");
         w.Line();
         EmitOnKernels(w, "ForwardOn", forwardParameters, spec.Training
             ? new[]
@@ -385,9 +385,12 @@ internal static class ModuleEmitter
 
     /// <summary>
     /// A public method that takes the instance's call lock and passes the kernels of this process's path to
-    /// <paramref name="method"/> (<see cref="EmitOnKernels"/>), the one body all paths share.
+    /// <paramref name="method"/> (<see cref="EmitOnKernels"/>), the one body all paths share. <paramref name="validate"/>, if
+    /// given, checks the arguments first, before the lock: its locked exchange waits for the previous call's stores to
+    /// drain, and what follows it waits with it.
     /// </summary>
-    private static void EmitDispatch(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, string signature, string method, string arguments)
+    private static void EmitDispatch(SourceWriter w, NetworkSpec spec, IReadOnlyList<PathPlan> plans, string signature, string method, string arguments,
+        string? validate = null)
     {
         string activation = ActivationType(spec);
         string step = spec.IsLstm ? "global::RnnGen.__Internals.LstmStep"
@@ -395,6 +398,11 @@ internal static class ModuleEmitter
             : $"global::RnnGen.__Internals.ElmanStep<{activation}>";
         using (w.Block(signature))
         {
+            if (validate is not null)
+            {
+                w.Line("// The arguments first: a bad call throws before it takes the instance, and the checks run while the previous call's stores drain.");
+                w.Line(validate);
+            }
             w.Line("// One call at a time per instance: a concurrent call throws instead of sharing the workspace.");
             w.Line("using var inUse = _workspace.Enter();");
             w.Line("// Simd.Path is a static readonly field: the JIT folds this switch to the one path this machine runs.");

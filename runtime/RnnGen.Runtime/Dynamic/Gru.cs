@@ -19,6 +19,7 @@ public sealed class Gru : SequenceModuleBase, IRnnModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0 = default, bool training = false)
     {
+        RnnDriver.ValidateForward<GruGates>(Shape, input, seqLen, batch, output, hN, h0);
         using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<GruStep>(Shape, Parameters);
         if (training)

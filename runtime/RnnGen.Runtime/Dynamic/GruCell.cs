@@ -16,6 +16,7 @@ public sealed class GruCell : ModuleBase, IRnnCellModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, bool training = false)
     {
+        RnnDriver.ValidateCell<GruGates>(Shape, input, batch, hx, hNext);
         using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<GruStep>(Shape, Parameters);
         if (training)

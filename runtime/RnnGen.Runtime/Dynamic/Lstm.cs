@@ -24,6 +24,7 @@ public sealed class Lstm : SequenceModuleBase, ILstmModule
     public void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, Span<float> cN,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default, bool training = false)
     {
+        RnnDriver.ValidateForward<LstmGates>(Shape, input, seqLen, batch, output, hN, h0, cN, c0);
         using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<LstmStep>(Shape, Parameters);
         if (training)

@@ -16,6 +16,7 @@ public sealed class LstmCell : ModuleBase, ILstmCellModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, ReadOnlySpan<float> cx, Span<float> hNext, Span<float> cNext, bool training = false)
     {
+        RnnDriver.ValidateCell<LstmGates>(Shape, input, batch, hx, hNext, cx, cNext);
         using var inUse = Workspace.Enter();
         var kernels = new GenericKernels<LstmStep>(Shape, Parameters);
         if (training)

@@ -27,6 +27,8 @@ public sealed class Rnn : SequenceModuleBase, IRnnModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0 = default, bool training = false)
     {
+        // The checks do not depend on the non-linearity.
+        RnnDriver.ValidateForward<ElmanGates<TanhActivation>>(Shape, input, seqLen, batch, output, hN, h0);
         using var inUse = Workspace.Enter();
         if (Nonlinearity == Nonlinearity.Tanh)
             Run<TanhActivation>(input, seqLen, batch, output, hN, h0, training);

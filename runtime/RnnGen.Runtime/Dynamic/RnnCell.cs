@@ -24,6 +24,8 @@ public sealed class RnnCell : ModuleBase, IRnnCellModule
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, bool training = false)
     {
+        // The checks do not depend on the non-linearity.
+        RnnDriver.ValidateCell<ElmanGates<TanhActivation>>(Shape, input, batch, hx, hNext);
         using var inUse = Workspace.Enter();
         if (Nonlinearity == Nonlinearity.Tanh)
             Run<TanhActivation>(input, batch, hx, hNext, training);

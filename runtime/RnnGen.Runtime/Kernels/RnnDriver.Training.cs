@@ -26,7 +26,7 @@ public static partial class RnnDriver
         where TKernels : struct, IRnnKernels
         where TGates : struct, IGateMath
     {
-        ValidateForward<TGates>(shape, input, seqLen, batch, output, hN, h0, cN, c0);
+        AssertValidForward<TGates>(shape, input, seqLen, batch, output, hN, h0, cN, c0);
         Record<TKernels, TGates>(ref kernels, shape, workspace, parameterVersion, input, seqLen, batch, output, hN, h0, cN, c0, (float)dropout, generator);
     }
 
@@ -36,7 +36,7 @@ public static partial class RnnDriver
         where TKernels : struct, IRnnKernels
         where TGates : struct, IGateMath
     {
-        ValidateCell<TGates>(shape, input, batch, hx, hNext, cx, cNext);
+        AssertValidCell<TGates>(shape, input, batch, hx, hNext, cx, cNext);
         // The tape keeps its own copies of hx and cx, so they may be the same memory as hNext and cNext.
         Record<TKernels, TGates>(ref kernels, shape, workspace, parameterVersion, input, 1, batch, hNext, default, hx, cNext, cx, 0f, null);
     }

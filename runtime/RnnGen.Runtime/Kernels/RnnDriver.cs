@@ -28,7 +28,8 @@ public static partial class RnnDriver
     /// features, the directions side by side; <paramref name="hN"/>, <paramref name="h0"/>, <paramref name="cN"/>,
     /// <paramref name="c0"/> (layers·D, batch, hidden), index layer·D + direction; empty initial states mean zeros
     /// (cN and c0 only for an LSTM). An initial state may be the same memory as its final state; nothing else
-    /// may overlap. Everything is checked before anything is written.
+    /// may overlap. The caller checks the arguments first, with <see cref="ValidateForward{TGates}"/>, before it takes
+    /// the module's in-use flag (<see cref="RnnWorkspace.Enter"/>): nothing is written before they are checked.
     /// </summary>
     public static unsafe void Forward<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
         ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0,
@@ -36,7 +37,7 @@ public static partial class RnnDriver
         where TKernels : struct, IRnnKernels
         where TGates : struct, IGateMath
     {
-        ValidateForward<TGates>(shape, input, seqLen, batch, output, hN, h0, cN, c0);
+        AssertValidForward<TGates>(shape, input, seqLen, batch, output, hN, h0, cN, c0);
         workspace.Tape.Observe(seqLen, batch);
         if (batch == 1 && shape.NumDirections == 1 && shape.ProjSize == 0)
             ForwardRow<TKernels, TGates>(ref kernels, shape, workspace, input, seqLen, output, hN, h0, cN, c0);
@@ -302,7 +303,7 @@ public static partial class RnnDriver
         where TKernels : struct, IRnnKernels
         where TGates : struct, IGateMath
     {
-        ValidateCell<TGates>(shape, input, batch, hx, hNext, cx, cNext);
+        AssertValidCell<TGates>(shape, input, batch, hx, hNext, cx, cNext);
         workspace.Tape.Observe(1, batch);
         if (batch == 1)
         {
@@ -473,9 +474,15 @@ public static partial class RnnDriver
                 cell.Row(b, hidden).CopyTo(new Span<float>(f.CNext + (nint)(b0 + b) * hidden, hidden));
     }
 
-    /// <summary>Checks a sequence call's arguments; throws before anything is written.</summary>
-    private static void ValidateForward<TGates>(in RnnShape shape, ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0,
-        Span<float> cN, ReadOnlySpan<float> c0)
+    /// <summary>
+    /// Checks a sequence call's arguments (<see cref="Forward"/>, <see cref="ForwardTraining"/>); throws
+    /// <see cref="ArgumentException"/> naming the argument. A module calls it first, before it takes its in-use flag
+    /// (<see cref="RnnWorkspace.Enter"/>): the flag's locked exchange waits until the previous call's stores have
+    /// drained, and whatever follows it waits too, while checks before it run alongside (docs/performance.md, "The
+    /// checks before the in-use flag").
+    /// </summary>
+    public static void ValidateForward<TGates>(in RnnShape shape, ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0,
+        Span<float> cN = default, ReadOnlySpan<float> c0 = default)
         where TGates : struct, IGateMath
     {
         int inputSize = shape.InputSize, directions = shape.NumDirections, layers = shape.NumLayers;
@@ -517,9 +524,12 @@ public static partial class RnnDriver
         }
     }
 
-    /// <summary>Checks a cell call's arguments; throws before anything is written.</summary>
-    private static void ValidateCell<TGates>(in RnnShape shape, ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext,
-        ReadOnlySpan<float> cx, Span<float> cNext)
+    /// <summary>
+    /// Checks a cell call's arguments (<see cref="CellForward"/>, <see cref="CellForwardTraining"/>), as
+    /// <see cref="ValidateForward{TGates}"/> does a sequence call's: the module calls it before it takes its in-use flag.
+    /// </summary>
+    public static void ValidateCell<TGates>(in RnnShape shape, ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext,
+        ReadOnlySpan<float> cx = default, Span<float> cNext = default)
         where TGates : struct, IGateMath
     {
         int hidden = shape.HiddenSize;
@@ -546,6 +556,20 @@ public static partial class RnnDriver
             Check.SameOrDisjoint(cNext, nameof(cNext), cx, nameof(cx));
         }
     }
+
+    // Debug builds check again where the arguments are used, so that a caller that skipped ValidateForward or
+    // ValidateCell fails there (the CI runs the numeric tests on a Debug build).
+    [Conditional("DEBUG")]
+    private static void AssertValidForward<TGates>(in RnnShape shape, ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN,
+        ReadOnlySpan<float> h0, Span<float> cN, ReadOnlySpan<float> c0)
+        where TGates : struct, IGateMath
+        => ValidateForward<TGates>(shape, input, seqLen, batch, output, hN, h0, cN, c0);
+
+    [Conditional("DEBUG")]
+    private static void AssertValidCell<TGates>(in RnnShape shape, ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext,
+        ReadOnlySpan<float> cx, Span<float> cNext)
+        where TGates : struct, IGateMath
+        => ValidateCell<TGates>(shape, input, batch, hx, hNext, cx, cNext);
 
     // The layouts that length errors describe. They are built only when a check fails: kept out of line, so the
     // checked calls carry no string-building code.
