@@ -12,6 +12,11 @@ public class ActivationTests
     private const double TanhBound = 1e-6;
     private const double SigmoidBound = 5e-7;
 
+    // The 16-lane forms with AVX-512 F and BW: the bounds SegmentedActivation's remarks document.
+    private const double SegmentedTanhBound = 4.4e-7;
+    private const double SegmentedSigmoidBound = 2.6e-7;
+    private static bool Segmented => Avx512F.IsSupported && Avx512BW.IsSupported;
+
     private static float[] Grid()
     {
         // [-20, 20] every 2^-10 (40k points), plus the neighbourhood of the clamp and of the tiny threshold.
@@ -61,7 +66,7 @@ public class ActivationTests
         {
             Assert.That(w128, Is.LessThanOrEqualTo(TanhBound));
             Assert.That(w256, Is.LessThanOrEqualTo(TanhBound));
-            Assert.That(w512, Is.LessThanOrEqualTo(TanhBound));
+            Assert.That(w512, Is.LessThanOrEqualTo(Segmented ? SegmentedTanhBound : TanhBound));
         });
     }
 
@@ -108,7 +113,7 @@ public class ActivationTests
             Assert.That(wScalar, Is.LessThanOrEqualTo(SigmoidBound));
             Assert.That(w128, Is.LessThanOrEqualTo(SigmoidBound));
             Assert.That(w256, Is.LessThanOrEqualTo(SigmoidBound));
-            Assert.That(w512, Is.LessThanOrEqualTo(SigmoidBound));
+            Assert.That(w512, Is.LessThanOrEqualTo(Segmented ? SegmentedSigmoidBound : SigmoidBound));
         });
     }
 
@@ -167,8 +172,10 @@ public class ActivationTests
             for (int k = 0; k < 6; k++)
             {
                 float actual = table[16 * k + segment];
-                // Within one float rounding of the double coefficient (the libm under Math.Tanh may differ in its last bit).
-                Assert.That(actual, Is.EqualTo(expected[k]).Within(Math.Abs(expected[k]) * 1.2e-7 + 1e-30), $"segment {segment}, c{k}");
+                // Within one float rounding of the double coefficient, or, for the small high-order ones, within what moves
+                // c_k·t^k (|t| ≤ ¼) by 1e-12: a libm under Math.Tanh that differs in its last bit at one node moves a
+                // segment's c5 by ~1e-13, relatively more than a rounding where c5 is ~1e-7.
+                Assert.That(actual, Is.EqualTo(expected[k]).Within(Math.Abs(expected[k]) * 1.2e-7 + 1e-12 * Math.Pow(4, k)), $"segment {segment}, c{k}");
             }
         }
     }
