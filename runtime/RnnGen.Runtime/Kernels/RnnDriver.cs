@@ -79,8 +79,8 @@ public static partial class RnnDriver
                 cell = padded.IsEmpty ? final : padded;
                 if (c0.IsEmpty)
                     cell.Slice(0, hidden).Clear();
-                else
-                    c0.Slice(layer * hidden, hidden).CopyTo(cell); // c0 is cN's memory or disjoint
+                else if (!Unsafe.AreSame(ref Unsafe.AsRef(in c0[layer * hidden]), ref MemoryMarshal.GetReference(cell)))
+                    c0.Slice(layer * hidden, hidden).CopyTo(cell); // c0 is cN's memory (then it stays) or disjoint
             }
             ref float cellStart = ref MemoryMarshal.GetReference(cell);
             ref float initial = ref h0.IsEmpty ? ref zeros : ref Unsafe.Add(ref MemoryMarshal.GetReference(h0), layer * hidden);
@@ -102,6 +102,17 @@ public static partial class RnnDriver
                     x = ref MemoryMarshal.GetReference(copy);
                 }
                 StepRowSplit(ref kernels, workspace, layer, ref x, ref initial, ref output0, ref pre, ref cellStart, parts);
+            }
+            else if (seqLen == 1 && BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, 1, ref initial,
+                ref MemoryMarshal.GetReference(hN.Slice(layer * hidden, hidden)), hidden, ref cellStart))
+            {
+                // One step (a per-sample call): h straight into hN (also when h0 is hN: the kernel steps a row in place,
+                // as a cell's does), then into the output row, so that the next call's h0 is the kernel's own store and
+                // not a copy of it. The output row is read as this layer's input above, before the kernel writes.
+                hN.Slice(layer * hidden, hidden).CopyTo(output);
+                if (TGates.HasCell && !padded.IsEmpty)
+                    padded.Slice(0, hidden).CopyTo(cN.Slice(layer * hidden, hidden));
+                continue;
             }
             else if (!(BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
             {
