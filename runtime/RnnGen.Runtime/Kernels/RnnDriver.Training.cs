@@ -19,6 +19,7 @@ public static partial class RnnDriver
     /// <see cref="Forward"/> in training mode: the same results, plus the tape <see cref="Backward"/> needs,
     /// and dropout with probability <paramref name="dropout"/> (inverted scaling) on the input of every layer
     /// above the first.
+    /// The caller checks the arguments first, with <see cref="ValidateForward{TGates}"/>.
     /// </summary>
     public static void ForwardTraining<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, long parameterVersion,
         ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0,
@@ -30,7 +31,7 @@ public static partial class RnnDriver
         Record<TKernels, TGates>(ref kernels, shape, workspace, parameterVersion, input, seqLen, batch, output, hN, h0, cN, c0, (float)dropout, generator);
     }
 
-    /// <summary><see cref="CellForward"/> in training mode: the same result, plus the tape.</summary>
+    /// <summary><see cref="CellForward"/> in training mode: the same result, plus the tape. The caller checks the arguments first, with <see cref="ValidateCell{TGates}"/>.</summary>
     public static void CellForwardTraining<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace, long parameterVersion,
         ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, ReadOnlySpan<float> cx = default, Span<float> cNext = default)
         where TKernels : struct, IRnnKernels

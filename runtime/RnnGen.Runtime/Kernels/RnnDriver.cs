@@ -8,7 +8,8 @@ namespace RnnGen.__Internals;
 
 /// <summary>
 /// Runs a recurrent module (Elman RNN or LSTM, sequence or cell) over PyTorch's layouts with any
-/// <see cref="IRnnKernels"/> and <see cref="IGateMath"/>: checks the arguments, hoists the input projection of
+/// <see cref="IRnnKernels"/> and <see cref="IGateMath"/>: checks the arguments (<see cref="ValidateForward{TGates}"/>,
+/// <see cref="ValidateCell{TGates}"/>, which a module calls before its forward entry point), hoists the input projection of
 /// every time step out of the recurrence (or, for a batch of one with a narrow input, leaves it to the block kernel,
 /// <see cref="IRnnKernels.TryRunRowFromInput"/>), walks the layers, directions and time steps, and writes the output
 /// and final states. Shape-agnostic; the kernels it is given hold the shape's arithmetic.
@@ -29,7 +30,8 @@ public static partial class RnnDriver
     /// <paramref name="c0"/> (layers·D, batch, hidden), index layer·D + direction; empty initial states mean zeros
     /// (cN and c0 only for an LSTM). An initial state may be the same memory as its final state; nothing else
     /// may overlap. The caller checks the arguments first, with <see cref="ValidateForward{TGates}"/>, before it takes
-    /// the module's in-use flag (<see cref="RnnWorkspace.Enter"/>): nothing is written before they are checked.
+    /// the module's in-use flag (<see cref="RnnWorkspace.Enter"/>): nothing is written before they are checked (Release
+    /// builds do not check them here).
     /// </summary>
     public static unsafe void Forward<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
         ReadOnlySpan<float> input, int seqLen, int batch, Span<float> output, Span<float> hN, ReadOnlySpan<float> h0,
@@ -68,7 +70,7 @@ public static partial class RnnDriver
         {
             // Layer 0 reads the input; a later layer the output of the one below, which this layer's recurrence
             // overwrites: step by step after reading it (a block kernel that projects its own input), or after the
-            // projection has read all of it.
+            // projection has read all of it (one step: the kernel writes hN, copied into the output row after it).
             ReadOnlySpan<float> source = layer == 0 ? input : output;
             int inputWidth = shape.LayerInputSize(layer);
 
@@ -108,13 +110,14 @@ public static partial class RnnDriver
             {
                 // One step (a per-sample call): h straight into hN (also when h0 is hN: the kernel steps a row in place,
                 // as a cell's does), then into the output row, so that the next call's h0 is the kernel's own store and
-                // not a copy of it. The output row is read as this layer's input above, before the kernel writes.
+                // not a copy of it. A later layer's kernel reads the output row (its input) and writes hN; the copy
+                // into the output row comes after it.
                 hN.Slice(layer * hidden, hidden).CopyTo(output);
                 if (TGates.HasCell && !padded.IsEmpty)
                     padded.Slice(0, hidden).CopyTo(cN.Slice(layer * hidden, hidden));
                 continue;
             }
-            else if (!(BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
+            else if (!(seqLen > 1 && BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
             {
                 kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref pre, tilesBackward);
                 if (!(block && kernels.TryRunRow(layer, 0, ref pre, ps, seqLen, ref initial, ref output0, hidden, ref cellStart)))
@@ -307,7 +310,8 @@ public static partial class RnnDriver
     /// <summary>
     /// One step of <c>torch.nn.RNNCell</c> / <c>torch.nn.LSTMCell</c>: <paramref name="input"/> (batch, input),
     /// <paramref name="hx"/>, <paramref name="hNext"/>, <paramref name="cx"/>, <paramref name="cNext"/> (batch, hidden);
-    /// empty hx / cx mean zeros, and each may be the same memory as its next state.
+    /// empty hx / cx mean zeros, and each may be the same memory as its next state. The caller checks the arguments
+    /// first, with <see cref="ValidateCell{TGates}"/> (Release builds do not check them here).
     /// </summary>
     public static unsafe void CellForward<TKernels, TGates>(ref TKernels kernels, in RnnShape shape, RnnWorkspace workspace,
         ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> hx, Span<float> hNext, ReadOnlySpan<float> cx = default, Span<float> cNext = default)
