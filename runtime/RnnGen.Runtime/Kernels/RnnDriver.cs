@@ -81,7 +81,7 @@ public static partial class RnnDriver
                 cell = padded.IsEmpty ? final : padded;
                 if (c0.IsEmpty)
                     cell.Slice(0, hidden).Clear();
-                else if (!Unsafe.AreSame(ref Unsafe.AsRef(in c0[layer * hidden]), ref MemoryMarshal.GetReference(cell)))
+                else if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(c0.Slice(layer * hidden)), ref MemoryMarshal.GetReference(cell)))
                     c0.Slice(layer * hidden, hidden).CopyTo(cell); // c0 is cN's memory (then it stays) or disjoint
             }
             ref float cellStart = ref MemoryMarshal.GetReference(cell);
@@ -93,6 +93,7 @@ public static partial class RnnDriver
             // One step of a layer whose weights are large: split over threads by tiles of units, each part projecting
             // its own (more steps split no faster than one thread runs them: a hand-over per step costs what it saves).
             int parts = seqLen == 1 ? Parallelism.ThreadsFor(kernels.RowParts(layer)) : 1;
+            bool hInHN = false;
             if (parts > 1)
             {
                 // A later layer's input is the row below's output, which this step overwrites: the parts read a copy.
@@ -105,19 +106,14 @@ public static partial class RnnDriver
                 }
                 StepRowSplit(ref kernels, workspace, layer, ref x, ref initial, ref output0, ref pre, ref cellStart, parts);
             }
-            else if (seqLen == 1 && BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, 1, ref initial,
-                ref MemoryMarshal.GetReference(hN.Slice(layer * hidden, hidden)), hidden, ref cellStart))
-            {
-                // One step (a per-sample call): h straight into hN (also when h0 is hN: the kernel steps a row in place,
-                // as a cell's does), then into the output row, so that the next call's h0 is the kernel's own store and
-                // not a copy of it. A later layer's kernel reads the output row (its input) and writes hN; the copy
-                // into the output row comes after it.
-                hN.Slice(layer * hidden, hidden).CopyTo(output);
-                if (TGates.HasCell && !padded.IsEmpty)
-                    padded.Slice(0, hidden).CopyTo(cN.Slice(layer * hidden, hidden));
-                continue;
-            }
-            else if (!(seqLen > 1 && BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial, ref output0, hidden, ref cellStart)))
+            // The fused kernel's one step (a per-sample call) writes h straight into hN (also when h0 is hN: the kernel
+            // steps a row in place, as a cell's does) and then into the output row below, so that the next call's h0 is
+            // the kernel's own store and not a copy of it. A later layer's kernel reads the output row (its input)
+            // before that copy.
+            else if (BlockKernels && kernels.TryRunRowFromInput(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref initial,
+                ref seqLen == 1 ? ref MemoryMarshal.GetReference(hN.Slice(layer * hidden, hidden)) : ref output0, hidden, ref cellStart))
+                hInHN = seqLen == 1;
+            else
             {
                 kernels.Project(layer, 0, ref MemoryMarshal.GetReference(source), inputWidth, seqLen, ref pre, tilesBackward);
                 if (!(block && kernels.TryRunRow(layer, 0, ref pre, ps, seqLen, ref initial, ref output0, hidden, ref cellStart)))
@@ -131,7 +127,10 @@ public static partial class RnnDriver
                     }
                 }
             }
-            output.Slice((seqLen - 1) * hidden, hidden).CopyTo(hN.Slice(layer * hidden, hidden));
+            if (hInHN)
+                hN.Slice(layer * hidden, hidden).CopyTo(output);
+            else
+                output.Slice((seqLen - 1) * hidden, hidden).CopyTo(hN.Slice(layer * hidden, hidden));
             if (TGates.HasCell && !padded.IsEmpty)
                 padded.Slice(0, hidden).CopyTo(cN.Slice(layer * hidden, hidden));
         }

@@ -36,7 +36,8 @@ namespace RnnGen.__Internals;
 /// coefficient is one single-source permute (<c>vpermps</c>) of one aligned constant, where the previous form of this class (seven
 /// octaves in quarters, 30 segments, degree 4) took a two-source permute of two loads (<c>vpermt2ps</c>): 6 loads and 6
 /// permutes per activation instead of 10 and 5, at the same depth. A streaming LSTM step of 32 units makes ten of
-/// these; against that form, the block kernel of <c>Lstm(1→32)</c> ran 1.23× as fast (Zen 5; docs/performance.md).
+/// these; against that form, a copy of the block kernel of <c>Lstm(1→32)</c> ran 1.23× as fast in a probe (Zen 5;
+/// side by side, the generated kernels 1.13–1.25×: docs/performance.md).
 /// A first version of the quarter-octave form (which capped a with a float minimum before the lookup, clamped the
 /// segment with a signed maximum and added σ's ½ after the polynomial) took 30 cycles per σ and per tanh in a dependent
 /// chain where the rational functions took 54 and 47 (Xeon, AVX-512).
@@ -53,18 +54,22 @@ internal static class SegmentedActivation
     // floats on every use, so there the tables are arrays, made once.
 #if DEBUG
     private static readonly float[] s_tanhTable = TanhData.ToArray(), s_sigmoidTable = SigmoidData.ToArray();
+#endif
 
     /// <summary>The segments' coefficients, c0 of every segment, then c1, … c5 (16 floats each).</summary>
-    internal static ReadOnlySpan<float> TanhTable => s_tanhTable;
-
-    /// <summary>As <see cref="TanhTable"/> for σ(a) − ½ = ½ tanh(a/2) (so, octave for octave, half tanh's table, but for segment 0).</summary>
-    internal static ReadOnlySpan<float> SigmoidTable => s_sigmoidTable;
+    internal static ReadOnlySpan<float> TanhTable =>
+#if DEBUG
+        s_tanhTable;
 #else
-    /// <summary>The segments' coefficients, c0 of every segment, then c1, … c5 (16 floats each).</summary>
-    internal static ReadOnlySpan<float> TanhTable => TanhData;
+        TanhData;
+#endif
 
     /// <summary>As <see cref="TanhTable"/> for σ(a) − ½ = ½ tanh(a/2) (so, octave for octave, half tanh's table, but for segment 0).</summary>
-    internal static ReadOnlySpan<float> SigmoidTable => SigmoidData;
+    internal static ReadOnlySpan<float> SigmoidTable =>
+#if DEBUG
+        s_sigmoidTable;
+#else
+        SigmoidData;
 #endif
 
     private static ReadOnlySpan<float> TanhData =>
