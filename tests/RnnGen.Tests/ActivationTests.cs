@@ -13,8 +13,8 @@ public class ActivationTests
     private const double SigmoidBound = 5e-7;
 
     // The 16-lane forms with AVX-512 F and BW: the bounds SegmentedActivation's remarks document.
-    private const double SegmentedTanhBound = 4.4e-7;
-    private const double SegmentedSigmoidBound = 2.6e-7;
+    private const double SegmentedTanhBound = 1.7e-7;
+    private const double SegmentedSigmoidBound = 1.3e-7;
     private static bool Segmented => Avx512F.IsSupported && Avx512BW.IsSupported;
 
     private static float[] Grid()
@@ -120,9 +120,10 @@ public class ActivationTests
     [Test]
     public void SixteenLaneActivationsSaturateKeepSignsAndPropagateNaN()
     {
-        // Every special value, and both ends of each function's segments (tanh: 1/16 and 8; σ: 1/8 and 16).
+        // Every special value; where tanh(x) becomes x (2^-12); the first and last segments' ends (tanh: 0.125 and 11.25,
+        // σ: 0.25 and 22.5), beyond which the segmented forms are the limit itself.
         Vector512<float> x = Vector512.Create(float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1e-30f, -1e-40f, 1e30f,
-            8f, -8f, 0.0625f, -0.125f, 16f, -16f, float.MaxValue, -0.5f);
+            11.25f, -11.25f, 1f / 4096, -0.125f, 22.5f, -22.5f, float.MaxValue, -0.25f);
         Vector512<float> tanh = TanhActivation.Invoke(x), sigmoid = SigmoidActivation.Invoke(x);
         Assert.Multiple(() =>
         {
@@ -130,7 +131,7 @@ public class ActivationTests
             Assert.That(BitConverter.SingleToUInt32Bits(tanh[4]), Is.EqualTo(BitConverter.SingleToUInt32Bits(-0f)), "tanh(-0) = -0");
             Assert.That(tanh[5], Is.EqualTo(1e-30f), "tanh(x) = x for tiny x");
             Assert.That(tanh[6], Is.EqualTo(-1e-40f), "denormals too");
-            // From the last segment's end on (tanh: 8, σ: 16) the segmented polynomial is the limit itself.
+            Assert.That(sigmoid[3], Is.EqualTo(0.5f), "σ(0) = ½");
             foreach (int j in Avx512F.IsSupported && Avx512BW.IsSupported ? new[] { 1, 2, 7, 8, 9, 12, 13, 14 } : Array.Empty<int>())
             {
                 Assert.That(tanh[j], j is 1 or 7 or 8 or 12 or 14 ? Is.EqualTo(1f) : Is.EqualTo(-1f), $"tanh({x[j]:R}) is ±1 exactly");
@@ -154,41 +155,50 @@ public class ActivationTests
     {
         // Rebuilt from the method SegmentedActivation's remarks describe, in double precision, then rounded to float:
         // a stale or hand-edited coefficient fails here, not only in the error bound.
-        AssertTable(SegmentedActivation.TanhTable, Math.Tanh, scale: 1, taylor: new[] { 0, 1, 0, -1 / 3.0, 0, 0 }, limit: 1);
-        AssertTable(SegmentedActivation.SigmoidTable, a => 0.5 * Math.Tanh(a / 2), scale: 2, taylor: new[] { 0, 0.25, 0, -1 / 48.0, 0, 0 }, limit: 0.5);
+        AssertTable(SegmentedActivation.TanhTable, Math.Tanh, SegmentedActivation.TanhStart, limit: 1);
+        AssertTable(SegmentedActivation.SigmoidTable, a => 0.5 * Math.Tanh(a / 2), SegmentedActivation.SigmoidStart, limit: 0.5);
+        Assert.Multiple(() =>
+        {
+            // tanh(x) is x below TanhIsX.
+            double tiny = SegmentedActivation.TanhIsX;
+            Assert.That(tiny - Math.Tanh(tiny), Is.LessThan(0.5 * Math.ScaleB(1, -24) * tiny), "tanh(x) rounds to x below TanhIsX");
+        });
     }
 
-    private static void AssertTable(ReadOnlySpan<float> table, Func<double, double> f, double scale, double[] taylor, double limit)
+    /// <summary>
+    /// Segment s of u = |x| + start is the float quarter-octave whose first u has the bits of start + s·2^21; segments
+    /// 0–14 hold f there as the degree-5 polynomial in t through six Chebyshev nodes (u = 2^e (1.125 + q/4 + t), t ∈ [−⅛, ⅛]),
+    /// segment 15 the limit.
+    /// </summary>
+    private static void AssertTable(ReadOnlySpan<float> table, Func<double, double> f, float start, double limit)
     {
         Assert.That(table.Length, Is.EqualTo(6 * 16));
+        Assert.That(BitConverter.SingleToUInt32Bits(start) & 0x1F_FFFF, Is.Zero, "start is a quarter-octave boundary");
         for (int segment = 0; segment < 16; segment++)
         {
-            double[] expected = segment switch
-            {
-                0 => taylor,
-                15 => new[] { limit, 0, 0, 0, 0, 0 },
-                _ => Interpolate(f, scale * Math.Pow(2, -4 + (segment - 1) / 2), 1 + (segment - 1) % 2 / 2.0 + 0.25),
-            };
+            uint first = BitConverter.SingleToUInt32Bits(start) + ((uint)segment << 21);
+            double scale = Math.ScaleB(1, (int)(first >> 23) - 127), mid = 1.125 + ((first >> 21) & 3) / 4.0;
+            double[] expected = segment == 15 ? new[] { limit, 0, 0, 0, 0, 0 } : Interpolate(t => f(scale * (mid + t) - start));
             for (int k = 0; k < 6; k++)
             {
                 float actual = table[16 * k + segment];
                 // Within one float rounding of the double coefficient, or, for the small high-order ones, within what moves
-                // c_k·t^k (|t| ≤ ¼) by 1e-12: a libm under Math.Tanh that differs in its last bit at one node moves a
-                // segment's c5 by ~1e-13, relatively more than a rounding where c5 is ~1e-7.
-                Assert.That(actual, Is.EqualTo(expected[k]).Within(Math.Abs(expected[k]) * 1.2e-7 + 1e-12 * Math.Pow(4, k)), $"segment {segment}, c{k}");
+                // c_k·t^k (|t| ≤ ⅛) by 1e-12: a libm under Math.Tanh that differs in its last bit at one node moves a
+                // segment's high-order coefficients by more than a rounding where they are tiny.
+                Assert.That(actual, Is.EqualTo(expected[k]).Within(Math.Abs(expected[k]) * 1.2e-7 + 1e-12 * Math.Pow(8, k)), $"segment {segment}, c{k}");
             }
         }
     }
 
-    /// <summary>f(scale · (mid + t)) on t ∈ [−¼, ¼]: the degree-5 polynomial through the six Chebyshev nodes, in powers of t.</summary>
-    private static double[] Interpolate(Func<double, double> f, double scale, double mid)
+    /// <summary>g(t) on t ∈ [−⅛, ⅛]: the degree-5 polynomial through the six Chebyshev nodes, in powers of t.</summary>
+    private static double[] Interpolate(Func<double, double> g)
     {
         const int N = 6;
         double[] nodes = new double[N], c = new double[N];
         for (int i = 0; i < N; i++)
-            nodes[i] = 0.25 * Math.Cos(Math.PI * (i + 0.5) / N);
+            nodes[i] = 0.125 * Math.Cos(Math.PI * (i + 0.5) / N);
         // Newton's divided differences, then the Newton form expanded into powers of t.
-        double[] d = Array.ConvertAll(nodes, t => f(scale * (mid + t)));
+        double[] d = Array.ConvertAll(nodes, t => g(t));
         for (int j = 1; j < N; j++)
             for (int i = N - 1; i >= j; i--)
                 d[i] = (d[i] - d[i - 1]) / (nodes[i] - nodes[i - j]);

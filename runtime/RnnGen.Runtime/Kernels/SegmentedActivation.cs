@@ -12,35 +12,37 @@ namespace RnnGen.__Internals;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The argument's magnitude a = |x| picks one of 16 segments by its float bits alone (one saturating subtraction, one
-/// shift, one minimum; integer operations of one cycle each): segment 0 is a below the first octave (tanh: 1/16; σ:
-/// 1/8), segments 1–14 are seven octaves cut in halves (the exponent and the top mantissa bit), and segment 15 is
-/// everything from the last octave's end on (tanh: 8, where tanh is 1 − 2.3e-7; σ: 16, where σ is 1 − 1.1e-7), whose
-/// polynomial is the constant limit. Within a half-octave the polynomial's variable t = (the 22 low mantissa bits as a
-/// number in [1, 1.5)) − 1.25 ∈ [−¼, ¼), which takes one bitwise operation and one (masked) subtraction, beside the
-/// lookup, and is finite for every |x| from the first half-octave on, ∞ included; in segment 0, and for a NaN (whose
-/// bits pick segment 15), t = a. So NaN stays NaN, and ±∞ (segment 15, the constant limit) gives ±1 (σ: 1, 0) exactly.
+/// The argument's magnitude is shifted, u = |x| + s (tanh: s = 0.75; σ: s = 1.5, each a quarter-octave boundary), and
+/// u picks one of 16 segments by its float bits alone: its exponent and two top mantissa bits, counted from s's (one
+/// float addition, then one subtraction, one shift and one minimum on the bits). So the segments are float
+/// quarter-octaves of u, narrow where |x| is small and about 1 wide (tanh) or 2 wide (σ) where the function nears its
+/// limit: segment 0 is x in [0, ⅛) (σ: [0, ¼)), segments 1–14 reach x = 9.25 (σ: 18.5), and segment 15, from there on
+/// (∞ and NaN included), is the constant limit, within 1.8e-8 (σ: 9.2e-9) of the function there. Within a quarter
+/// the polynomial's variable t = (the 21 low mantissa bits of u as a number in [1, 1.25)) − 1.125 ∈ [−⅛, ⅛): one bitwise
+/// operation and one subtraction beside the lookup, finite for every u. ±∞ gives ±1 (σ: 1, 0) exactly; tanh(x) is x
+/// itself below 2^-12 (±0 and denormals included, where it is x to the last bit) and for a NaN, and σ of a NaN is the NaN.
 /// </para>
 /// <para>
 /// Each segment holds a degree-5 polynomial in t, evaluated as (c0 + c1 t) + t²((c2 + c3 t) + t²(c4 + c5 t)): three
 /// multiply-adds deep after the lookup, the three pairs side by side. Its coefficients are Chebyshev interpolation of
-/// the function at six nodes of the half-octave, rounded to float, in the tables below (the test
-/// <c>ActivationTests</c> rebuilds them with the same method and checks them and the error bound). Segment 0 is the
-/// Taylor polynomial at 0 (tanh: a − a³/3; σ − ½: a/4 − a³/48), whose error at the segment's end is 1.3e-7 and
-/// 6.5e-8. tanh(|x|) takes x's sign bit (an OR); σ(x) = (½ + s·(c0 + c1 t)) + (s·t²)(…) with s = ±1 applied by
-/// flipping sign bits (exact), so that the ½ is added off the chain, not after the last multiply-add.
+/// the function at six nodes of the quarter, rounded to float, in the tables below (the test
+/// <c>ActivationTests</c> rebuilds them with the same method and checks them and the error bound); in double
+/// precision the interpolation is within 6.3e-8 (tanh) and 3.1e-8 (σ) of the function. tanh(|x|) takes x's sign bit
+/// (an OR); σ(x) = (½ + s·(c0 + c1 t)) + (s·t²)(…) with s = ±1 applied by flipping sign bits (exact), so that the ½ is
+/// added off the chain, not after the last multiply-add.
 /// </para>
 /// <para>
-/// Measured against double precision the absolute error is at most 4.4e-7 (tanh) and 2.6e-7 (σ); the rational
-/// function's is 2.4e-7 and 1.5e-7. What it buys is time. Sixteen segments make each table row one register, so each
-/// coefficient is one single-source permute (<c>vpermps</c>) of one aligned constant, where the previous form of this class (seven
-/// octaves in quarters, 30 segments, degree 4) took a two-source permute of two loads (<c>vpermt2ps</c>): 6 loads and 6
-/// permutes per activation instead of 10 and 5, at the same depth. A streaming LSTM step of 32 units makes ten of
-/// these; against that form, a copy of the block kernel of <c>Lstm(1→32)</c> ran 1.23× as fast in a probe (Zen 5;
-/// side by side, the generated kernels 1.13–1.25×: docs/performance.md).
-/// A first version of the quarter-octave form (which capped a with a float minimum before the lookup, clamped the
-/// segment with a signed maximum and added σ's ½ after the polynomial) took 30 cycles per σ and per tanh in a dependent
-/// chain where the rational functions took 54 and 47 (Xeon, AVX-512).
+/// Measured against double precision (a sweep of four million points over [−25, 25]) the absolute error is at most
+/// 1.6e-7 (tanh) and 1.3e-7 (σ), and about 1e-7 from |x| = 2 on, where tanh's derivative 1 − y² is small and a
+/// gradient through it carries y's error magnified; the rational functions of the narrower paths are within 2.4e-7 and
+/// 1.5e-7. Sixteen segments make each table row one register, so each coefficient is one single-source permute
+/// (<c>vpermps</c>) of one aligned constant, where an earlier form (seven octaves in quarters, 30 segments, degree 4)
+/// took a two-source permute of two loads (<c>vpermt2ps</c>): 6 loads and 6 permutes per activation instead of 10 and 5,
+/// at the same depth (a copy of the block kernel of <c>Lstm(1→32)</c>, ten activations per step, ran 1.23× as fast in a
+/// probe on Zen 5). The form before this one cut |x| itself into half-octaves from 1/16 (tanh) to 8, without the shift:
+/// one float addition shorter, but the half-octave [4, 6) is 2 wide where tanh still bends, and its error reached 4.4e-7
+/// (σ 2.6e-7) there, enough to move the gradient of a one-unit RNN 37× further from PyTorch's in a parity test
+/// (docs/performance.md); this form costs 3–6% of a streaming step against it.
 /// </para>
 /// </remarks>
 internal static class SegmentedActivation
@@ -75,92 +77,98 @@ internal static class SegmentedActivation
     private static ReadOnlySpan<float> TanhData =>
     [
         // c0
-        0f, 0.077966444f, 0.10894093f, 0.15499073f, 0.21532634f, 0.30270973f, 0.41157004f, 0.5545997f,
-        0.7039056f, 0.84828377f, 0.94137555f, 0.9866139f, 0.9981778f, 0.9999089f, 0.99999833f, 1f,
+        0.062418748f, 0.18533319f, 0.3583574f, 0.5545997f, 0.7039056f, 0.8093011f, 0.9051483f, 0.9640276f,
+        0.9866143f, 0.9950547f, 0.9988944f, 0.9998503f, 0.99997973f, 0.99999726f, 0.9999999f, 1f,
         // c1
-        1f, 0.062120076f, 0.061758243f, 0.12199724f, 0.11920432f, 0.2270917f, 0.20765252f, 0.3462096f,
-        0.25225845f, 0.28041482f, 0.11381208f, 0.05318452f, 0.00728181f, 0.0007266439f, 1.3310175E-05f, 0f,
+        0.49805194f, 0.48282582f, 0.87158f, 0.6924192f, 0.5045169f, 0.34503177f, 0.3614132f, 0.14130165f,
+        0.053184453f, 0.019732075f, 0.008839621f, 0.0011974575f, 0.00016207923f, 2.1935424E-05f, 2.1851347E-06f, 0f,
         // c2
-        0f, -0.00030270507f, -0.00042050003f, -0.0023635547f, -0.0032084782f, -0.017185679f, -0.021365857f, -0.09600304f,
-        -0.08878352f, -0.23790453f, -0.107144445f, -0.10484604f, -0.014515067f, -0.0028248692f, -5.1743067E-05f, 0f,
+        -0.01554384f, -0.044741698f, -0.31232762f, -0.38401216f, -0.35513407f, -0.27923712f, -0.65432835f, -0.27243632f,
+        -0.10493879f, -0.039265703f, -0.03526459f, -0.004781442f, -0.000647261f, -8.760024E-05f, -1.698934E-05f, 0f,
         // c3
-        -0.33333334f, -7.941046E-05f, -7.7551274E-05f, -0.00058961107f, -0.0005344971f, -0.0034305062f, -0.002127707f, -0.002229447f,
-        0.010225722f, 0.10832068f, 0.06292584f, 0.13614897f, 0.019300332f, 0.00765615f, 0.00014026593f, 0f,
+        -0.04101916f, -0.03608938f, -0.17860007f, -0.017835576f, 0.08180577f, 0.11097461f, 0.702599f, 0.33688384f,
+        0.13616669f, 0.051838618f, 0.09391649f, 0.012758425f, 0.0017275496f, 0.00023381463f, 9.211026E-05f, 0f,
         // c4
-        0f, 7.809466E-07f, 1.07534E-06f, 2.371449E-05f, 3.107389E-05f, 0.00061598903f, 0.0006626359f, 0.008583257f,
-        0.0038187285f, -0.011169651f, -0.023328185f, -0.13301054f, -0.02010256f, -0.018832741f, -0.00034536046f, 0f,
+        0.0025670435f, 0.0070509785f, 0.16649108f, 0.13733211f, 0.061099656f, 0.0037006172f, -0.38868722f, -0.28645113f,
+        -0.129839f, -0.051369324f, -0.19639155f, -0.026815636f, -0.0036334563f, -0.00049181463f, -0.0004535922f, 0f,
         // c5
-        0f, 1.2063947E-07f, 1.14580445E-07f, 3.271338E-06f, 2.5925574E-06f, 4.4439563E-05f, -5.8436017E-06f, -0.0017015852f,
-        -0.0018309605f, -0.019621199f, 0.0035129914f, 0.09227765f, 0.015608445f, 0.028503707f, 0.0005231883f, 0f
+        0.004020316f, 0.0030172097f, 0.01895456f, -0.054450728f, -0.058590736f, -0.03202853f, -0.09696437f, 0.1510021f,
+        0.091664806f, 0.039273605f, 0.30688712f, 0.042249337f, 0.005731017f, 0.00077585055f, 0.0013743198f, 0f
     ];
 
     private static ReadOnlySpan<float> SigmoidData =>
     [
         // c0
-        0f, 0.038983222f, 0.054470465f, 0.07749537f, 0.10766317f, 0.15135486f, 0.20578502f, 0.27729985f,
-        0.3519528f, 0.42414188f, 0.47068778f, 0.49330696f, 0.4990889f, 0.49995446f, 0.49999917f, 0.5f,
+        0.031209374f, 0.092666596f, 0.1791787f, 0.27729985f, 0.3519528f, 0.40465054f, 0.45257416f, 0.4820138f,
+        0.49330714f, 0.49752736f, 0.4994472f, 0.49992514f, 0.49998987f, 0.49999863f, 0.49999994f, 0.5f,
         // c1
-        0.25f, 0.031060038f, 0.030879121f, 0.06099862f, 0.05960216f, 0.11354585f, 0.10382626f, 0.1731048f,
-        0.12612922f, 0.14020741f, 0.05690604f, 0.02659226f, 0.003640905f, 0.00036332195f, 6.6550874E-06f, 0f,
+        0.24902597f, 0.24141291f, 0.43579f, 0.3462096f, 0.25225845f, 0.17251588f, 0.1807066f, 0.07065082f,
+        0.026592227f, 0.009866037f, 0.0044198106f, 0.0005987288f, 8.1039616E-05f, 1.0967712E-05f, 1.0925673E-06f, 0f,
         // c2
-        0f, -0.00015135253f, -0.00021025001f, -0.0011817773f, -0.0016042391f, -0.008592839f, -0.010682928f, -0.04800152f,
-        -0.04439176f, -0.11895227f, -0.053572223f, -0.05242302f, -0.0072575337f, -0.0014124346f, -2.5871534E-05f, 0f,
+        -0.00777192f, -0.022370849f, -0.15616381f, -0.19200608f, -0.17756703f, -0.13961856f, -0.32716417f, -0.13621816f,
+        -0.052469395f, -0.019632852f, -0.017632294f, -0.002390721f, -0.0003236305f, -4.380012E-05f, -8.49467E-06f, 0f,
         // c3
-        -0.020833334f, -3.970523E-05f, -3.8775637E-05f, -0.00029480553f, -0.00026724854f, -0.0017152531f, -0.0010638535f, -0.0011147235f,
-        0.005112861f, 0.05416034f, 0.03146292f, 0.06807449f, 0.009650166f, 0.003828075f, 7.013296E-05f, 0f,
+        -0.02050958f, -0.01804469f, -0.08930004f, -0.008917788f, 0.040902887f, 0.055487305f, 0.3512995f, 0.16844192f,
+        0.068083346f, 0.025919309f, 0.046958245f, 0.0063792127f, 0.0008637748f, 0.000116907315f, 4.605513E-05f, 0f,
         // c4
-        0f, 3.904733E-07f, 5.3767E-07f, 1.1857245E-05f, 1.5536945E-05f, 0.00030799452f, 0.00033131795f, 0.0042916285f,
-        0.0019093642f, -0.0055848253f, -0.011664093f, -0.06650527f, -0.01005128f, -0.009416371f, -0.00017268023f, 0f,
+        0.0012835218f, 0.0035254892f, 0.08324554f, 0.068666056f, 0.030549828f, 0.0018503086f, -0.19434361f, -0.14322557f,
+        -0.0649195f, -0.025684662f, -0.09819578f, -0.013407818f, -0.0018167282f, -0.00024590731f, -0.0002267961f, 0f,
         // c5
-        0f, 6.0319735E-08f, 5.7290222E-08f, 1.635669E-06f, 1.2962787E-06f, 2.2219781E-05f, -2.9218008E-06f, -0.0008507926f,
-        -0.00091548025f, -0.0098105995f, 0.0017564957f, 0.046138827f, 0.0078042224f, 0.014251853f, 0.00026159416f, 0f
+        0.002010158f, 0.0015086049f, 0.00947728f, -0.027225364f, -0.029295368f, -0.016014265f, -0.048482183f, 0.07550105f,
+        0.045832403f, 0.019636802f, 0.15344356f, 0.021124668f, 0.0028655084f, 0.00038792528f, 0.0006871599f, 0f
     ];
 
     /// <summary>tanh(x) (<see cref="Avx512F"/> and <see cref="Avx512BW"/> only).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Tanh(Vector512<float> x)
     {
-        Vector512<int> segment = Locate(x, firstExponent: -4, out Vector512<float> t);
+        Vector512<float> magnitude = Vector512.Abs(x);
+        Vector512<int> segment = Locate(magnitude, TanhStart, out Vector512<float> t);
         Vector512<float> t2 = t * t;
         Vector512<float> p25 = Terms(TanhTable, segment, t, t2, out Vector512<float> p01);
-        // tanh(|x|) ≥ 0 takes x's sign bit (one vpternlogd).
-        return Vector512.MultiplyAddEstimate(t2, p25, p01) | (x & Vector512.Create(-0f));
+        // tanh(|x|) ≥ 0 takes x's sign bit (one vpternlogd); below 2^-12, where tanh(x) is x to the last bit, and for a NaN, x itself.
+        Vector512<float> y = Vector512.MultiplyAddEstimate(t2, p25, p01) | (x & Vector512.Create(-0f));
+        return Vector512.ConditionalSelect(Avx512F.CompareNotGreaterThanOrEqual(magnitude, Vector512.Create(TanhIsX)), x, y);
     }
 
     /// <summary>σ(x) (<see cref="Avx512F"/> and <see cref="Avx512BW"/> only).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Sigmoid(Vector512<float> x)
     {
-        Vector512<int> segment = Locate(x, firstExponent: -3, out Vector512<float> t);
+        Vector512<int> segment = Locate(Vector512.Abs(x), SigmoidStart, out Vector512<float> t);
         Vector512<float> t2 = t * t;
         Vector512<float> p25 = Terms(SigmoidTable, segment, t, t2, out Vector512<float> p01);
         // ½ + s·(p01 + t²·p25), s = ±1 by x's sign: s applied by flipping sign bits (exact), the ½ added off the chain.
         Vector512<float> sign = x & Vector512.Create(-0f);
-        return Vector512.MultiplyAddEstimate(t2 ^ sign, p25, (p01 ^ sign) + Vector512.Create(0.5f));
+        Vector512<float> y = Vector512.MultiplyAddEstimate(t2 ^ sign, p25, (p01 ^ sign) + Vector512.Create(0.5f));
+        return Vector512.ConditionalSelect(Avx512F.CompareUnordered(x, x), x, y); // NaN in, NaN out
     }
 
+    /// <summary>Where tanh's segments start: u = |x| + 0.75 (segment 0: x in [0, 0.125)).</summary>
+    internal const float TanhStart = 0.75f;
+
+    /// <summary>Below this |x|, tanh(x) is x rounded (x − x³/3 differs from x by less than half a float step).</summary>
+    internal const float TanhIsX = 1f / 4096;
+
+    /// <summary>Where σ's segments start: u = |x| + 1.5 (segment 0: x in [0, 0.25)).</summary>
+    internal const float SigmoidStart = 1.5f;
+
     /// <summary>
-    /// The segment of each lane's |x| (see the remarks) and the polynomial's variable <paramref name="t"/> there.
-    /// <paramref name="firstExponent"/>: the first half-octave starts at 2^firstExponent; from 2^(firstExponent + 7)
-    /// on, segment 15.
+    /// The segment of each lane's |x| (<paramref name="magnitude"/>; see the remarks) and the polynomial's variable
+    /// <paramref name="t"/> there: u = |x| + <paramref name="start"/>, its float quarter-octave counted from
+    /// <paramref name="start"/>'s (at most 15, the limit), and t its place in that quarter.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Locate(Vector512<float> x, int firstExponent, out Vector512<float> t)
+    private static Vector512<int> Locate(Vector512<float> magnitude, float start, out Vector512<float> t)
     {
-        Vector512<float> magnitude = Vector512.Abs(x);
-        Vector512<uint> bits = magnitude.AsUInt32();
-        // Exponent and top mantissa bit (bits >> 22), 2 per octave, less those below the first half-octave's:
-        // subtracted from the upper 16-bit halves with unsigned saturation, so that everything below the first
-        // half-octave lands on segment 0; then at most 15 (the limit; also ∞ and NaN).
-        Vector512<uint> first = Vector512.Create((uint)(2 * (127 + firstExponent) - 1) << 22);
-        Vector512<uint> above = Avx512BW.SubtractSaturate(bits.AsUInt16(), first.AsUInt16()).AsUInt32();
-        Vector512<int> segment = Vector512.Min(above >> 22, Vector512.Create(15u)).AsInt32();
-        // Within a half-octave (and past the last: any finite t, the limit's polynomial being constant), t from the 22
-        // low mantissa bits; below the first, and for a NaN (for which the ordered compare is false), t = |x|.
-        Vector512<float> withinHalf = ((bits & Vector512.Create(0x003F_FFFFu)) | Vector512.Create(0x3F80_0000u)).AsSingle() - Vector512.Create(1.25f);
-        Vector512<float> inHalves = Avx512F.CompareGreaterThanOrEqual(magnitude, Vector512.Create(BitConverter.UInt32BitsToSingle((uint)(127 + firstExponent) << 23)));
-        t = Vector512.ConditionalSelect(inHalves, withinHalf, magnitude);
-        return segment;
+        Vector512<uint> bits = (magnitude + Vector512.Create(start)).AsUInt32();
+        // The exponent and the two top mantissa bits (bits >> 21), 4 per octave, counted from start's (a quarter
+        // boundary: its 21 low bits are zero); from the 16th quarter on, and for ∞ and NaN, segment 15.
+        Vector512<uint> segment = Vector512.Min((bits - Vector512.Create(BitConverter.SingleToUInt32Bits(start))) >> 21, Vector512.Create(15u));
+        // The 21 low mantissa bits as a number in [1, 1.25), less 1.125: t in [−⅛, ⅛), finite for ∞ and NaN too
+        // (segment 15's polynomial is the constant limit).
+        t = ((bits & Vector512.Create(0x001F_FFFFu)) | Vector512.Create(0x3F80_0000u)).AsSingle() - Vector512.Create(1.125f);
+        return segment.AsInt32();
     }
 
     /// <summary>The polynomial's parts with each lane's segment's coefficients: (c2 + c3 t) + t²(c4 + c5 t), returned, and <paramref name="p01"/> = c0 + c1 t.</summary>
