@@ -19,11 +19,12 @@ public class ActivationTests
 
     private static float[] Grid()
     {
-        // [-20, 20] every 2^-10 (40k points), plus the neighbourhood of the clamp and of the tiny threshold.
+        // [-20, 20] every 2^-10 (40k points), plus the neighbourhoods of the rational form's clamp and tiny threshold and
+        // of the segmented forms' ends (tanh(x) = x below 2^-12; the limits from 9.25 and 18.5) and a former one (8).
         var xs = new System.Collections.Generic.List<float>();
         for (int i = -20 * 1024; i <= 20 * 1024; i++)
             xs.Add(i / 1024f);
-        foreach (float c in new[] { 7.90531110763549805f, 0.0004f, 0.0625f, 0.125f, 8f, 16f })
+        foreach (float c in new[] { 7.90531110763549805f, 0.0004f, 1f / 4096, 0.125f, 8f, 9.25f, 18.5f })
             for (int i = -64; i <= 64; i++)
             {
                 xs.Add(c + i * 1e-6f);
@@ -48,6 +49,7 @@ public class ActivationTests
     {
         float[] xs = Grid();
         double w128 = 0, w256 = 0, w512 = 0;
+        int outOfRange = 0;
         for (int i = 0; i + 16 <= xs.Length; i += 16)
         {
             Vector512<float> v = Vector512.Create(xs.AsSpan(i, 16));
@@ -57,6 +59,7 @@ public class ActivationTests
             {
                 double exact = Math.Tanh(xs[i + j]);
                 w512 = Math.Max(w512, Math.Abs(r512[j] - exact));
+                outOfRange += Math.Abs(r512[j]) <= 1f ? 0 : 1;
                 w256 = Math.Max(w256, Math.Abs((j < 8 ? r256a[j] : r256b[j - 8]) - exact));
                 w128 = Math.Max(w128, Math.Abs(TanhActivation.Invoke(Vector128.Create(xs.AsSpan(i + j / 4 * 4, 4)))[j % 4] - exact));
             }
@@ -67,6 +70,7 @@ public class ActivationTests
             Assert.That(w128, Is.LessThanOrEqualTo(TanhBound));
             Assert.That(w256, Is.LessThanOrEqualTo(TanhBound));
             Assert.That(w512, Is.LessThanOrEqualTo(Segmented ? SegmentedTanhBound : TanhBound));
+            Assert.That(outOfRange, Is.Zero, "16-lane |tanh| ≤ 1 everywhere");
         });
     }
 
@@ -93,6 +97,7 @@ public class ActivationTests
     {
         float[] xs = Grid();
         double w128 = 0, w256 = 0, w512 = 0, wScalar = 0;
+        int outOfRange = 0;
         for (int i = 0; i + 16 <= xs.Length; i += 16)
         {
             Vector512<float> v = Vector512.Create(xs.AsSpan(i, 16));
@@ -102,6 +107,7 @@ public class ActivationTests
             {
                 double exact = 1 / (1 + Math.Exp(-(double)xs[i + j]));
                 w512 = Math.Max(w512, Math.Abs(r512[j] - exact));
+                outOfRange += r512[j] is >= 0f and <= 1f ? 0 : 1;
                 w256 = Math.Max(w256, Math.Abs((j < 8 ? r256a[j] : r256b[j - 8]) - exact));
                 w128 = Math.Max(w128, Math.Abs(SigmoidActivation.Invoke(Vector128.Create(xs.AsSpan(i + j / 4 * 4, 4)))[j % 4] - exact));
                 wScalar = Math.Max(wScalar, Math.Abs(SigmoidActivation.Invoke(xs[i + j]) - exact));
@@ -114,16 +120,17 @@ public class ActivationTests
             Assert.That(w128, Is.LessThanOrEqualTo(SigmoidBound));
             Assert.That(w256, Is.LessThanOrEqualTo(SigmoidBound));
             Assert.That(w512, Is.LessThanOrEqualTo(Segmented ? SegmentedSigmoidBound : SigmoidBound));
+            Assert.That(outOfRange, Is.Zero, "16-lane σ in [0, 1] everywhere");
         });
     }
 
     [Test]
     public void SixteenLaneActivationsSaturateKeepSignsAndPropagateNaN()
     {
-        // Every special value; where tanh(x) becomes x (2^-12); the first and last segments' ends (tanh: 0.125 and 11.25,
-        // σ: 0.25 and 22.5), beyond which the segmented forms are the limit itself.
+        // Every special value; where tanh(x) stops being x (2^-12); segment 0's end (tanh: 0.125, σ: 0.25); and where the
+        // segmented forms become the limit itself (tanh: 9.25, σ: 18.5).
         Vector512<float> x = Vector512.Create(float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1e-30f, -1e-40f, 1e30f,
-            11.25f, -11.25f, 1f / 4096, -0.125f, 22.5f, -22.5f, float.MaxValue, -0.25f);
+            9.25f, -9.25f, 1f / 4096, -0.125f, 18.5f, -18.5f, float.MaxValue, -0.25f);
         Vector512<float> tanh = TanhActivation.Invoke(x), sigmoid = SigmoidActivation.Invoke(x);
         Assert.Multiple(() =>
         {
@@ -132,6 +139,7 @@ public class ActivationTests
             Assert.That(tanh[5], Is.EqualTo(1e-30f), "tanh(x) = x for tiny x");
             Assert.That(tanh[6], Is.EqualTo(-1e-40f), "denormals too");
             Assert.That(sigmoid[3], Is.EqualTo(0.5f), "σ(0) = ½");
+            Assert.That(sigmoid[4], Is.EqualTo(0.5f), "σ(-0) = ½");
             foreach (int j in Avx512F.IsSupported && Avx512BW.IsSupported ? new[] { 1, 2, 7, 8, 9, 12, 13, 14 } : Array.Empty<int>())
             {
                 Assert.That(tanh[j], j is 1 or 7 or 8 or 12 or 14 ? Is.EqualTo(1f) : Is.EqualTo(-1f), $"tanh({x[j]:R}) is ±1 exactly");
@@ -182,10 +190,11 @@ public class ActivationTests
             for (int k = 0; k < 6; k++)
             {
                 float actual = table[16 * k + segment];
-                // Within one float rounding of the double coefficient, or, for the small high-order ones, within what moves
-                // c_k·t^k (|t| ≤ ⅛) by 1e-12: a libm under Math.Tanh that differs in its last bit at one node moves a
-                // segment's high-order coefficients by more than a rounding where they are tiny.
-                Assert.That(actual, Is.EqualTo(expected[k]).Within(Math.Abs(expected[k]) * 1.2e-7 + 1e-12 * Math.Pow(8, k)), $"segment {segment}, c{k}");
+                // The double coefficient rounded to float (within half a float step), or, for the small high-order ones,
+                // within what moves c_k·t^k (|t| ≤ ⅛) by 1e-12: a libm under Math.Tanh that differs in its last bit at a
+                // node moves a segment's high-order coefficients by more than a rounding where they are tiny.
+                float magnitude = MathF.Abs((float)expected[k]);
+                Assert.That(actual, Is.EqualTo(expected[k]).Within(0.5 * (MathF.BitIncrement(magnitude) - magnitude) + 1e-12 * Math.Pow(8, k)), $"segment {segment}, c{k}");
             }
         }
     }

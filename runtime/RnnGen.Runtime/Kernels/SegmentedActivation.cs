@@ -21,6 +21,9 @@ namespace RnnGen.__Internals;
 /// the polynomial's variable t = (the 21 low mantissa bits of u as a number in [1, 1.25)) − 1.125 ∈ [−⅛, ⅛): one bitwise
 /// operation and one subtraction beside the lookup, finite for every u. ±∞ gives ±1 (σ: 1, 0) exactly; tanh(x) is x
 /// itself below 2^-12 (±0 and denormals included, where it is x to the last bit) and for a NaN, and σ of a NaN is the NaN.
+/// Above 2^-12 the error is absolute, not relative: u's rounding moves x by up to 3e-8 (from 2^-12 to ⅛ that is up to
+/// 1.2e-4 of tanh(x) in relative terms, where PyTorch's tanh is within a float step). σ is kept at or above 0 by a
+/// final maximum (where σ(x) is below p01's rounding, x near −18, the sum could come out −2e-8).
 /// </para>
 /// <para>
 /// Each segment holds a degree-5 polynomial in t, evaluated as (c0 + c1 t) + t²((c2 + c3 t) + t²(c4 + c5 t)): three
@@ -33,7 +36,7 @@ namespace RnnGen.__Internals;
 /// </para>
 /// <para>
 /// Measured against double precision (a sweep of four million points over [−25, 25]) the absolute error is at most
-/// 1.6e-7 (tanh) and 1.3e-7 (σ), and about 1e-7 from |x| = 2 on, where tanh's derivative 1 − y² is small and a
+/// 1.7e-7 (tanh; 1.64e-7 measured) and 1.3e-7 (σ; 1.28e-7), and about 1e-7 from |x| = 2 on, where tanh's derivative 1 − y² is small and a
 /// gradient through it carries y's error magnified; the rational functions of the narrower paths are within 2.4e-7 and
 /// 1.5e-7. Sixteen segments make each table row one register, so each coefficient is one single-source permute
 /// (<c>vpermps</c>) of one aligned constant, where an earlier form (seven octaves in quarters, 30 segments, degree 4)
@@ -66,7 +69,7 @@ internal static class SegmentedActivation
         TanhData;
 #endif
 
-    /// <summary>As <see cref="TanhTable"/> for σ(a) − ½ = ½ tanh(a/2) (so, octave for octave, half tanh's table, but for segment 0).</summary>
+    /// <summary>As <see cref="TanhTable"/> for σ(a) − ½ = ½ tanh(a/2): with σ's u twice tanh's (s = 1.5 against 0.75), segment for segment exactly half tanh's table.</summary>
     internal static ReadOnlySpan<float> SigmoidTable =>
 #if DEBUG
         s_sigmoidTable;
@@ -141,7 +144,9 @@ internal static class SegmentedActivation
         // ½ + s·(p01 + t²·p25), s = ±1 by x's sign: s applied by flipping sign bits (exact), the ½ added off the chain.
         Vector512<float> sign = x & Vector512.Create(-0f);
         Vector512<float> y = Vector512.MultiplyAddEstimate(t2 ^ sign, p25, (p01 ^ sign) + Vector512.Create(0.5f));
-        return Vector512.ConditionalSelect(Avx512F.CompareUnordered(x, x), x, y); // NaN in, NaN out
+        // Not below 0: where σ(x) is under the rounding of p01 near ½ (x ≈ −18, σ ≈ 2e-8), ½ − p01 can be −2^-24 and
+        // the sum −2e-8 (the positive side rounds to at most 1). NaN in, NaN out.
+        return Vector512.ConditionalSelect(Avx512F.CompareUnordered(x, x), x, Vector512.MaxNative(y, Vector512<float>.Zero));
     }
 
     /// <summary>Where tanh's segments start: u = |x| + 0.75 (segment 0: x in [0, 0.125)).</summary>

@@ -12,7 +12,7 @@ namespace RnnGen.__Internals;
 /// MLAS); measured against double-precision tanh over [-20, 20] the absolute error is below 1e-6
 /// (see the test <c>ActivationTests</c>). Finite input never gives NaN; NaN stays NaN. The 16-lane form with AVX-512
 /// is a segmented polynomial instead (<see cref="SegmentedActivation"/>: 16 segments of degree 5, each coefficient one
-/// single-source permute of one load; within 1.6e-7).
+/// single-source permute of one load; within 1.7e-7).
 /// </summary>
 /// <remarks>
 /// Both polynomials are evaluated by Estrin's scheme (terms paired in x², the pairs combined with x⁴, then x⁸)

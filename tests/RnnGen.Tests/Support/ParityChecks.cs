@@ -38,7 +38,7 @@ internal static class ParityChecks
             Assert.That(module.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), $"seed {seed}: kernel path");
             if (config.Dropout != 0)
                 continue;
-            double gradient = GradientError(config, module, random, seed, out string detail);
+            double gradient = AwayFromReluKinks(config, out string detail, (out string d) => GradientError(config, module, random, seed, out d));
             worstGradient = Math.Max(worstGradient, gradient);
             gradients++;
             report.AppendLine($"gradient {gradient:E2}  {config} {detail}");
@@ -61,7 +61,7 @@ internal static class ParityChecks
             double forward = CellForwardError(config, cell, random, out string shape);
             Assert.That(forward, Is.LessThanOrEqualTo(Numerics.ForwardTolerance), $"seed {seed}: forward {config} {shape}");
             Assert.That(cell.LastKernelPath, Is.EqualTo(ExpectedPath.Get()), $"seed {seed}: kernel path");
-            double gradient = CellGradientError(config, cell, random, seed, out string detail);
+            double gradient = AwayFromReluKinks(config, out string detail, (out string d) => CellGradientError(config, cell, random, seed, out d));
             Assert.That(gradient, Is.LessThanOrEqualTo(Numerics.GradientTolerance), $"seed {seed}: gradients {config} {detail}");
             worstForward = Math.Max(worstForward, forward);
             worstGradient = Math.Max(worstGradient, gradient);
@@ -137,6 +137,29 @@ internal static class ParityChecks
             err = Math.Max(err, Numerics.RelativeNormError(gradH0, reference.H0!));
         detail += $" (worst parameter {which})";
         return err;
+    }
+
+    private delegate double GradientDraw(out string detail);
+
+    /// <summary>
+    /// One gradient comparison, and for a ReLU module a second draw of inputs where the first misses the tolerance. ReLU
+    /// has no derivative at 0, and two correct float32 computations can put a pre-activation within rounding of 0 on
+    /// either side of it: in one CI run (seed 1844820715, a three-layer ReLU RNN) one output was 2.98e-8 in PyTorch and 0
+    /// here, on every kernel path; that unit's derivative flipped (1 there, 0 here) and the difference ran back through
+    /// the time steps into most of a bias's gradient (3.7e-2 relative). Such a draw is rare (none in 160 runs of the RNN
+    /// test over fixed seeds), two in a row rarer still, while a wrong ReLU gradient misses on every draw. The first
+    /// draw's error is kept in the detail.
+    /// </summary>
+    private static double AwayFromReluKinks(RnnConfig config, out string detail, GradientDraw draw)
+    {
+        double gradient = draw(out detail);
+        if (gradient <= Numerics.GradientTolerance || config.Nonlinearity != Nonlinearity.Relu)
+            return gradient;
+        string first = $"{detail}: {gradient:E2}";
+        gradient = draw(out detail);
+        detail += $"; redrawn after a first draw ({first})";
+        TestContext.Out.WriteLine($"ReLU kink redrawn: {config} {detail}");
+        return gradient;
     }
 
     /// <summary>A training step and backward against autograd; returns the largest relative gradient error and asserts hNext.</summary>
