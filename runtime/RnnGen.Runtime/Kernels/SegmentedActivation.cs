@@ -45,7 +45,7 @@ namespace RnnGen.__Internals;
 /// probe on Zen 5). The form before this one cut |x| itself into half-octaves from 1/16 (tanh) to 8, without the shift:
 /// one float addition shorter, but the half-octave [4, 6) is 2 wide where tanh still bends, and its error reached 4.4e-7
 /// (σ 2.6e-7) there, enough to move the gradient of a one-unit RNN 37× further from PyTorch's in a parity test
-/// (docs/performance.md); this form costs 3–6% of a streaming step against it.
+/// (docs/performance.md); this form costs 3–7% of a streaming step against it (σ's maximum included).
 /// </para>
 /// </remarks>
 internal static class SegmentedActivation
