@@ -121,7 +121,7 @@ internal static class SegmentedActivation
         0.045832403f, 0.019636802f, 0.15344356f, 0.021124668f, 0.0028655084f, 0.00038792528f, 0.0006871599f, 0f
     ];
 
-    /// <summary>tanh(x) (<see cref="Avx512F"/> and <see cref="Avx512BW"/> only).</summary>
+    /// <summary>tanh(x) (<see cref="Avx512F"/> only; the callers also ask for <see cref="Avx512BW"/>, which the half-octave form before this one used).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Tanh(Vector512<float> x)
     {
@@ -134,7 +134,7 @@ internal static class SegmentedActivation
         return Vector512.ConditionalSelect(Avx512F.CompareNotGreaterThanOrEqual(magnitude, Vector512.Create(TanhIsX)), x, y);
     }
 
-    /// <summary>σ(x) (<see cref="Avx512F"/> and <see cref="Avx512BW"/> only).</summary>
+    /// <summary>σ(x) (<see cref="Avx512F"/> only, as <see cref="Tanh"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Sigmoid(Vector512<float> x)
     {
